@@ -1,0 +1,927 @@
+/* SPDX-License-Identifier: MIT */
+/* catalog: rule files -> compiled, ordered catalogue. Format: patterns/README.md. */
+#include "catalog_impl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "upglog/decode.h"
+#include "upglog/hash.h"
+
+#include "prefilter.h"
+
+/* Bounds that keep a hostile rule file from taking the process down. */
+#define MAX_RULE_FILE (4u << 20)
+#define MAX_RULES     20000
+#define MATCH_LIMIT   1000000u
+#define DEPTH_LIMIT   10000u
+
+struct def {
+	struct ul_rule pub;
+	char **samples, **nots;
+	size_t nsamples, nnots;
+	size_t load_pos;
+	pcre2_code *code;
+	bool have_severity, have_family;
+};
+
+struct ul_catalog {
+	struct def **defs; /* load order */
+	size_t n, cap;
+	struct def **order; /* precedence order, after compile */
+	uint32_t *fam[UL_FAM_COUNT];
+	size_t nfam[UL_FAM_COUNT];
+	pcre2_match_context *mctx;
+	uint32_t max_groups;
+	char hash[17];
+	bool compiled;
+	/* Prefilters are built on first use, under the mutex (they take a while to compile). */
+	pthread_mutex_t pf_mu;
+	struct ul_prefilter *pf[UL_FAM_COUNT];
+	bool pf_tried[UL_FAM_COUNT];
+};
+
+/* ---- names ------------------------------------------------------------------------------- */
+
+static const char *const severity_names[UL_SEV_COUNT] = {
+	"noise", "info", "warning", "error", "catastrophic",
+};
+static const char *const family_names[UL_FAM_COUNT] = {
+	"msi", "burn", "sql", "dcd", "cisco", "generic",
+};
+static const char *const event_names[UL_EV_COUNT] = {
+	"none",           "log-start",  "log-stop",      "action-start",  "action-info",
+	"action-end",     "rollback",   "engine-return", "server-return", "final-status",
+	"product-failed", "product-ok", "ca-exit",       "exit-code",     "outcome-failed",
+	"outcome-ok",     "reboot",     "summary",
+};
+static const char *const cap_known_names[UL_CAP_KNOWN] = {
+	"code", "action", "time", "date", "rv", "product",
+};
+
+static bool lookup(const char *const *names, size_t n, const char *word, unsigned *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], word) == 0) {
+			*out = (unsigned)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *ul_severity_name(enum ul_severity s)
+{
+	return (unsigned)s < UL_SEV_COUNT ? severity_names[s] : "?";
+}
+
+bool ul_severity_parse(const char *word, enum ul_severity *out)
+{
+	unsigned v;
+	if (!lookup(severity_names, UL_SEV_COUNT, word, &v))
+		return false;
+	*out = (enum ul_severity)v;
+	return true;
+}
+
+const char *ul_family_name(enum ul_family f)
+{
+	return (unsigned)f < UL_FAM_COUNT ? family_names[f] : "?";
+}
+
+bool ul_family_parse(const char *word, enum ul_family *out)
+{
+	unsigned v;
+	if (!lookup(family_names, UL_FAM_COUNT, word, &v))
+		return false;
+	*out = (enum ul_family)v;
+	return true;
+}
+
+const char *ul_event_name(enum ul_event e)
+{
+	return (unsigned)e < UL_EV_COUNT ? event_names[e] : "?";
+}
+
+bool ul_event_parse(const char *word, enum ul_event *out)
+{
+	unsigned v;
+	if (!lookup(event_names, UL_EV_COUNT, word, &v))
+		return false;
+	*out = (enum ul_event)v;
+	return true;
+}
+
+/* ---- lifetime ---------------------------------------------------------------------------- */
+
+struct ul_catalog *ul_catalog_new(void)
+{
+	struct ul_catalog *cat = calloc(1, sizeof(*cat));
+	if (!cat)
+		return NULL;
+	cat->mctx = pcre2_match_context_create(NULL);
+	if (!cat->mctx) {
+		free(cat);
+		return NULL;
+	}
+	pthread_mutex_init(&cat->pf_mu, NULL);
+	pcre2_set_match_limit(cat->mctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(cat->mctx, DEPTH_LIMIT);
+	return cat;
+}
+
+static void free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void def_free(struct def *d)
+{
+	if (!d)
+		return;
+	free((char *)d->pub.id);
+	free((char *)d->pub.match);
+	free((char *)d->pub.title);
+	free((char *)d->pub.explain);
+	free((char *)d->pub.fix);
+	free((char *)d->pub.code);
+	free((char *)d->pub.evidence);
+	free((char *)d->pub.origin);
+	for (unsigned i = 0; i < d->pub.ncaps; i++)
+		free((char *)d->pub.cap_names[i]);
+	free_list(d->samples, d->nsamples);
+	free_list(d->nots, d->nnots);
+	pcre2_code_free(d->code);
+	free(d);
+}
+
+void ul_catalog_destroy(struct ul_catalog *cat)
+{
+	if (!cat)
+		return;
+	for (size_t i = 0; i < cat->n; i++)
+		def_free(cat->defs[i]);
+	free(cat->defs);
+	free(cat->order);
+	for (int f = 0; f < UL_FAM_COUNT; f++) {
+		free(cat->fam[f]);
+		ul_prefilter_free(cat->pf[f]);
+	}
+	pthread_mutex_destroy(&cat->pf_mu);
+	pcre2_match_context_free(cat->mctx);
+	free(cat);
+}
+
+/* ---- parsing ----------------------------------------------------------------------------- */
+
+struct parser {
+	struct ul_catalog *cat;
+	const char *origin;
+	unsigned line;
+	struct def *cur;
+	struct ul_error *err;
+};
+
+static bool perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool perr(struct parser *p, const char *fmt, ...)
+{
+	char msg[UL_ERROR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ul_error_set(p->err, "rules", "%s:%u: %s", p->origin, p->line, msg);
+}
+
+static bool set_text(struct parser *p, const char **field, const char *value, bool append)
+{
+	if (*field && !append)
+		return perr(p, "rule %s: duplicate key", p->cur->pub.id);
+	char *s;
+	if (*field && append) {
+		size_t a = strlen(*field), b = strlen(value);
+		s = malloc(a + b + 2);
+		if (s) {
+			memcpy(s, *field, a);
+			s[a] = ' ';
+			memcpy(s + a + 1, value, b + 1);
+		}
+		free((char *)*field);
+	} else {
+		s = strdup(value);
+	}
+	if (!s)
+		return perr(p, "out of memory");
+	*field = s;
+	return true;
+}
+
+static bool push_list(struct parser *p, char ***v, size_t *n, const char *value)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!nv)
+		return perr(p, "out of memory");
+	*v = nv;
+	if (!(nv[*n] = strdup(value)))
+		return perr(p, "out of memory");
+	(*n)++;
+	return true;
+}
+
+typedef bool (*key_fn)(struct parser *p, const char *value);
+
+static bool key_severity(struct parser *p, const char *v)
+{
+	if (p->cur->have_severity)
+		return perr(p, "rule %s: duplicate key 'severity'", p->cur->pub.id);
+	if (!ul_severity_parse(v, &p->cur->pub.severity))
+		return perr(p,
+		            "rule %s: unknown severity '%s' (noise, info, warning, error, "
+		            "catastrophic)",
+		            p->cur->pub.id, v);
+	p->cur->have_severity = true;
+	return true;
+}
+
+static bool key_family(struct parser *p, const char *v)
+{
+	char buf[256];
+	unsigned set = 0;
+
+	if (p->cur->have_family)
+		return perr(p, "rule %s: duplicate key 'family'", p->cur->pub.id);
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *save = NULL, *w = strtok_r(buf, " \t,", &save); w;
+	     w = strtok_r(NULL, " \t,", &save)) {
+		enum ul_family f;
+		if (strcmp(w, "any") == 0)
+			set |= UL_FAM_ANY;
+		else if (ul_family_parse(w, &f))
+			set |= 1u << f;
+		else
+			return perr(p,
+			            "rule %s: unknown family '%s' (msi, burn, sql, dcd, cisco, "
+			            "generic, any)",
+			            p->cur->pub.id, w);
+	}
+	if (!set)
+		return perr(p, "rule %s: empty family", p->cur->pub.id);
+	p->cur->pub.families = set;
+	p->cur->have_family = true;
+	return true;
+}
+
+static bool key_event(struct parser *p, const char *v)
+{
+	if (p->cur->pub.event != UL_EV_NONE)
+		return perr(p, "rule %s: duplicate key 'event'", p->cur->pub.id);
+	if (!ul_event_parse(v, &p->cur->pub.event))
+		return perr(p, "rule %s: unknown event '%s'", p->cur->pub.id, v);
+	return true;
+}
+
+static bool key_priority(struct parser *p, const char *v)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || *end || end == v || n < -1000 || n > 1000)
+		return perr(p, "rule %s: priority must be an integer in -1000..1000",
+		            p->cur->pub.id);
+	p->cur->pub.priority = (int)n;
+	return true;
+}
+
+static bool key_evidence(struct parser *p, const char *v)
+{
+	if (strcmp(v, "verified") && strcmp(v, "observed") && strcmp(v, "inferred"))
+		return perr(p, "rule %s: evidence must be verified, observed or inferred",
+		            p->cur->pub.id);
+	return set_text(p, &p->cur->pub.evidence, v, false);
+}
+
+static bool key_match(struct parser *p, const char *v)
+{
+	return set_text(p, &p->cur->pub.match, v, false);
+}
+static bool key_title(struct parser *p, const char *v)
+{
+	return set_text(p, &p->cur->pub.title, v, false);
+}
+static bool key_explain(struct parser *p, const char *v)
+{
+	return set_text(p, &p->cur->pub.explain, v, true);
+}
+static bool key_fix(struct parser *p, const char *v)
+{
+	return set_text(p, &p->cur->pub.fix, v, true);
+}
+static bool key_code(struct parser *p, const char *v)
+{
+	return set_text(p, &p->cur->pub.code, v, false);
+}
+static bool key_sample(struct parser *p, const char *v)
+{
+	return push_list(p, &p->cur->samples, &p->cur->nsamples, v);
+}
+static bool key_not(struct parser *p, const char *v)
+{
+	return push_list(p, &p->cur->nots, &p->cur->nnots, v);
+}
+
+static const struct {
+	const char *name;
+	key_fn fn;
+} keys[] = {
+	{ "severity", key_severity }, { "family", key_family },     { "event", key_event },
+	{ "priority", key_priority }, { "evidence", key_evidence }, { "match", key_match },
+	{ "title", key_title },       { "explain", key_explain },   { "fix", key_fix },
+	{ "code", key_code },         { "sample", key_sample },     { "not", key_not },
+};
+
+static bool valid_id(const char *id)
+{
+	if (!*id || !((*id >= 'a' && *id <= 'z') || (*id >= '0' && *id <= '9')))
+		return false;
+	for (; *id; id++) {
+		char c = *id;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		      c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static long find_loaded(const struct ul_catalog *cat, const char *id)
+{
+	for (size_t i = 0; i < cat->n; i++)
+		if (strcmp(cat->defs[i]->pub.id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* A finished rule block: check required keys, then add it (or replace the same id). */
+static bool finish_rule(struct parser *p)
+{
+	struct def *d = p->cur;
+	struct ul_catalog *cat = p->cat;
+
+	if (!d)
+		return true;
+	p->cur = NULL;
+	unsigned at = p->line;
+	p->line = d->pub.line;
+	const char *missing = !d->have_severity ? "severity"
+	                      : !d->have_family ? "family"
+	                      : !d->pub.match   ? "match"
+	                      : !d->nsamples    ? "sample"
+	                                        : NULL;
+	if (missing) {
+		perr(p, "rule %s: missing '%s'", d->pub.id, missing);
+		def_free(d);
+		return false;
+	}
+	p->line = at;
+	d->pub.samples = (const char *const *)d->samples;
+	d->pub.nsamples = d->nsamples;
+	d->pub.nots = (const char *const *)d->nots;
+	d->pub.nnots = d->nnots;
+	if (!d->pub.title && !(d->pub.title = strdup(d->pub.id)))
+		goto oom;
+	if (!d->pub.explain && !(d->pub.explain = strdup("")))
+		goto oom;
+	if (!d->pub.fix && !(d->pub.fix = strdup("")))
+		goto oom;
+	if (!d->pub.evidence && !(d->pub.evidence = strdup("inferred")))
+		goto oom;
+
+	long old = find_loaded(cat, d->pub.id);
+	if (old >= 0) {
+		d->load_pos = cat->defs[old]->load_pos;
+		def_free(cat->defs[old]);
+		cat->defs[old] = d;
+		return true;
+	}
+	if (cat->n >= MAX_RULES) {
+		def_free(d);
+		return perr(p, "more than %d rules", MAX_RULES);
+	}
+	if (cat->n == cat->cap) {
+		size_t ncap = cat->cap ? cat->cap * 2 : 64;
+		struct def **v = realloc(cat->defs, ncap * sizeof(*v));
+		if (!v)
+			goto oom;
+		cat->defs = v;
+		cat->cap = ncap;
+	}
+	d->load_pos = cat->n;
+	cat->defs[cat->n++] = d;
+	return true;
+oom:
+	def_free(d);
+	return perr(p, "out of memory");
+}
+
+static bool parse_line(struct parser *p, char *s)
+{
+	size_t n = strlen(s);
+	if (!ul_decode_is_utf8(s, n))
+		return perr(p, "not valid UTF-8 (rule files are UTF-8)");
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	char *t = s;
+	while (*t == ' ' || *t == '\t')
+		t++;
+	if (*t == '\0' || *t == '#')
+		return true;
+	if (t == s) {
+		if (strncmp(s, "rule", 4) != 0 || (s[4] != ' ' && s[4] != '\t'))
+			return perr(p, "expected 'rule ID' or an indented 'key value' line");
+		if (!finish_rule(p))
+			return false;
+		char *id = s + 4;
+		while (*id == ' ' || *id == '\t')
+			id++;
+		if (!valid_id(id))
+			return perr(p,
+			            "bad rule id '%s' (lower-case letters, digits, '.', '-', '_')",
+			            id);
+		struct def *d = calloc(1, sizeof(*d));
+		if (!d || !(d->pub.id = strdup(id)) || !(d->pub.origin = strdup(p->origin))) {
+			def_free(d);
+			return perr(p, "out of memory");
+		}
+		d->pub.line = p->line;
+		p->cur = d;
+		return true;
+	}
+	if (!p->cur)
+		return perr(p, "key outside a rule block");
+	char *key = t;
+	while (*t && *t != ' ' && *t != '\t')
+		t++;
+	if (*t)
+		*t++ = '\0';
+	while (*t == ' ' || *t == '\t')
+		t++;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(keys[i].name, key) == 0) {
+			if (*t == '\0')
+				return perr(p, "rule %s: '%s' needs a value", p->cur->pub.id, key);
+			return keys[i].fn(p, t);
+		}
+	}
+	return perr(p, "rule %s: unknown key '%s'", p->cur->pub.id, key);
+}
+
+bool ul_catalog_add_text(struct ul_catalog *cat, const char *origin, const char *text, size_t len,
+                         struct ul_error *err)
+{
+	struct parser p = { .cat = cat, .origin = origin, .err = err };
+	char *buf = malloc(len + 1);
+
+	if (!buf)
+		return ul_error_set(err, "rules", "%s: out of memory", origin);
+	if (cat->compiled) {
+		free(buf);
+		return ul_error_set(err, "rules", "%s: catalogue already compiled", origin);
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		free(buf);
+		return ul_error_set(err, "rules", "%s: NUL byte in rule file", origin);
+	}
+	bool ok = true;
+	char *line = buf;
+	while (ok && line) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		p.line++;
+		ok = parse_line(&p, line);
+		line = nl ? nl + 1 : NULL;
+	}
+	p.line++;
+	if (ok)
+		ok = finish_rule(&p);
+	else
+		def_free(p.cur);
+	free(buf);
+	return ok;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool add_file(struct ul_catalog *cat, const char *path, struct ul_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ul_error_set(err, "rules", "%s: cannot open: %s", path, strerror(errno));
+	char *buf = malloc(MAX_RULE_FILE + 1);
+	size_t n = buf ? fread(buf, 1, MAX_RULE_FILE + 1, f) : 0;
+	bool rd_err = ferror(f);
+	fclose(f);
+	bool ok;
+	if (!buf)
+		ok = ul_error_set(err, "rules", "%s: out of memory", path);
+	else if (rd_err)
+		ok = ul_error_set(err, "rules", "%s: read error", path);
+	else if (n > MAX_RULE_FILE)
+		ok = ul_error_set(err, "rules", "%s: larger than %u bytes", path, MAX_RULE_FILE);
+	else
+		ok = ul_catalog_add_text(cat, path, buf, n, err);
+	free(buf);
+	return ok;
+}
+
+bool ul_catalog_add_dir(struct ul_catalog *cat, const char *dir, struct ul_error *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return ul_error_set(err, "rules", "%s: cannot open rules folder: %s", dir,
+		                    strerror(errno));
+	char **names = NULL;
+	size_t n = 0;
+	bool ok = true;
+	for (struct dirent *e; ok && (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		if (len < 7 || strcmp(e->d_name + len - 6, ".rules") != 0 || e->d_name[0] == '.')
+			continue;
+		char **v = realloc(names, (n + 1) * sizeof(*v));
+		if (!v || !(v[n] = strdup(e->d_name))) {
+			names = v ? v : names;
+			ok = ul_error_set(err, "rules", "%s: out of memory", dir);
+			break;
+		}
+		names = v;
+		n++;
+	}
+	closedir(d);
+	if (ok && n == 0)
+		ok = ul_error_set(err, "rules", "%s: no *.rules files", dir);
+	if (ok)
+		qsort(names, n, sizeof(*names), cmp_name);
+	for (size_t i = 0; ok && i < n; i++) {
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path))
+			ok = ul_error_set(err, "rules", "%s/%s: path too long", dir, names[i]);
+		else
+			ok = add_file(cat, path, err);
+	}
+	free_list(names, n);
+	return ok;
+}
+
+/* ---- compiling --------------------------------------------------------------------------- */
+
+static int cmp_precedence(const void *a, const void *b)
+{
+	const struct def *x = *(struct def *const *)a, *y = *(struct def *const *)b;
+	if (x->pub.priority != y->pub.priority)
+		return x->pub.priority > y->pub.priority ? -1 : 1;
+	return x->load_pos < y->load_pos ? -1 : x->load_pos > y->load_pos;
+}
+
+static bool rule_err(struct ul_error *err, const struct def *d, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static bool rule_err(struct ul_error *err, const struct def *d, const char *fmt, ...)
+{
+	char msg[UL_ERROR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ul_error_set(err, "rules", "%s:%u: rule %s: %s", d->pub.origin, d->pub.line,
+	                    d->pub.id, msg);
+}
+
+/* Named groups -> capture slots. */
+static bool collect_names(struct def *d, struct ul_error *err)
+{
+	uint32_t count = 0, size = 0;
+	PCRE2_SPTR table = NULL;
+
+	pcre2_pattern_info(d->code, PCRE2_INFO_NAMECOUNT, &count);
+	pcre2_pattern_info(d->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+	pcre2_pattern_info(d->code, PCRE2_INFO_NAMETABLE, &table);
+	for (int k = 0; k < UL_CAP_KNOWN; k++)
+		d->pub.known[k] = -1;
+	if (count > UL_MAX_CAPS)
+		return rule_err(err, d, "more than %d named groups", UL_MAX_CAPS);
+	for (uint32_t i = 0; i < count; i++) {
+		PCRE2_SPTR e = table + (size_t)i * size;
+		uint32_t group = (uint32_t)e[0] << 8 | e[1];
+		char *name = strdup((const char *)e + 2);
+		if (!name)
+			return rule_err(err, d, "out of memory");
+		d->pub.cap_names[i] = name;
+		d->pub.cap_group[i] = group;
+		unsigned k;
+		if (lookup(cap_known_names, UL_CAP_KNOWN, name, &k))
+			d->pub.known[k] = (int)i;
+	}
+	d->pub.ncaps = count;
+	return true;
+}
+
+/* Every {name} in the title must be a capture of the rule. */
+static bool check_title(const struct def *d, struct ul_error *err)
+{
+	for (const char *s = d->pub.title; (s = strchr(s, '{'));) {
+		const char *e = strchr(s, '}');
+		if (!e)
+			return rule_err(err, d, "title: '{' without '}'");
+		size_t len = (size_t)(e - s - 1);
+		bool found = false;
+		for (unsigned i = 0; i < d->pub.ncaps && !found; i++)
+			found = strlen(d->pub.cap_names[i]) == len &&
+			        memcmp(d->pub.cap_names[i], s + 1, len) == 0;
+		if (!found)
+			return rule_err(err, d, "title names {%.*s}, which is not a named group",
+			                (int)len, s + 1);
+		s = e + 1;
+	}
+	return true;
+}
+
+/* The captures an event needs to drive the interpreter. */
+static bool check_event(const struct def *d, struct ul_error *err)
+{
+	const int *k = d->pub.known;
+	switch (d->pub.event) {
+	case UL_EV_ACTION_START:
+	case UL_EV_ACTION_INFO:
+		if (k[UL_CAP_ACTION] < 0)
+			return rule_err(err, d, "event %s needs an (?<action>...) group",
+			                ul_event_name(d->pub.event));
+		break;
+	case UL_EV_ACTION_END:
+		if (k[UL_CAP_ACTION] < 0 || k[UL_CAP_RV] < 0)
+			return rule_err(err, d,
+			                "event action-end needs (?<action>...) and (?<rv>...)");
+		break;
+	case UL_EV_ENGINE_RETURN:
+	case UL_EV_SERVER_RETURN:
+	case UL_EV_FINAL_STATUS:
+	case UL_EV_CA_EXIT:
+	case UL_EV_EXIT_CODE:
+		if (k[UL_CAP_CODE] < 0 && !d->pub.code)
+			return rule_err(err, d, "event %s needs a (?<code>...) group or a code",
+			                ul_event_name(d->pub.event));
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+static bool compile_rule(struct ul_catalog *cat, struct def *d, struct ul_error *err)
+{
+	int code;
+	PCRE2_SIZE off;
+
+	d->code = pcre2_compile((PCRE2_SPTR)d->pub.match, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code,
+	                        &off, NULL);
+	if (!d->code) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		return rule_err(err, d, "match: %s at offset %zu", (const char *)msg, (size_t)off);
+	}
+	/* JIT is an accelerator: where the platform refuses it, the interpreter still works. */
+	(void)pcre2_jit_compile(d->code, PCRE2_JIT_COMPLETE);
+	uint32_t groups = 0;
+	pcre2_pattern_info(d->code, PCRE2_INFO_CAPTURECOUNT, &groups);
+	if (groups + 1 > cat->max_groups)
+		cat->max_groups = groups + 1;
+	if (!collect_names(d, err) || !check_title(d, err) || !check_event(d, err))
+		return false;
+
+	/* A rule that matches an empty line would claim every blank line. */
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(d->code, NULL);
+	if (!md)
+		return rule_err(err, d, "out of memory");
+	int rc = pcre2_match(d->code, (PCRE2_SPTR) "", 0, 0, 0, md, cat->mctx);
+	pcre2_match_data_free(md);
+	if (rc >= 0)
+		return rule_err(err, d, "match: the pattern matches an empty line");
+	return true;
+}
+
+static void compute_hash(struct ul_catalog *cat)
+{
+	struct ul_hash h;
+	ul_hash_init(&h);
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct ul_rule *r = &cat->order[i]->pub;
+		const char *parts[] = { r->id,      r->match, r->title,
+			                r->explain, r->fix,   r->code ? r->code : "" };
+		for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++)
+			ul_hash_update(&h, parts[k], strlen(parts[k]) + 1);
+		int nums[] = { (int)r->severity, (int)r->families, (int)r->event, r->priority };
+		ul_hash_update(&h, nums, sizeof(nums));
+	}
+	ul_hash_hex(ul_hash_final(&h), cat->hash);
+}
+
+bool ul_catalog_compile(struct ul_catalog *cat, struct ul_error *err)
+{
+	if (cat->compiled)
+		return true;
+	if (cat->n == 0)
+		return ul_error_set(err, "rules", "the catalogue has no rules");
+	cat->order = malloc(cat->n * sizeof(*cat->order));
+	if (!cat->order)
+		return ul_error_set(err, "rules", "out of memory");
+	memcpy(cat->order, cat->defs, cat->n * sizeof(*cat->order));
+	qsort(cat->order, cat->n, sizeof(*cat->order), cmp_precedence);
+	for (size_t i = 0; i < cat->n; i++)
+		if (!compile_rule(cat, cat->order[i], err))
+			return false;
+	for (int f = 0; f < UL_FAM_COUNT; f++) {
+		cat->fam[f] = malloc(cat->n * sizeof(uint32_t));
+		if (!cat->fam[f])
+			return ul_error_set(err, "rules", "out of memory");
+		for (size_t i = 0; i < cat->n; i++)
+			if (cat->order[i]->pub.families & (1u << f))
+				cat->fam[f][cat->nfam[f]++] = (uint32_t)i;
+	}
+	compute_hash(cat);
+	cat->compiled = true;
+	return true;
+}
+
+/* ---- queries ----------------------------------------------------------------------------- */
+
+size_t ul_catalog_count(const struct ul_catalog *cat)
+{
+	return cat->compiled ? cat->n : 0;
+}
+
+const struct ul_rule *ul_catalog_rule(const struct ul_catalog *cat, size_t i)
+{
+	return cat->compiled && i < cat->n ? &cat->order[i]->pub : NULL;
+}
+
+long ul_catalog_find(const struct ul_catalog *cat, const char *id)
+{
+	for (size_t i = 0; cat->compiled && i < cat->n; i++)
+		if (strcmp(cat->order[i]->pub.id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+const uint32_t *ul_catalog_family(const struct ul_catalog *cat, enum ul_family fam, size_t *n)
+{
+	*n = cat->nfam[fam];
+	return cat->fam[fam];
+}
+
+const char *ul_catalog_hash(const struct ul_catalog *cat)
+{
+	return cat->hash;
+}
+
+const pcre2_code *ul_catalog_code(const struct ul_catalog *cat, size_t i)
+{
+	return cat->order[i]->code;
+}
+
+uint32_t ul_catalog_max_groups(const struct ul_catalog *cat)
+{
+	return cat->max_groups;
+}
+
+pcre2_match_context *ul_catalog_match_context(const struct ul_catalog *cat)
+{
+	return cat->mctx;
+}
+
+const struct ul_prefilter *ul_catalog_prefilter(const struct ul_catalog *ccat, enum ul_family fam,
+                                                struct ul_error *err)
+{
+	/* The cache is the one mutable part of a compiled catalogue. */
+	struct ul_catalog *cat = (struct ul_catalog *)ccat;
+	pthread_mutex_lock(&cat->pf_mu);
+	if (!cat->pf_tried[fam]) {
+		cat->pf_tried[fam] = true;
+		cat->pf[fam] = ul_prefilter_build(cat, fam, err);
+	}
+	struct ul_prefilter *pf = cat->pf[fam];
+	pthread_mutex_unlock(&cat->pf_mu);
+	return pf;
+}
+
+/* ---- portability ------------------------------------------------------------------------- */
+
+/* Punctuation ripgrep's engine allows after a backslash (its meta characters). */
+static bool portable_escape(char c)
+{
+	return strchr("\\.+*?()|[]{}^$#&-~", c) != NULL || strchr("dDwWsSbBAztnrfx", c) != NULL;
+}
+
+const char *ul_catalog_unportable(const struct ul_catalog *cat, size_t i)
+{
+	const char *s = cat->order[i]->pub.match;
+	bool in_class = false;
+
+	for (; *s; s++) {
+		if (*s == '\\') {
+			char c = s[1];
+			if (c >= '1' && c <= '9')
+				return "back-reference";
+			if (c == 'Q')
+				return "\\Q...\\E quoting";
+			if (!c || !portable_escape(c))
+				return "escape outside the common subset";
+			s++;
+			continue;
+		}
+		if (in_class) {
+			if (*s == ']')
+				in_class = false;
+			continue;
+		}
+		if (*s == '[') {
+			in_class = true;
+			if (s[1] == '^')
+				s++;
+			if (s[1] == ']')
+				s++;
+			continue;
+		}
+		if (*s == '(' && s[1] == '?') {
+			const char *t = s + 2;
+			if (*t == '=' || *t == '!' || (*t == '<' && (t[1] == '=' || t[1] == '!')))
+				return "look-around";
+			if (*t == '>')
+				return "atomic group";
+			if (*t == '|' || *t == '(' || *t == 'R' || *t == '#' ||
+			    (*t >= '0' && *t <= '9'))
+				return "PCRE-only group syntax";
+		}
+		if ((*s == '+' || *s == '*' || *s == '?' || *s == '}') && s[1] == '+')
+			return "possessive quantifier";
+	}
+	return NULL;
+}
+
+/* The Windows Installer engine prefix that rules do not see (classify.h), as a regex. */
+#define MSI_PREFIX_RE \
+	"(?:MSI \\([A-Za-z]\\) \\([0-9A-Fa-f]+[:!][0-9A-Fa-f]+\\)(?: \\[[0-9:]+\\])? ?: ?)?"
+
+bool ul_catalog_export_regex(const struct ul_catalog *cat, size_t i, char *buf, size_t cap)
+{
+	const char *s = cat->order[i]->pub.match;
+	size_t o = 0;
+	bool in_class = false;
+
+	/* A rule anchored at the start of the message is anchored after the prefix on a full line. */
+	if (*s == '^') {
+		int n = snprintf(buf, cap, "^%s", MSI_PREFIX_RE);
+		if (n < 0 || (size_t)n >= cap)
+			return false;
+		o = (size_t)n;
+		s++;
+	}
+
+	for (; *s; s++) {
+		if (o + 2 >= cap)
+			return false;
+		if (*s == '\\' && s[1]) {
+			buf[o++] = *s++;
+			buf[o++] = *s;
+			continue;
+		}
+		if (!in_class && *s == '(' && s[1] == '?' &&
+		    ((s[2] == '<' && s[3] != '=' && s[3] != '!') || (s[2] == 'P' && s[3] == '<'))) {
+			const char *gt = strchr(s, '>');
+			if (gt) {
+				buf[o++] = '(';
+				s = gt;
+				continue;
+			}
+		}
+		if (*s == '[' && !in_class)
+			in_class = true;
+		else if (*s == ']' && in_class)
+			in_class = false;
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return true;
+}

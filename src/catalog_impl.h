@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Private: what classify.c needs from a compiled catalogue. Not part of any public contract. */
+#ifndef UPGLOG_CATALOG_IMPL_H
+#define UPGLOG_CATALOG_IMPL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "upglog/catalog.h"
+
+/** Rule `i`'s compiled pattern (JIT-compiled when the platform allows). */
+const pcre2_code *ul_catalog_code(const struct ul_catalog *cat, size_t i);
+
+/** Largest PCRE2 ovector any rule needs (pairs). */
+uint32_t ul_catalog_max_groups(const struct ul_catalog *cat);
+
+/** PCRE2 match context with the catalogue's match and depth limits. */
+pcre2_match_context *ul_catalog_match_context(const struct ul_catalog *cat);
+
+struct ul_prefilter;
+
+/**
+ * The family's prefilter (prefilter.h), built on first use and shared by every thread; NULL
+ * when upglog was built without Hyperscan or the build failed (then `err` says why, once).
+ */
+const struct ul_prefilter *ul_catalog_prefilter(const struct ul_catalog *cat, enum ul_family fam,
+                                                struct ul_error *err);
+
+#endif

@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: MIT */
+/* classify: lines -> hits. See include/upglog/classify.h. */
+#include "upglog/classify.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "catalog_impl.h"
+#include "config.h"
+#include "prefilter.h"
+
+struct ul_classifier {
+	const struct ul_catalog *cat;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	bool prefilter;
+	uint64_t limit_errors;
+	/* Per chunk: the message bodies joined by '\n', where each starts, what was cut off. */
+	char *bodies;
+	size_t bodies_cap;
+	uint32_t *starts, *delta, *best;
+	size_t lines_cap;
+	struct ul_pf_scratch *pfs;
+	/* Per family: positions the prefilter cannot report, tried on every line (lazy). */
+	uint32_t *absent[UL_FAM_COUNT];
+	size_t nabsent[UL_FAM_COUNT];
+	bool absent_ready[UL_FAM_COUNT];
+	struct ul_error pf_err;
+};
+
+void ul_hits_init(struct ul_hits *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+void ul_hits_clear(struct ul_hits *h)
+{
+	h->n = 0;
+	h->ncaps = 0;
+	h->limit_errors = 0;
+}
+
+void ul_hits_finish(struct ul_hits *h)
+{
+	if (!h)
+		return;
+	free(h->v);
+	free(h->caps);
+	memset(h, 0, sizeof(*h));
+}
+
+void ul_classifier_destroy(struct ul_classifier *cl)
+{
+	if (!cl)
+		return;
+	pcre2_match_data_free(cl->md);
+	ul_pf_scratch_free(cl->pfs);
+	for (int f = 0; f < UL_FAM_COUNT; f++)
+		free(cl->absent[f]);
+	free(cl->bodies);
+	free(cl->starts);
+	free(cl->delta);
+	free(cl->best);
+	free(cl);
+}
+
+struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool prefilter,
+                                           struct ul_error *err)
+{
+	struct ul_classifier *cl = calloc(1, sizeof(*cl));
+	if (!cl) {
+		ul_error_set(err, "memory", "out of memory");
+		return NULL;
+	}
+	cl->cat = cat;
+	cl->mctx = ul_catalog_match_context(cat);
+	cl->md = pcre2_match_data_create(ul_catalog_max_groups(cat), NULL);
+	if (!cl->md) {
+		ul_error_set(err, "memory", "out of memory");
+		goto fail;
+	}
+#if UL_HAVE_HYPERSCAN
+	cl->prefilter = prefilter;
+	if (prefilter && !(cl->pfs = ul_pf_scratch_new())) {
+		ul_error_set(err, "memory", "out of memory");
+		goto fail;
+	}
+#else
+	(void)prefilter;
+#endif
+	return cl;
+fail:
+	ul_classifier_destroy(cl);
+	return NULL;
+}
+
+bool ul_classifier_prefiltered(const struct ul_classifier *cl)
+{
+	return cl->prefilter;
+}
+
+/* ---- the MSI engine prefix ----------------------------------------------------------------- */
+
+static size_t hex_run(const char *s, size_t i, size_t len)
+{
+	size_t j = i;
+	while (j < len && isxdigit((unsigned char)s[j]))
+		j++;
+	return j;
+}
+
+size_t ul_classify_msi_prefix(const char *s, size_t len)
+{
+	if (len < 12 || memcmp(s, "MSI (", 5) != 0 || !isalpha((unsigned char)s[5]) ||
+	    memcmp(s + 6, ") (", 3) != 0)
+		return 0;
+	size_t j = hex_run(s, 9, len);
+	if (j == 9 || j >= len || (s[j] != ':' && s[j] != '!'))
+		return 0;
+	size_t k = hex_run(s, j + 1, len);
+	if (k == j + 1 || k >= len || s[k] != ')')
+		return 0;
+	j = k + 1;
+	if (j + 1 < len && s[j] == ' ' && s[j + 1] == '[') {
+		k = j + 2;
+		while (k < len && (isdigit((unsigned char)s[k]) || s[k] == ':'))
+			k++;
+		if (k == j + 2 || k >= len || s[k] != ']')
+			return 0;
+		j = k + 1;
+	}
+	if (j < len && s[j] == ' ')
+		j++;
+	if (j >= len || s[j] != ':')
+		return 0;
+	j++;
+	if (j < len && s[j] == ' ')
+		j++;
+	return j;
+}
+
+/* ---- matching ------------------------------------------------------------------------------ */
+
+/* PCRE2 on one rule. Lines from the decoder are valid UTF-8, so the UTF check is skipped. */
+static bool pmatch(struct ul_classifier *cl, size_t rank, const char *s, size_t len,
+                   uint32_t options)
+{
+	int rc = pcre2_match(ul_catalog_code(cl->cat, rank), (PCRE2_SPTR)s, len, 0, options, cl->md,
+	                     cl->mctx);
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		cl->limit_errors++;
+	return rc >= 0;
+}
+
+/* Copy the named slots of the last successful match into caps, shifted by `delta`. */
+static void take_caps(struct ul_classifier *cl, const struct ul_rule *r, uint32_t delta,
+                      uint32_t *caps)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(cl->md);
+	uint32_t pairs = pcre2_get_ovector_count(cl->md);
+	for (unsigned i = 0; i < UL_MAX_CAPS; i++) {
+		caps[2 * i] = caps[2 * i + 1] = UL_CAP_UNSET;
+		if (i >= r->ncaps || r->cap_group[i] >= pairs)
+			continue;
+		PCRE2_SIZE a = ov[2 * r->cap_group[i]], b = ov[2 * r->cap_group[i] + 1];
+		if (a != PCRE2_UNSET && b != PCRE2_UNSET) {
+			caps[2 * i] = (uint32_t)a + delta;
+			caps[2 * i + 1] = (uint32_t)b + delta;
+		}
+	}
+}
+
+/* First family position from `from` on whose rule matches, or -1 (the reference path). */
+static long first_match(struct ul_classifier *cl, const uint32_t *ranks, size_t n, size_t from,
+                        const char *s, size_t len, uint32_t options)
+{
+	for (size_t k = from; k < n; k++)
+		if (pmatch(cl, ranks[k], s, len, options))
+			return (long)k;
+	return -1;
+}
+
+static bool push_hit(struct ul_hits *h, uint32_t line, uint32_t rule, const uint32_t *caps,
+                     unsigned ncaps)
+{
+	if (h->n == h->cap) {
+		size_t n = h->cap ? h->cap * 2 : 1024;
+		struct ul_hit *v = realloc(h->v, n * sizeof(*v));
+		if (!v)
+			return false;
+		h->v = v;
+		h->cap = n;
+	}
+	int32_t at = -1;
+	if (caps) {
+		if (h->ncaps + 2 * ncaps > h->caps_cap) {
+			size_t n = h->caps_cap ? h->caps_cap * 2 : 1024;
+			while (n < h->ncaps + 2 * ncaps)
+				n *= 2;
+			uint32_t *v = realloc(h->caps, n * sizeof(*v));
+			if (!v)
+				return false;
+			h->caps = v;
+			h->caps_cap = n;
+		}
+		at = (int32_t)h->ncaps;
+		if (ncaps) {
+			memcpy(h->caps + h->ncaps, caps, 2 * ncaps * sizeof(*caps));
+			h->ncaps += 2 * ncaps;
+		}
+	}
+	h->v[h->n++] = (struct ul_hit){ .line = line, .rule = rule, .caps = at };
+	return true;
+}
+
+/*
+ * Line i won position k (PCRE2 has just matched it when `matched`). Record the hit, with its
+ * captures when wanted. PCRE2 has the last word: when it does not confirm a rule the prefilter
+ * vouched for, the next rule in order gets its chance.
+ */
+static bool record(struct ul_classifier *cl, const uint32_t *ranks, size_t n, long k, bool matched,
+                   uint32_t line, const char *body, size_t len, uint32_t delta, bool all_captures,
+                   struct ul_hits *out)
+{
+	uint32_t caps[2 * UL_MAX_CAPS];
+	while (k >= 0) {
+		const struct ul_rule *r = ul_catalog_rule(cl->cat, ranks[k]);
+		bool want = all_captures || r->severity > UL_SEV_NOISE || r->event != UL_EV_NONE;
+		if (!want)
+			return push_hit(out, line, ranks[k], NULL, 0);
+		if (matched || pmatch(cl, ranks[k], body, len, PCRE2_NO_UTF_CHECK)) {
+			take_caps(cl, r, delta, caps);
+			return push_hit(out, line, ranks[k], caps, r->ncaps);
+		}
+		k = first_match(cl, ranks, n, (size_t)k + 1, body, len, PCRE2_NO_UTF_CHECK);
+		matched = true;
+	}
+	return true;
+}
+
+static bool grow(struct ul_classifier *cl, size_t lines, size_t bytes)
+{
+	if (lines > cl->lines_cap) {
+		size_t cap = cl->lines_cap ? cl->lines_cap : 1024;
+		while (cap < lines)
+			cap *= 2;
+		uint32_t *a = realloc(cl->starts, cap * sizeof(*a));
+		if (a)
+			cl->starts = a;
+		uint32_t *b = realloc(cl->delta, cap * sizeof(*b));
+		if (b)
+			cl->delta = b;
+		uint32_t *c = realloc(cl->best, cap * sizeof(*c));
+		if (c)
+			cl->best = c;
+		if (!a || !b || !c)
+			return false;
+		cl->lines_cap = cap;
+	}
+	if (bytes > cl->bodies_cap) {
+		size_t cap = cl->bodies_cap ? cl->bodies_cap : 65536;
+		while (cap < bytes)
+			cap *= 2;
+		char *p = realloc(cl->bodies, cap);
+		if (!p)
+			return false;
+		cl->bodies = p;
+		cl->bodies_cap = cap;
+	}
+	return true;
+}
+
+/* Lay the chunk's message bodies out, each followed by '\n'. */
+static bool lay_out_bodies(struct ul_classifier *cl, const struct ul_chunk *chunk)
+{
+	if (!grow(cl, chunk->nlines, chunk->len + 1))
+		return false;
+	size_t pos = 0;
+	for (size_t i = 0; i < chunk->nlines; i++) {
+		const struct ul_line *l = &chunk->lines[i];
+		const char *s = chunk->text + l->start;
+		size_t d = ul_classify_msi_prefix(s, l->len);
+		cl->starts[i] = (uint32_t)pos;
+		cl->delta[i] = (uint32_t)d;
+		memcpy(cl->bodies + pos, s + d, l->len - d);
+		pos += l->len - d;
+		cl->bodies[pos++] = '\n';
+	}
+	return true;
+}
+
+static const uint32_t *absent_list(struct ul_classifier *cl, enum ul_family fam,
+                                   const struct ul_prefilter *pf, size_t *n)
+{
+	if (!cl->absent_ready[fam]) {
+		size_t total;
+		ul_catalog_family(cl->cat, fam, &total);
+		const uint8_t *mode = ul_prefilter_modes(pf);
+		cl->absent[fam] = malloc((total ? total : 1) * sizeof(uint32_t));
+		if (!cl->absent[fam])
+			return NULL;
+		for (size_t k = 0; k < total; k++)
+			if (mode[k] == UL_PF_ABSENT)
+				cl->absent[fam][cl->nabsent[fam]++] = (uint32_t)k;
+		cl->absent_ready[fam] = true;
+	}
+	*n = cl->nabsent[fam];
+	return cl->absent[fam];
+}
+
+/*
+ * The prefiltered path over a whole chunk: one Hyperscan scan, then per line PCRE2 only for
+ * candidates ranked above the best exact report. Returns false when it cannot run (the caller
+ * falls back to the reference path) or memory runs out (*oom).
+ */
+static bool classify_prefiltered(struct ul_classifier *cl, enum ul_family fam,
+                                 const struct ul_chunk *chunk, bool all_captures,
+                                 struct ul_hits *out, bool *oom)
+{
+	const struct ul_prefilter *pf = ul_catalog_prefilter(cl->cat, fam, &cl->pf_err);
+	size_t n, nabsent = 0, ncand = 0, c = 0;
+	const uint32_t *ranks = ul_catalog_family(cl->cat, fam, &n);
+	const uint32_t *absent;
+	const struct ul_pf_cand *cand;
+	if (!pf || !(absent = absent_list(cl, fam, pf, &nabsent)))
+		return false;
+	size_t len = chunk->nlines ? cl->starts[chunk->nlines - 1] +
+	                                     (chunk->lines[chunk->nlines - 1].len -
+	                                      cl->delta[chunk->nlines - 1]) +
+	                                     1
+	                           : 0;
+	for (size_t i = 0; i < chunk->nlines; i++)
+		cl->best[i] = UINT32_MAX;
+	if (!ul_prefilter_scan(pf, cl->pfs, cl->bodies, len, cl->starts, chunk->nlines, cl->best,
+	                       &cand, &ncand))
+		return false;
+	for (uint32_t i = 0; i < chunk->nlines; i++) {
+		const char *body = cl->bodies + cl->starts[i];
+		size_t blen = chunk->lines[i].len - cl->delta[i];
+		uint32_t best = cl->best[i];
+		long k = best == UINT32_MAX ? -1 : (long)best;
+		bool matched = false;
+		/* Merge this line's candidates with the always-tried rules, in order. */
+		while (c < ncand && cand[c].line < i)
+			c++;
+		size_t a = 0;
+		for (;;) {
+			uint32_t next = UINT32_MAX;
+			bool from_cand = c < ncand && cand[c].line == i;
+			if (from_cand)
+				next = cand[c].pos;
+			if (a < nabsent && absent[a] < next) {
+				next = absent[a];
+				from_cand = false;
+			}
+			if (next >= best)
+				break;
+			if (from_cand)
+				c++;
+			else
+				a++;
+			if (pmatch(cl, ranks[next], body, blen, PCRE2_NO_UTF_CHECK)) {
+				k = (long)next;
+				matched = true;
+				break;
+			}
+		}
+		if (k >= 0 && !record(cl, ranks, n, k, matched, i, body, blen, cl->delta[i],
+		                      all_captures, out)) {
+			*oom = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+bool ul_classify_chunk(struct ul_classifier *cl, enum ul_family fam, const struct ul_chunk *chunk,
+                       bool all_captures, struct ul_hits *out, struct ul_error *err)
+{
+	size_t n;
+	const uint32_t *ranks = ul_catalog_family(cl->cat, fam, &n);
+
+	ul_hits_clear(out);
+	cl->limit_errors = 0;
+	if (!lay_out_bodies(cl, chunk))
+		goto oom;
+	bool oom = false;
+	if (cl->prefilter && classify_prefiltered(cl, fam, chunk, all_captures, out, &oom))
+		goto done;
+	if (oom)
+		goto oom;
+	ul_hits_clear(out);
+	for (uint32_t i = 0; i < chunk->nlines; i++) {
+		const char *body = cl->bodies + cl->starts[i];
+		size_t blen = chunk->lines[i].len - cl->delta[i];
+		long k = first_match(cl, ranks, n, 0, body, blen, PCRE2_NO_UTF_CHECK);
+		if (k >= 0 &&
+		    !record(cl, ranks, n, k, true, i, body, blen, cl->delta[i], all_captures, out))
+			goto oom;
+	}
+done:
+	out->limit_errors = cl->limit_errors;
+	return true;
+oom:
+	return ul_error_set(err, "memory", "out of memory classifying lines");
+}
+
+long ul_classify_line(struct ul_classifier *cl, enum ul_family fam, const char *line, size_t len,
+                      uint32_t *caps)
+{
+	/* One line is a chunk of one line: the same path as a whole file. */
+	struct ul_chunk chunk;
+	struct ul_hits hits;
+	struct ul_error err;
+	long won = -1;
+	ul_chunk_init(&chunk);
+	ul_hits_init(&hits);
+	if (!ul_decode_is_utf8(line, len) ||
+	    !ul_decode_block(UL_ENC_UTF8, line, len, len + 1, 0, &chunk) || chunk.nlines != 1 ||
+	    chunk.lines[0].len != len)
+		goto out;
+	if (!ul_classify_chunk(cl, fam, &chunk, caps != NULL, &hits, &err) || hits.n == 0)
+		goto out;
+	won = (long)hits.v[0].rule;
+	if (caps) {
+		const struct ul_rule *r = ul_catalog_rule(cl->cat, hits.v[0].rule);
+		for (unsigned i = 0; i < UL_MAX_CAPS; i++)
+			caps[2 * i] = caps[2 * i + 1] = UL_CAP_UNSET;
+		if (hits.v[0].caps >= 0)
+			memcpy(caps, hits.caps + hits.v[0].caps, 2 * r->ncaps * sizeof(*caps));
+	}
+out:
+	ul_hits_finish(&hits);
+	ul_chunk_finish(&chunk);
+	return won;
+}
+
+bool ul_classify_rule_matches(struct ul_classifier *cl, size_t rank, const char *line, size_t len)
+{
+	size_t d = ul_classify_msi_prefix(line, len);
+	return ul_decode_is_utf8(line, len) && pmatch(cl, rank, line + d, len - d, 0);
+}
+
+/* ---- sample check ------------------------------------------------------------------------ */
+
+static void fail(size_t *count, void (*report)(void *, const struct ul_check_failure *), void *ctx,
+                 const struct ul_rule *r, const char *kind, const char *line, const char *reason)
+{
+	(*count)++;
+	if (report) {
+		struct ul_check_failure f = { r, kind, line, reason };
+		report(ctx, &f);
+	}
+}
+
+size_t ul_classify_check(struct ul_classifier *cl,
+                         void (*report)(void *ctx, const struct ul_check_failure *f), void *ctx)
+{
+	size_t failures = 0, count = ul_catalog_count(cl->cat);
+	char why[256];
+
+	for (size_t i = 0; i < count; i++) {
+		const struct ul_rule *r = ul_catalog_rule(cl->cat, i);
+		const char *bad = ul_catalog_unportable(cl->cat, i);
+		if (bad)
+			fail(&failures, report, ctx, r, "unportable", r->match, bad);
+		for (size_t s = 0; s < r->nsamples; s++) {
+			const char *line = r->samples[s];
+			size_t len = strlen(line);
+			if (!ul_classify_rule_matches(cl, i, line, len)) {
+				fail(&failures, report, ctx, r, "sample", line, "does not match");
+				continue;
+			}
+			for (int f = 0; f < UL_FAM_COUNT; f++) {
+				if (!(r->families & (1u << f)))
+					continue;
+				long won = ul_classify_line(cl, (enum ul_family)f, line, len, NULL);
+				if (won != (long)i) {
+					snprintf(why, sizeof(why),
+					         "in family %s the line goes to %s",
+					         ul_family_name((enum ul_family)f),
+					         won < 0 ? "no rule"
+					                 : ul_catalog_rule(cl->cat, (size_t)won)
+					                           ->id);
+					fail(&failures, report, ctx, r, "sample", line, why);
+					break;
+				}
+			}
+		}
+		for (size_t s = 0; s < r->nnots; s++)
+			if (ul_classify_rule_matches(cl, i, r->nots[s], strlen(r->nots[s])))
+				fail(&failures, report, ctx, r, "not", r->nots[s], "matches");
+	}
+	return failures;
+}
+
+/* ---- family sniffing --------------------------------------------------------------------- */
+
+static bool starts(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+/* `[1A24:1810][2016-02-08T00:08:24]` */
+static bool burn_line(const char *s, size_t len)
+{
+	if (len < 33 || s[0] != '[')
+		return false;
+	const char *r = memchr(s, ']', len < 20 ? len : 20);
+	if (!r || (size_t)(r - s) + 22 > len || r[1] != '[')
+		return false;
+	const char *d = r + 2;
+	return isdigit((unsigned char)d[0]) && isdigit((unsigned char)d[3]) && d[4] == '-' &&
+	       d[7] == '-' && d[10] == 'T';
+}
+
+static bool msi_line(const char *s, size_t len)
+{
+	return starts(s, len, "MSI (") || starts(s, len, "=== Verbose logging started") ||
+	       starts(s, len, "=== Logging started") || starts(s, len, "Action start ") ||
+	       starts(s, len, "Action ended ") || (len > 12 && memmem(s, len, "Build type:", 11));
+}
+
+/* Case-insensitive substring search on a path with either separator. */
+static bool path_has(const char *path, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (const char *p = path; *p; p++) {
+		size_t i = 0;
+		for (; i < n && p[i]; i++) {
+			char a = p[i] == '\\' ? '/' : (char)tolower((unsigned char)p[i]);
+			if (a != needle[i])
+				break;
+		}
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = path;
+	for (const char *p = path; *p; p++)
+		if (*p == '/' || *p == '\\' || *p == '!')
+			b = p + 1;
+	return b;
+}
+
+enum ul_family ul_classify_sniff(const struct ul_chunk *first, const char *path)
+{
+	size_t n = first ? first->nlines : 0;
+	if (n > 64)
+		n = 64;
+	size_t msi = 0, burn = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = first->text + first->lines[i].start;
+		size_t len = first->lines[i].len;
+		if (len >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+		    (unsigned char)s[2] == 0xBF) {
+			s += 3;
+			len -= 3;
+		}
+		msi += msi_line(s, len);
+		burn += burn_line(s, len);
+	}
+	if (msi && msi >= burn)
+		return UL_FAM_MSI;
+	if (burn)
+		return UL_FAM_BURN;
+
+	const char *base = base_name(path ? path : "");
+	if (strncasecmp(base, "sqlstp", 6) == 0 || strncasecmp(base, "sqlsp", 5) == 0 ||
+	    strcasecmp(base, "setup.log") == 0 || strcasecmp(base, "dasetup.log") == 0 ||
+	    path_has(path ? path : "", "microsoft sql server/mssql/log/"))
+		return UL_FAM_SQL;
+	if (path_has(path ? path : "", "dcdsrvr/"))
+		return UL_FAM_DCD;
+	if (path_has(path ? path : "", "cisco/logs/") || strncasecmp(base, "ccm", 3) == 0 ||
+	    strncasecmp(base, "cisco", 5) == 0)
+		return UL_FAM_CISCO;
+	return UL_FAM_GENERIC;
+}

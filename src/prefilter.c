@@ -1,0 +1,772 @@
+/* SPDX-License-Identifier: MIT */
+/* The Hyperscan prefilter of the classifier. See prefilter.h. */
+#include "prefilter.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "upglog/hash.h"
+
+#if UL_HAVE_HYPERSCAN
+#include <hs.h>
+#endif
+
+/* ---- rewriting a pattern so it stays on one line ------------------------------------------ */
+
+struct out {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->oom)
+		return;
+	if (o->len + n + 1 > o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 256;
+		while (cap < o->len + n + 1)
+			cap *= 2;
+		char *p = realloc(o->s, cap);
+		if (!p) {
+			o->oom = true;
+			return;
+		}
+		o->s = p;
+		o->cap = cap;
+	}
+	memcpy(o->s + o->len, s, n);
+	o->len += n;
+	o->s[o->len] = '\0';
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* Does the inline option group at `p` ("(?" already seen) turn on dot-all? */
+static bool sets_dotall(const char *p)
+{
+	for (; *p && *p != ':' && *p != ')' && *p != '-'; p++) {
+		if (!strchr("imsxnUJ^", *p))
+			return false; /* a named group, a look-around, ...: not options */
+		if (*p == 's')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Trailing repeats cost reports, not matches: `^Note: 1: (?<code>\d+)` says "match" once per
+ * digit of every note. For a yes/no answer per line, `X\d+` is the same question as `X\d`,
+ * `X.*` the same as `X`, `X(?:...)?` the same as `X`. trim_tail() rewrites the end of a
+ * pattern that way; captures come from PCRE2 afterwards, so nothing is lost.
+ */
+
+/* End of the element starting at p[i] (an atom, class or group), or 0 when unsure. */
+static size_t element_end(const char *p, size_t i)
+{
+	if (p[i] == '\\') {
+		if (!p[i + 1])
+			return 0;
+		if (p[i + 1] == 'x' && p[i + 2] == '{') {
+			const char *close = strchr(p + i, '}');
+			return close ? (size_t)(close - p) + 1 : 0;
+		}
+		if (p[i + 1] == 'x')
+			return i + 4;
+		return i + 2;
+	}
+	if (p[i] == '[') {
+		size_t j = i + 1;
+		if (p[j] == '^')
+			j++;
+		if (p[j] == ']')
+			j++;
+		for (; p[j] && p[j] != ']'; j++)
+			if (p[j] == '\\' && p[j + 1])
+				j++;
+		return p[j] ? j + 1 : 0;
+	}
+	if (p[i] == '(') {
+		int depth = 0;
+		for (size_t j = i; p[j]; j++) {
+			if (p[j] == '\\' && p[j + 1]) {
+				j++;
+			} else if (p[j] == '[') {
+				size_t e = element_end(p, j);
+				if (!e)
+					return 0;
+				j = e - 1;
+			} else if (p[j] == '(') {
+				depth++;
+			} else if (p[j] == ')' && --depth == 0) {
+				return j + 1;
+			}
+		}
+		return 0;
+	}
+	if (strchr(")|*+?{", p[i]))
+		return 0;
+	size_t j = i + 1;
+	while (((unsigned char)p[j] & 0xC0) == 0x80) /* the rest of a UTF-8 character */
+		j++;
+	return j;
+}
+
+/* A quantifier at p[i]: its end, and its minimum count. 0 when none. */
+static size_t quantifier_end(const char *p, size_t i, unsigned *min)
+{
+	size_t j = i;
+	if (p[i] == '*' || p[i] == '?') {
+		*min = 0;
+		j = i + 1;
+	} else if (p[i] == '+') {
+		*min = 1;
+		j = i + 1;
+	} else if (p[i] == '{' && p[i + 1] >= '0' && p[i + 1] <= '9') {
+		unsigned m = 0;
+		for (j = i + 1; p[j] >= '0' && p[j] <= '9'; j++)
+			m = m * 10 + (unsigned)(p[j] - '0');
+		while (p[j] == ',' || (p[j] >= '0' && p[j] <= '9'))
+			j++;
+		if (p[j] != '}')
+			return 0;
+		j++;
+		*min = m;
+	} else {
+		return 0;
+	}
+	if (p[j] == '?' || p[j] == '+')
+		j++;
+	return j;
+}
+
+/*
+ * Trim the tail of p[from, to) in place (the text after `to` moves up); returns the new `to`.
+ * Stops at alternations, anchors and anything it does not recognise.
+ */
+static size_t trim_range(char *p, size_t from, size_t to, bool nested)
+{
+	for (;;) {
+		/* Find the last element of [from, to); give up on a top-level '|'. */
+		size_t i = from, last = (size_t)-1, last_end = 0, q_end = 0;
+		unsigned min = 1;
+		while (i < to) {
+			if (p[i] == '|')
+				return to;
+			size_t e = element_end(p, i);
+			if (!e || e > to)
+				return to;
+			unsigned m = 1;
+			size_t qe = quantifier_end(p, e, &m);
+			last = i;
+			last_end = e;
+			q_end = qe ? qe : e;
+			min = qe ? m : 1;
+			i = q_end;
+		}
+		if (last == (size_t)-1 || q_end != to)
+			return to;
+		bool group = p[last] == '(';
+		bool plain_group = group && (p[last + 1] != '?' || p[last + 2] == ':' ||
+		                             p[last + 2] == '<' || p[last + 2] == 'P');
+		if (group && p[last + 1] == '?' && p[last + 2] == '<' &&
+		    (p[last + 3] == '=' || p[last + 3] == '!'))
+			plain_group = false;
+		/* Inside a group the tail may go entirely; the whole pattern must keep something. */
+		if (min == 0 && (last > from || nested)) {
+			/* `X(...)?`, `X.*`: drop the optional tail. */
+			memmove(p + last, p + to, strlen(p + to) + 1);
+			to = last;
+			continue;
+		}
+		if (q_end > last_end && min >= 1) {
+			/* `X\d+`, `X\d{2,5}`: the element `min` times (once for +). */
+			char count[16] = "";
+			if (min > 1)
+				snprintf(count, sizeof(count), "{%u}", min);
+			size_t clen = strlen(count), old = q_end - last_end;
+			memmove(p + last_end + clen, p + q_end, strlen(p + q_end) + 1);
+			memcpy(p + last_end, count, clen);
+			to = to - old + clen;
+			if (min > 1 || !plain_group)
+				return to;
+		}
+		if (!plain_group || (q_end > last_end && min != 1))
+			return to;
+		/* A group at the end: trim inside it. */
+		size_t body = last + 1;
+		if (p[body] == '?') {
+			body++;
+			if (p[body] == ':') {
+				body++;
+			} else {
+				while (p[body] && p[body] != '>')
+					body++;
+				body++;
+			}
+		}
+		size_t close = last_end - 1;
+		if (body >= close)
+			return to;
+		size_t new_close = trim_range(p, body, close, true);
+		return to - (close - new_close);
+	}
+}
+
+static void trim_tail(char *p)
+{
+	trim_range(p, 0, strlen(p), false);
+}
+
+char *ul_prefilter_line_safe(const char *p)
+{
+	struct out o = { 0 };
+	bool in_class = false, negated = false;
+	size_t class_start = 0;
+
+	for (size_t i = 0; p[i];) {
+		char c = p[i];
+		if (c == '\\') {
+			char n = p[i + 1];
+			/* Inside a negated class, \n only says "not a line end" again. */
+			if (in_class && negated && n == 'n') {
+				put(&o, p + i, 2);
+				i += 2;
+				continue;
+			}
+			if (!n || n == 'n' || n == 'v' || n == 'R' || n == 'h' || n == 'H' ||
+			    n == 'N' || n == 'X' || n == 'C' || n == 'z' || n == 'Z' || n == 'A' ||
+			    n == 'G' || n == 'Q' || n == 'K')
+				goto unsafe;
+			if (n == 'x' && (strncmp(p + i + 2, "0a", 2) == 0 ||
+			                 strncmp(p + i + 2, "0A", 2) == 0 || p[i + 2] == '{'))
+				goto unsafe;
+			if (in_class) {
+				if (n == 'D' || n == 'W')
+					goto unsafe;
+				if (n == 's')
+					puts_(&o, "\\t\\x0b\\x0c\\r ");
+				else
+					put(&o, p + i, 2);
+			} else if (n == 's') {
+				puts_(&o, "[\\t\\x0b\\x0c\\r ]");
+			} else if (n == 'D') {
+				puts_(&o, "[^0-9\\n]");
+			} else if (n == 'W') {
+				puts_(&o, "[^0-9A-Za-z_\\n]");
+			} else {
+				put(&o, p + i, 2);
+			}
+			i += 2;
+			continue;
+		}
+		if (in_class) {
+			if (c == '[' && p[i + 1] == ':')
+				goto unsafe; /* POSIX classes such as [:space:] may hold '\n' */
+			if (c == ']' && i > class_start) {
+				if (negated)
+					puts_(&o, "\\n");
+				in_class = false;
+			}
+			put(&o, &c, 1);
+			i++;
+			continue;
+		}
+		if (c == '[') {
+			put(&o, "[", 1);
+			i++;
+			negated = p[i] == '^';
+			if (negated) {
+				put(&o, "^", 1);
+				i++;
+			}
+			/* A ']' first in a class is a literal. */
+			class_start = p[i] == ']' ? i + 1 : i;
+			in_class = true;
+			continue;
+		}
+		if (c == '(' && p[i + 1] == '?' && sets_dotall(p + i + 2))
+			goto unsafe;
+		put(&o, &c, 1);
+		i++;
+	}
+	if (in_class || o.oom)
+		goto unsafe;
+	if (!o.s)
+		o.s = strdup("");
+	else
+		trim_tail(o.s);
+	return o.s;
+unsafe:
+	free(o.s);
+	return NULL;
+}
+
+/* ---- the database -------------------------------------------------------------------------- */
+
+#if UL_HAVE_HYPERSCAN
+
+struct ul_prefilter {
+	hs_database_t *db;
+	uint8_t *mode;
+	size_t n;
+	unsigned id; /* distinct per database, for the scratch bookkeeping */
+};
+
+static unsigned next_id;
+
+/*
+ * Compiled databases are cached on disk: compiling a family takes a few hundred milliseconds,
+ * loading one takes about one. The file name carries a digest of everything the database is
+ * made of (the rewritten expressions, their flags and ids, the Hyperscan version); the platform
+ * is checked by Hyperscan when loading. A cache that cannot be read or written is simply not
+ * used. UPGLOG_CACHE_DIR names another folder; set it empty to turn the cache off.
+ */
+#define CACHE_FORMAT "2"
+#define CACHE_MAGIC  "upglog-prefilter-" CACHE_FORMAT "\n"
+
+static bool cache_dir(char *buf, size_t cap)
+{
+	const char *dir = getenv("UPGLOG_CACHE_DIR");
+	if (dir)
+		return *dir && snprintf(buf, cap, "%s", dir) < (int)cap;
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (xdg && *xdg)
+		return snprintf(buf, cap, "%s/upglog", xdg) < (int)cap;
+	return home && *home && snprintf(buf, cap, "%s/.cache/upglog", home) < (int)cap;
+}
+
+static bool cache_path(const char *key, enum ul_family fam, char *buf, size_t cap)
+{
+	char dir[PATH_MAX];
+	if (!cache_dir(dir, sizeof(dir)))
+		return false;
+	int len = snprintf(buf, cap, "%s/prefilter-%s-%s.hsdb", dir, ul_family_name(fam), key);
+	return len > 0 && (size_t)len < cap;
+}
+
+static bool cache_load(struct ul_prefilter *pf, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	char magic[sizeof(CACHE_MAGIC) - 1];
+	uint64_t n = 0, size = 0;
+	char *bytes = NULL;
+	uint8_t *mode = malloc(pf->n ? pf->n : 1);
+	bool ok = mode && fread(magic, 1, sizeof(magic), f) == sizeof(magic) &&
+	          memcmp(magic, CACHE_MAGIC, sizeof(magic)) == 0 &&
+	          fread(&n, sizeof(n), 1, f) == 1 && n == pf->n &&
+	          fread(mode, 1, pf->n, f) == pf->n && memcmp(mode, pf->mode, pf->n) == 0 &&
+	          fread(&size, sizeof(size), 1, f) == 1 && size > 0 && size < (1ull << 31) &&
+	          (bytes = malloc(size)) && fread(bytes, 1, size, f) == size && fgetc(f) == EOF;
+	fclose(f);
+	if (ok)
+		ok = hs_deserialize_database(bytes, size, &pf->db) == HS_SUCCESS;
+	free(bytes);
+	free(mode);
+	return ok;
+}
+
+/* Keep the cache small: past CACHE_KEEP databases, the least recently written go. */
+#define CACHE_KEEP 24
+
+static void cache_trim(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct entry {
+		char name[128];
+		time_t mtime;
+	} e[CACHE_KEEP + 8];
+	size_t n = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		size_t len = strlen(de->d_name);
+		if (strncmp(de->d_name, "prefilter-", 10) != 0 || len < 6 || len >= 128 ||
+		    strcmp(de->d_name + len - 5, ".hsdb") != 0)
+			continue;
+		char path[PATH_MAX];
+		struct stat st;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
+		    stat(path, &st) != 0)
+			continue;
+		if (n == sizeof(e) / sizeof(e[0])) {
+			/* Full: forget the newest seen so far, the oldest must stay candidates. */
+			size_t newest = 0;
+			for (size_t i = 1; i < n; i++)
+				if (e[i].mtime > e[newest].mtime)
+					newest = i;
+			if (st.st_mtime >= e[newest].mtime)
+				continue;
+			e[newest] = e[--n];
+		}
+		memcpy(e[n].name, de->d_name, len + 1);
+		e[n].mtime = st.st_mtime;
+		n++;
+	}
+	closedir(d);
+	while (n > CACHE_KEEP) {
+		size_t oldest = 0;
+		for (size_t i = 1; i < n; i++)
+			if (e[i].mtime < e[oldest].mtime)
+				oldest = i;
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e[oldest].name) < (int)sizeof(path))
+			unlink(path);
+		e[oldest] = e[--n];
+	}
+}
+
+static void cache_store(const struct ul_prefilter *pf, const char *path)
+{
+	char *bytes = NULL, tmp[PATH_MAX + 32], dir[PATH_MAX];
+	size_t size = 0;
+	if (!pf->db || hs_serialize_database(pf->db, &bytes, &size) != HS_SUCCESS)
+		return;
+	/* Create the folder (and its parent, ~/.cache) when missing. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		char *parent = strrchr(dir, '/');
+		if (parent && parent != dir) {
+			*parent = '\0';
+			mkdir(dir, 0700);
+			*parent = '/';
+		}
+		mkdir(dir, 0700);
+	}
+	/* Write aside and rename: a reader never sees half a file, concurrent writers are fine. */
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	FILE *f = fopen(tmp, "wb");
+	if (f) {
+		uint64_t n = pf->n, sz = size;
+		bool ok = fwrite(CACHE_MAGIC, 1, sizeof(CACHE_MAGIC) - 1, f) ==
+		                  sizeof(CACHE_MAGIC) - 1 &&
+		          fwrite(&n, sizeof(n), 1, f) == 1 &&
+		          fwrite(pf->mode, 1, pf->n, f) == pf->n &&
+		          fwrite(&sz, sizeof(sz), 1, f) == 1 && fwrite(bytes, 1, size, f) == size;
+		ok = fclose(f) == 0 && ok;
+		if (!ok || rename(tmp, path) != 0)
+			unlink(tmp);
+	}
+	free(bytes);
+	if (slash) {
+		*slash = '\0';
+		cache_trim(dir);
+	}
+}
+
+/* What goes into the database: the rewritten expressions and their flags. */
+struct exprs {
+	char **expr;
+	unsigned *flags, *ids;
+	unsigned m;
+};
+
+static void exprs_free(struct exprs *x)
+{
+	for (unsigned i = 0; x->expr && i < x->m; i++)
+		free(x->expr[i]);
+	free(x->expr);
+	free(x->flags);
+	free(x->ids);
+}
+
+/* Rewrite each rule of the family and sort out how Hyperscan can take it (sets pf->mode). */
+static bool prepare(struct ul_prefilter *pf, const struct ul_catalog *cat, enum ul_family fam,
+                    struct exprs *x, struct ul_error *err)
+{
+	size_t n;
+	const uint32_t *ranks = ul_catalog_family(cat, fam, &n);
+	x->expr = calloc(n ? n : 1, sizeof(*x->expr));
+	x->flags = calloc(n ? n : 1, sizeof(*x->flags));
+	x->ids = calloc(n ? n : 1, sizeof(*x->ids));
+	if (!x->expr || !x->flags || !x->ids)
+		return ul_error_set(err, "memory", "out of memory building the prefilter");
+	for (size_t k = 0; k < n; k++) {
+		const char *pattern = ul_catalog_rule(cat, ranks[k])->match;
+		char *safe = ul_prefilter_line_safe(pattern);
+		hs_expr_info_t *info = NULL;
+		hs_compile_error_t *ce = NULL;
+		const char *use = safe ? safe : pattern;
+		uint8_t mode = safe ? UL_PF_EXACT : UL_PF_SUPERSET;
+		unsigned fl = HS_FLAG_UTF8 | HS_FLAG_MULTILINE;
+		if (hs_expression_info(use, fl, &info, &ce) != HS_SUCCESS) {
+			hs_free_compile_error(ce);
+			ce = NULL;
+			fl |= HS_FLAG_PREFILTER;
+			mode = UL_PF_SUPERSET;
+			if (hs_expression_info(use, fl, &info, &ce) != HS_SUCCESS) {
+				/* Not for Hyperscan at all: PCRE2 tries it on every line. */
+				hs_free_compile_error(ce);
+				free(safe);
+				continue;
+			}
+		}
+		free(info);
+		x->expr[x->m] = safe ? safe : strdup(pattern);
+		if (!x->expr[x->m])
+			return ul_error_set(err, "memory", "out of memory building the prefilter");
+		x->flags[x->m] = fl;
+		x->ids[x->m] = (unsigned)k;
+		x->m++;
+		pf->mode[k] = mode;
+	}
+	return true;
+}
+
+/* The cache key: everything the database is made of. */
+static void digest(const struct ul_prefilter *pf, const struct exprs *x, char hex[17])
+{
+	struct ul_hash h;
+	ul_hash_init(&h);
+	ul_hash_update(&h, hs_version(), strlen(hs_version()) + 1);
+	ul_hash_update(&h, pf->mode, pf->n);
+	for (unsigned i = 0; i < x->m; i++) {
+		ul_hash_update(&h, x->expr[i], strlen(x->expr[i]) + 1);
+		ul_hash_update(&h, &x->flags[i], sizeof(x->flags[i]));
+		ul_hash_update(&h, &x->ids[i], sizeof(x->ids[i]));
+	}
+	ul_hash_hex(ul_hash_final(&h), hex);
+}
+
+struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_family fam,
+                                        struct ul_error *err)
+{
+	size_t n;
+	char path[PATH_MAX], key[17];
+	struct exprs x = { 0 };
+	ul_catalog_family(cat, fam, &n);
+	struct ul_prefilter *pf = calloc(1, sizeof(*pf));
+	if (!pf || !(pf->mode = calloc(n ? n : 1, 1))) {
+		free(pf);
+		ul_error_set(err, "memory", "out of memory building the prefilter");
+		return NULL;
+	}
+	pf->n = n;
+	if (!prepare(pf, cat, fam, &x, err))
+		goto fail;
+	digest(pf, &x, key);
+	bool cached = cache_path(key, fam, path, sizeof(path));
+	if (x.m > 0 && !(cached && cache_load(pf, path))) {
+		hs_compile_error_t *ce = NULL;
+		if (hs_compile_multi((const char *const *)x.expr, x.flags, x.ids, x.m,
+		                     HS_MODE_BLOCK, NULL, &pf->db, &ce) != HS_SUCCESS) {
+			ul_error_set(err, "rules", "prefilter for family %s: %s",
+			             ul_family_name(fam), ce ? ce->message : "compile failed");
+			hs_free_compile_error(ce);
+			goto fail;
+		}
+		if (cached)
+			cache_store(pf, path);
+	}
+	exprs_free(&x);
+	pf->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	return pf;
+fail:
+	exprs_free(&x);
+	ul_prefilter_free(pf);
+	return NULL;
+}
+
+void ul_prefilter_free(struct ul_prefilter *pf)
+{
+	if (!pf)
+		return;
+	hs_free_database(pf->db);
+	free(pf->mode);
+	free(pf);
+}
+
+const uint8_t *ul_prefilter_modes(const struct ul_prefilter *pf)
+{
+	return pf->mode;
+}
+
+/* ---- scanning ------------------------------------------------------------------------------ */
+
+#define SCRATCH_DBS 16
+
+struct ul_pf_scratch {
+	hs_scratch_t *hs;
+	unsigned ready[SCRATCH_DBS]; /* databases the scratch was sized for */
+	struct ul_pf_cand *c;
+	size_t n, cap;
+	bool oom;
+	/* the scan in progress */
+	const uint32_t *starts;
+	size_t nlines, cursor;
+	uint32_t *best;
+	const uint8_t *mode;
+};
+
+struct ul_pf_scratch *ul_pf_scratch_new(void)
+{
+	return calloc(1, sizeof(struct ul_pf_scratch));
+}
+
+void ul_pf_scratch_free(struct ul_pf_scratch *s)
+{
+	if (!s)
+		return;
+	hs_free_scratch(s->hs);
+	free(s->c);
+	free(s);
+}
+
+static bool scratch_for(struct ul_pf_scratch *s, const struct ul_prefilter *pf)
+{
+	for (size_t i = 0; i < SCRATCH_DBS; i++)
+		if (s->ready[i] == pf->id)
+			return true;
+	if (hs_alloc_scratch(pf->db, &s->hs) != HS_SUCCESS)
+		return false;
+	for (size_t i = 0; i < SCRATCH_DBS; i++)
+		if (!s->ready[i]) {
+			s->ready[i] = pf->id;
+			break;
+		}
+	return true;
+}
+
+/* The line holding byte `at`: a cursor for the usual increasing order, else a binary search. */
+static size_t line_of(struct ul_pf_scratch *s, size_t at)
+{
+	size_t i = s->cursor;
+	if (s->starts[i] > at) {
+		size_t lo = 0, hi = i;
+		while (lo + 1 < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->starts[mid] <= at)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		return lo;
+	}
+	while (i + 1 < s->nlines && s->starts[i + 1] <= at)
+		i++;
+	s->cursor = i;
+	return i;
+}
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *ctx)
+{
+	struct ul_pf_scratch *s = ctx;
+	(void)from;
+	(void)flags;
+	if (to == 0)
+		return 0;
+	size_t line = line_of(s, (size_t)to - 1);
+	if (s->mode[id] == UL_PF_EXACT) {
+		if (id < s->best[line])
+			s->best[line] = id;
+		return 0;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct ul_pf_cand *c = realloc(s->c, cap * sizeof(*c));
+		if (!c) {
+			s->oom = true;
+			return 1;
+		}
+		s->c = c;
+		s->cap = cap;
+	}
+	s->c[s->n++] = (struct ul_pf_cand){ (uint32_t)line, id };
+	return 0;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct ul_pf_cand *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+bool ul_prefilter_scan(const struct ul_prefilter *pf, struct ul_pf_scratch *s, const char *buf,
+                       size_t len, const uint32_t *starts, size_t nlines, uint32_t *best,
+                       const struct ul_pf_cand **cands, size_t *ncands)
+{
+	s->n = 0;
+	*cands = NULL;
+	*ncands = 0;
+	if (!pf->db || nlines == 0)
+		return true;
+	if (!scratch_for(s, pf))
+		return false;
+	s->oom = false;
+	s->starts = starts;
+	s->nlines = nlines;
+	s->cursor = 0;
+	s->best = best;
+	s->mode = pf->mode;
+	if (hs_scan(pf->db, buf, (unsigned)len, 0, s->hs, on_match, s) != HS_SUCCESS || s->oom)
+		return false;
+	/* Mostly in order already; candidates are rare next to exact reports. */
+	if (s->n > 1)
+		qsort(s->c, s->n, sizeof(*s->c), cmp_cand);
+	*cands = s->c;
+	*ncands = s->n;
+	return true;
+}
+
+#else /* !UL_HAVE_HYPERSCAN */
+
+struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_family fam,
+                                        struct ul_error *err)
+{
+	(void)cat;
+	(void)fam;
+	(void)err;
+	return NULL;
+}
+
+void ul_prefilter_free(struct ul_prefilter *pf)
+{
+	(void)pf;
+}
+
+const uint8_t *ul_prefilter_modes(const struct ul_prefilter *pf)
+{
+	(void)pf;
+	return NULL;
+}
+
+struct ul_pf_scratch *ul_pf_scratch_new(void)
+{
+	return NULL;
+}
+
+void ul_pf_scratch_free(struct ul_pf_scratch *s)
+{
+	(void)s;
+}
+
+bool ul_prefilter_scan(const struct ul_prefilter *pf, struct ul_pf_scratch *s, const char *buf,
+                       size_t len, const uint32_t *starts, size_t nlines, uint32_t *best,
+                       const struct ul_pf_cand **cands, size_t *ncands)
+{
+	(void)pf, (void)s, (void)buf, (void)len, (void)starts, (void)nlines, (void)best;
+	*cands = NULL;
+	*ncands = 0;
+	return false;
+}
+
+#endif
