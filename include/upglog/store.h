@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef UPGLOG_STORE_H
+#define UPGLOG_STORE_H
+
+/**
+ * store: the only module that speaks SQL. Schema v1 (documented in README.md, `PRAGMA
+ * user_version` = 1): scans, sources, files, findings, rule_hits, rules, verdicts, candidates,
+ * and the views v_findings, v_failures, v_noise.
+ *
+ * Writing: one writer, prepared statements, WAL, and one transaction per file, so a crash
+ * leaves whole files or nothing. A file whose size and mtime (or content hash) are unchanged
+ * since it was last stored without error is not read again.
+ *
+ * Reading: the triage report reads what one scan covered through the `ul_store_each_*`
+ * functions; `ul_store_query` runs any SQL (read-only unless the store was opened for writing).
+ *
+ * Strings handed to callbacks are valid only during the callback.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "upglog/catalog.h"
+#include "upglog/error.h"
+#include "upglog/interpret.h"
+
+#define UL_SCHEMA_VERSION 1
+
+enum ul_store_mode {
+	UL_STORE_CREATE,   /**< read-write; create the file and schema when missing */
+	UL_STORE_READONLY, /**< an existing database, read-only */
+	UL_STORE_WRITE,    /**< an existing database, read-write (query --write) */
+};
+
+struct ul_store;
+
+/** `path` ":memory:" gives a private in-memory database. */
+struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct ul_error *err);
+void ul_store_close(struct ul_store *st);
+
+/* ---- writing a scan ------------------------------------------------------------------------ */
+
+/** Start a scan: a `scans` row, and the catalogue in `rules`. */
+bool ul_store_begin_scan(struct ul_store *st, const char *version, const char *arguments,
+                         const struct ul_catalog *cat, int64_t *scan_id, struct ul_error *err);
+bool ul_store_end_scan(struct ul_store *st, int64_t scan_id, struct ul_error *err);
+
+/**
+ * Read-only: is this top-level input (not a folder) unchanged since a previous visit that read
+ * it to the end? Then its files can all be kept without reading it.
+ */
+bool ul_store_source_unchanged(struct ul_store *st, const char *path, const char *kind,
+                               int64_t size, int64_t mtime, bool *unchanged, struct ul_error *err);
+
+/**
+ * Record that this scan visits a top-level input; with `unchanged` (see above) its files are
+ * attached to this scan as they are.
+ */
+bool ul_store_source(struct ul_store *st, int64_t scan_id, const char *path, const char *kind,
+                     int64_t size, int64_t mtime, bool unchanged, int64_t *source_id,
+                     struct ul_error *err);
+
+/**
+ * The source was read to its end (`complete`): forget its files that this scan did not see,
+ * and mark it complete so an unchanged container is skipped next time. Also sets the source's
+ * host from its files' verdicts.
+ */
+bool ul_store_source_done(struct ul_store *st, int64_t scan_id, int64_t source_id, bool complete,
+                          struct ul_error *err);
+
+/** What the store knows of a file path from earlier scans. */
+struct ul_known {
+	bool found; /**< a row exists */
+	bool ok;    /**< ... and it was read without error */
+	int64_t size, mtime;
+	char hash[17]; /**< content hash, "" when none */
+};
+
+bool ul_store_lookup(struct ul_store *st, const char *path, struct ul_known *out,
+                     struct ul_error *err);
+
+/** Keep an unchanged file: attach it to this scan and source without reading it again. */
+bool ul_store_keep(struct ul_store *st, int64_t scan_id, int64_t source_id, const char *path,
+                   struct ul_error *err);
+
+/** A file row. Text fields may be NULL. */
+struct ul_file_row {
+	int64_t scan_id, source_id;
+	const char *path;
+	const char *location;
+	const char *family;
+	const char *encoding;
+	int64_t size, mtime;  /**< as stored in the source */
+	int64_t bytes, lines; /**< decompressed bytes and lines read */
+	int64_t cut_lines, replaced;
+	const char *hash;
+	const char *status; /**< "ok" or a reason word */
+	const char *error;  /**< one line, or NULL */
+};
+
+/** Begin a file: opens its transaction and replaces any older rows of the same path. */
+bool ul_store_file_begin(struct ul_store *st, const struct ul_file_row *row, int64_t *file_id,
+                         struct ul_error *err);
+
+/** Add a finding of the open file. */
+bool ul_store_finding(struct ul_store *st, int64_t file_id, const struct ul_catalog *cat,
+                      const struct ul_finding *f, struct ul_error *err);
+
+/** Finish the open file: final row fields, tallies, verdict (may be NULL); commit. */
+bool ul_store_file_end(struct ul_store *st, int64_t file_id, const struct ul_file_row *row,
+                       const struct ul_catalog *cat, const struct ul_tally *tallies,
+                       size_t ntallies, const struct ul_verdict *verdict, struct ul_error *err);
+
+/** Abandon the open file (rolls its transaction back). */
+void ul_store_file_abort(struct ul_store *st);
+
+/** Record a file that could not be read at all (its own small transaction). */
+bool ul_store_file_failed(struct ul_store *st, const struct ul_file_row *row, struct ul_error *err);
+
+/* ---- reading for reports ------------------------------------------------------------------ */
+
+/** The latest scan id, or 0 when the database holds none. */
+bool ul_store_latest_scan(struct ul_store *st, int64_t *scan_id, struct ul_error *err);
+
+/** A finding as the report shows it. */
+struct ul_finding_view {
+	int64_t id;
+	const char *file;
+	int64_t line;
+	const char *ts;
+	const char *rule;
+	const char *severity;
+	const char *code;
+	const char *action;
+	const char *text;
+	const char *before, *after;
+	const char *title, *explain, *fix;
+	const char *captures;
+};
+
+struct ul_candidate_view {
+	int64_t line;
+	const char *reason;
+	bool has_finding;
+	struct ul_finding_view finding;
+};
+
+/** One file of a scan with its verdict. */
+struct ul_file_view {
+	int64_t id;
+	const char *path, *location, *family, *encoding, *status, *error;
+	int64_t lines, bytes;
+	const char *outcome; /**< NULL when the file has no verdict row */
+	const char *reason, *action, *product, *started, *failed_at;
+	bool has_exit, reboot;
+	int64_t exit_code;
+	bool has_root;
+	struct ul_finding_view root;
+	struct ul_candidate_view candidates[3];
+	size_t ncandidates;
+};
+
+/** Every file the scan covered (its sources' files), in path order. */
+bool ul_store_each_file(struct ul_store *st, int64_t scan_id,
+                        bool (*cb)(void *ctx, const struct ul_file_view *f), void *ctx,
+                        struct ul_error *err);
+
+/**
+ * Findings of at least `min` severity in the scan's files, in (path, line) order. With
+ * `causes_only`, lines that only repeat an outcome (`Return value 3`, final status, ...) are
+ * left out.
+ */
+bool ul_store_each_finding(struct ul_store *st, int64_t scan_id, enum ul_severity min,
+                           bool causes_only, bool (*cb)(void *ctx, const struct ul_finding_view *f),
+                           void *ctx, struct ul_error *err);
+
+/** Files of a scan by verdict and status. */
+struct ul_store_summary {
+	uint64_t files;      /**< files the scan covered (read now or kept) */
+	uint64_t outcome[4]; /**< by enum ul_outcome */
+	uint64_t unreadable; /**< files whose status is not "ok" */
+};
+
+bool ul_store_summary(struct ul_store *st, int64_t scan_id, struct ul_store_summary *out,
+                      struct ul_error *err);
+
+/** Line counts per severity (noise from rule_hits) over the scan's files. */
+bool ul_store_counts(struct ul_store *st, int64_t scan_id, uint64_t counts[UL_SEV_COUNT],
+                     struct ul_error *err);
+
+/** Noise tallies of the scan's files, biggest first: rule id, its code (or ""), count. */
+bool ul_store_each_noise(struct ul_store *st, int64_t scan_id,
+                         bool (*cb)(void *ctx, const char *rule, const char *code, uint64_t count),
+                         void *ctx, struct ul_error *err);
+
+/* ---- ad-hoc SQL --------------------------------------------------------------------------- */
+
+/** Column values of one result row; NULL for SQL NULL. */
+typedef bool (*ul_row_fn)(void *ctx, int ncols, const char *const *names,
+                          const char *const *values);
+
+/**
+ * Run one or more SQL statements, calling `cb` per result row (column names repeat in every
+ * call). In a read-only store, statements that would write are refused with an error.
+ */
+bool ul_store_query(struct ul_store *st, const char *sql, ul_row_fn cb, void *ctx,
+                    struct ul_error *err);
+
+/** `PRAGMA integrity_check` says "ok". */
+bool ul_store_check(struct ul_store *st, struct ul_error *err);
+
+#endif

@@ -1,0 +1,1069 @@
+/* SPDX-License-Identifier: MIT */
+/* store: SQLite. See include/upglog/store.h; the schema is documented in README.md. */
+#include "upglog/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+static const char schema_sql[] =
+        "CREATE TABLE scans (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  started TEXT NOT NULL,\n"
+        "  finished TEXT,\n"
+        "  tool_version TEXT NOT NULL,\n"
+        "  catalogue_hash TEXT NOT NULL,\n"
+        "  arguments TEXT NOT NULL\n"
+        ");\n"
+        "CREATE TABLE sources (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  scan_id INTEGER NOT NULL REFERENCES scans(id),\n"
+        "  path TEXT NOT NULL UNIQUE,\n"
+        "  kind TEXT NOT NULL,\n"
+        "  host TEXT,\n"
+        "  size INTEGER,\n"
+        "  mtime INTEGER,\n"
+        "  complete INTEGER NOT NULL DEFAULT 0\n"
+        ");\n"
+        "CREATE TABLE files (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  source_id INTEGER NOT NULL REFERENCES sources(id),\n"
+        "  scan_id INTEGER NOT NULL REFERENCES scans(id),\n"
+        "  path TEXT NOT NULL UNIQUE,\n"
+        "  location TEXT NOT NULL,\n"
+        "  family TEXT,\n"
+        "  encoding TEXT,\n"
+        "  size INTEGER,\n"
+        "  mtime INTEGER,\n"
+        "  bytes INTEGER,\n"
+        "  lines INTEGER,\n"
+        "  cut_lines INTEGER NOT NULL DEFAULT 0,\n"
+        "  replaced INTEGER NOT NULL DEFAULT 0,\n"
+        "  hash TEXT,\n"
+        "  status TEXT NOT NULL,\n"
+        "  error TEXT\n"
+        ");\n"
+        "CREATE INDEX files_source ON files(source_id);\n"
+        "CREATE TABLE rules (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  rule_id TEXT NOT NULL UNIQUE,\n"
+        "  rank INTEGER NOT NULL,\n"
+        "  severity TEXT NOT NULL,\n"
+        "  family TEXT NOT NULL,\n"
+        "  event TEXT,\n"
+        "  priority INTEGER NOT NULL,\n"
+        "  code TEXT,\n"
+        "  evidence TEXT NOT NULL,\n"
+        "  title TEXT NOT NULL,\n"
+        "  explain TEXT NOT NULL,\n"
+        "  fix TEXT NOT NULL,\n"
+        "  pattern TEXT NOT NULL,\n"
+        "  origin TEXT NOT NULL\n"
+        ");\n"
+        "CREATE TABLE findings (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"
+        "  line INTEGER NOT NULL,\n"
+        "  offset INTEGER NOT NULL,\n"
+        "  ts TEXT,\n"
+        "  rule_id TEXT NOT NULL,\n"
+        "  severity TEXT NOT NULL,\n"
+        "  level INTEGER NOT NULL,\n"
+        "  code TEXT,\n"
+        "  action TEXT,\n"
+        "  text TEXT NOT NULL,\n"
+        "  title TEXT,\n"
+        "  captures TEXT,\n"
+        "  context_before TEXT,\n"
+        "  context_after TEXT,\n"
+        "  UNIQUE(file_id, line)\n"
+        ");\n"
+        "CREATE INDEX findings_level ON findings(level, file_id);\n"
+        "CREATE TABLE rule_hits (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"
+        "  rule_id TEXT NOT NULL,\n"
+        "  severity TEXT NOT NULL,\n"
+        "  count INTEGER NOT NULL,\n"
+        "  first_line INTEGER NOT NULL,\n"
+        "  last_line INTEGER NOT NULL,\n"
+        "  UNIQUE(file_id, rule_id)\n"
+        ");\n"
+        "CREATE TABLE verdicts (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  file_id INTEGER NOT NULL UNIQUE REFERENCES files(id) ON DELETE CASCADE,\n"
+        "  outcome TEXT NOT NULL,\n"
+        "  finding_id INTEGER REFERENCES findings(id) ON DELETE SET NULL,\n"
+        "  root_line INTEGER,\n"
+        "  action TEXT,\n"
+        "  exit_code INTEGER,\n"
+        "  reboot INTEGER NOT NULL DEFAULT 0,\n"
+        "  reason TEXT,\n"
+        "  product TEXT,\n"
+        "  host TEXT,\n"
+        "  started TEXT,\n"
+        "  failed_at TEXT\n"
+        ");\n"
+        "CREATE TABLE candidates (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  verdict_id INTEGER NOT NULL REFERENCES verdicts(id) ON DELETE CASCADE,\n"
+        "  rank INTEGER NOT NULL,\n"
+        "  line INTEGER NOT NULL,\n"
+        "  finding_id INTEGER REFERENCES findings(id) ON DELETE SET NULL,\n"
+        "  reason TEXT NOT NULL\n"
+        ");\n"
+        "CREATE INDEX candidates_verdict ON candidates(verdict_id);\n"
+        "CREATE VIEW v_findings AS\n"
+        "  SELECT f.id, fi.path AS file, f.line, f.ts, f.rule_id, f.severity, f.level, f.code,\n"
+        "         f.action, f.text, f.title, r.fix\n"
+        "  FROM findings f JOIN files fi ON fi.id = f.file_id\n"
+        "  LEFT JOIN rules r ON r.rule_id = f.rule_id;\n"
+        "CREATE VIEW v_failures AS\n"
+        "  SELECT fi.path AS file, v.outcome, v.exit_code, v.action, v.reason, v.failed_at,\n"
+        "         f.line, f.rule_id, f.code, f.text\n"
+        "  FROM verdicts v JOIN files fi ON fi.id = v.file_id\n"
+        "  LEFT JOIN findings f ON f.id = v.finding_id\n"
+        "  WHERE v.outcome = 'failed';\n"
+        "CREATE VIEW v_noise AS\n"
+        "  SELECT fi.path AS file, h.rule_id, r.code, h.count, h.first_line, h.last_line\n"
+        "  FROM rule_hits h JOIN files fi ON fi.id = h.file_id\n"
+        "  LEFT JOIN rules r ON r.rule_id = h.rule_id\n"
+        "  WHERE h.severity = 'noise';\n"
+        "PRAGMA user_version = 1;\n";
+
+enum stmt {
+	S_FILE_DELETE,
+	S_FILE_INSERT,
+	S_FILE_UPDATE,
+	S_FINDING,
+	S_HIT,
+	S_VERDICT,
+	S_CANDIDATE,
+	S_FIND_LINE,
+	S_LOOKUP,
+	S_KEEP,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_FILE_DELETE] = "DELETE FROM files WHERE path = ?1",
+	[S_FILE_INSERT] =
+	        "INSERT INTO files (source_id, scan_id, path, location, family, encoding,"
+	        " size, mtime, bytes, lines, cut_lines, replaced, hash, status, error)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[S_FILE_UPDATE] = "UPDATE files SET family = ?2, encoding = ?3, bytes = ?4, lines = ?5,"
+	                  " cut_lines = ?6, replaced = ?7, hash = ?8, status = ?9, error = ?10"
+	                  " WHERE id = ?1",
+	[S_FINDING] =
+	        "INSERT OR REPLACE INTO findings (file_id, line, offset, ts, rule_id, severity,"
+	        " level, code, action, text, title, captures, context_before, context_after)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[S_HIT] = "INSERT INTO rule_hits (file_id, rule_id, severity, count, first_line, last_line)"
+	          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_VERDICT] = "INSERT INTO verdicts (file_id, outcome, finding_id, root_line, action,"
+	              " exit_code, reboot, reason, product, host, started, failed_at)"
+	              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[S_CANDIDATE] = "INSERT INTO candidates (verdict_id, rank, line, finding_id, reason)"
+	                " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_FIND_LINE] = "SELECT id FROM findings WHERE file_id = ?1 AND line = ?2",
+	[S_LOOKUP] = "SELECT size, mtime, hash, status FROM files WHERE path = ?1",
+	[S_KEEP] = "UPDATE files SET scan_id = ?1, source_id = ?2 WHERE path = ?3",
+};
+
+struct ul_store {
+	sqlite3 *db;
+	enum ul_store_mode mode;
+	sqlite3_stmt *stmt[S_COUNT];
+	bool in_file;
+};
+
+static const char *col(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static bool db_err(struct ul_store *st, struct ul_error *err, const char *what)
+{
+	return ul_error_set(err, "store", "database: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static bool exec(struct ul_store *st, const char *sql, struct ul_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ul_error_set(err, "store", "database: %s", msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return false;
+	}
+	return true;
+}
+
+static int64_t one_int(struct ul_store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static bool ensure_schema(struct ul_store *st, struct ul_error *err)
+{
+	int64_t version = one_int(st, "PRAGMA user_version");
+	if (version == UL_SCHEMA_VERSION)
+		return true;
+	if (version > UL_SCHEMA_VERSION)
+		return ul_error_set(err, "store",
+		                    "database schema v%lld is newer than this upglog (v%d)",
+		                    (long long)version, UL_SCHEMA_VERSION);
+	if (one_int(st, "SELECT count(*) FROM sqlite_schema") > 0)
+		return ul_error_set(err, "store",
+		                    "the database holds other tables: not an upglog "
+		                    "database");
+	if (st->mode != UL_STORE_CREATE)
+		return ul_error_set(err, "store", "not an upglog database (no schema)");
+	if (!exec(st, "BEGIN IMMEDIATE", err))
+		return false;
+	if (!exec(st, schema_sql, err)) {
+		exec(st, "ROLLBACK", NULL);
+		return false;
+	}
+	return exec(st, "COMMIT", err);
+}
+
+struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct ul_error *err)
+{
+	struct ul_store *st = calloc(1, sizeof(*st));
+	if (!st) {
+		ul_error_set(err, "store", "out of memory");
+		return NULL;
+	}
+	st->mode = mode;
+	int flags = mode == UL_STORE_READONLY ? SQLITE_OPEN_READONLY
+	            : mode == UL_STORE_WRITE  ? SQLITE_OPEN_READWRITE
+	                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		ul_error_set(err, "store", "%s: cannot open database: %s", path,
+		             st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_extended_result_codes(st->db, 1);
+	/* A query may read anything but must not reach outside the database. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	if (mode != UL_STORE_READONLY) {
+		if (strcmp(path, ":memory:") != 0 && !exec(st, "PRAGMA journal_mode = WAL", err))
+			goto fail_named;
+		if (!exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err))
+			goto fail_named;
+	}
+	if (!ensure_schema(st, err))
+		goto fail_named;
+	if (mode != UL_STORE_READONLY) {
+		for (int i = 0; i < S_COUNT; i++)
+			if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+			                       &st->stmt[i], NULL) != SQLITE_OK) {
+				db_err(st, err, "prepare");
+				goto fail_named;
+			}
+	}
+	return st;
+fail_named : {
+	/* Put the file name in front of the message. */
+	char msg[UL_ERROR_MAX];
+	snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
+	ul_error_set(err, "store", "%s: %s", path, msg);
+}
+fail:
+	ul_store_close(st);
+	return NULL;
+}
+
+void ul_store_close(struct ul_store *st)
+{
+	if (!st)
+		return;
+	if (st->in_file)
+		ul_store_file_abort(st);
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* ---- binding helpers ----------------------------------------------------------------------- */
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_opt_int(sqlite3_stmt *s, int i, bool have, int64_t v)
+{
+	if (have)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Step a write statement once, then reset it. */
+static bool run_stmt(struct ul_store *st, sqlite3_stmt *s, struct ul_error *err, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(st, err, what);
+	return true;
+}
+
+static void now_iso(char buf[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- scans and sources --------------------------------------------------------------------- */
+
+static void family_list(unsigned set, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (set == UL_FAM_ANY) {
+		snprintf(buf, cap, "any");
+		return;
+	}
+	for (int f = 0; f < UL_FAM_COUNT; f++) {
+		if (!(set & (1u << f)))
+			continue;
+		size_t len = strlen(buf);
+		snprintf(buf + len, cap - len, "%s%s", len ? " " : "",
+		         ul_family_name((enum ul_family)f));
+	}
+}
+
+static bool sync_rules(struct ul_store *st, const struct ul_catalog *cat, struct ul_error *err)
+{
+	static const char sql[] =
+	        "INSERT INTO rules (rule_id, rank, severity, family, event, priority, code, "
+	        "evidence,"
+	        " title, explain, fix, pattern, origin)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+	        " ON CONFLICT(rule_id) DO UPDATE SET rank = excluded.rank,"
+	        " severity = excluded.severity, family = excluded.family, event = excluded.event,"
+	        " priority = excluded.priority, code = excluded.code, evidence = excluded.evidence,"
+	        " title = excluded.title, explain = excluded.explain, fix = excluded.fix,"
+	        " pattern = excluded.pattern, origin = excluded.origin";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "rules");
+	bool ok = true;
+	for (size_t i = 0; ok && i < ul_catalog_count(cat); i++) {
+		const struct ul_rule *r = ul_catalog_rule(cat, i);
+		char fam[64];
+		family_list(r->families, fam, sizeof(fam));
+		bind_text(s, 1, r->id);
+		sqlite3_bind_int64(s, 2, (int64_t)i);
+		bind_text(s, 3, ul_severity_name(r->severity));
+		bind_text(s, 4, fam);
+		bind_text(s, 5, r->event ? ul_event_name(r->event) : NULL);
+		sqlite3_bind_int(s, 6, r->priority);
+		bind_text(s, 7, r->code);
+		bind_text(s, 8, r->evidence);
+		bind_text(s, 9, r->title);
+		bind_text(s, 10, r->explain);
+		bind_text(s, 11, r->fix);
+		bind_text(s, 12, r->match);
+		bind_text(s, 13, r->origin);
+		ok = run_stmt(st, s, err, "rules");
+	}
+	sqlite3_finalize(s);
+	return ok;
+}
+
+bool ul_store_begin_scan(struct ul_store *st, const char *version, const char *arguments,
+                         const struct ul_catalog *cat, int64_t *scan_id, struct ul_error *err)
+{
+	char now[32];
+	sqlite3_stmt *s;
+	now_iso(now);
+	if (!exec(st, "BEGIN IMMEDIATE", err))
+		return false;
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            "INSERT INTO scans (started, tool_version, catalogue_hash, arguments)"
+	            " VALUES (?1, ?2, ?3, ?4)",
+	            -1, &s, NULL) != SQLITE_OK) {
+		db_err(st, err, "scan");
+		goto fail;
+	}
+	bind_text(s, 1, now);
+	bind_text(s, 2, version);
+	bind_text(s, 3, ul_catalog_hash(cat));
+	bind_text(s, 4, arguments);
+	bool ok = run_stmt(st, s, err, "scan");
+	sqlite3_finalize(s);
+	if (!ok)
+		goto fail;
+	*scan_id = sqlite3_last_insert_rowid(st->db);
+	if (!sync_rules(st, cat, err))
+		goto fail;
+	return exec(st, "COMMIT", err);
+fail:
+	exec(st, "ROLLBACK", NULL);
+	return false;
+}
+
+bool ul_store_end_scan(struct ul_store *st, int64_t scan_id, struct ul_error *err)
+{
+	char now[32];
+	sqlite3_stmt *s;
+	now_iso(now);
+	if (sqlite3_prepare_v2(st->db, "UPDATE scans SET finished = ?1 WHERE id = ?2", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return db_err(st, err, "scan");
+	bind_text(s, 1, now);
+	sqlite3_bind_int64(s, 2, scan_id);
+	bool ok = run_stmt(st, s, err, "scan");
+	sqlite3_finalize(s);
+	/* Fold the WAL back so the database file stands on its own when the tool exits. */
+	if (ok)
+		sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return ok;
+}
+
+bool ul_store_source_unchanged(struct ul_store *st, const char *path, const char *kind,
+                               int64_t size, int64_t mtime, bool *unchanged, struct ul_error *err)
+{
+	sqlite3_stmt *s;
+	*unchanged = false;
+	if (strcmp(kind, "dir") == 0 || strcmp(kind, "stdin") == 0)
+		return true;
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT kind, size, mtime, complete FROM sources WHERE path = ?1",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "source");
+	bind_text(s, 1, path);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *old_kind = col(s, 0);
+		*unchanged = old_kind && strcmp(old_kind, kind) == 0 &&
+		             sqlite3_column_int64(s, 1) == size &&
+		             sqlite3_column_int64(s, 2) == mtime && sqlite3_column_int(s, 3) == 1;
+	}
+	sqlite3_finalize(s);
+	return true;
+}
+
+bool ul_store_source(struct ul_store *st, int64_t scan_id, const char *path, const char *kind,
+                     int64_t size, int64_t mtime, bool unchanged, int64_t *source_id,
+                     struct ul_error *err)
+{
+	static const char upsert[] =
+	        "INSERT INTO sources (scan_id, path, kind, size, mtime, complete)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5, 0)"
+	        " ON CONFLICT(path) DO UPDATE SET scan_id = excluded.scan_id, kind = excluded.kind,"
+	        " size = excluded.size, mtime = excluded.mtime,"
+	        " complete = CASE WHEN ?6 THEN sources.complete ELSE 0 END"
+	        " RETURNING id";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, upsert, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "source");
+	sqlite3_bind_int64(s, 1, scan_id);
+	bind_text(s, 2, path);
+	bind_text(s, 3, kind);
+	sqlite3_bind_int64(s, 4, size);
+	sqlite3_bind_int64(s, 5, mtime);
+	sqlite3_bind_int(s, 6, unchanged);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*source_id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return db_err(st, err, "source");
+	if (!unchanged)
+		return true;
+	/* Every file of the unchanged input stays, now seen by this scan. */
+	if (sqlite3_prepare_v2(st->db, "UPDATE files SET scan_id = ?1 WHERE source_id = ?2", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return db_err(st, err, "source");
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int64(s, 2, *source_id);
+	bool ok = run_stmt(st, s, err, "source");
+	sqlite3_finalize(s);
+	return ok;
+}
+
+bool ul_store_source_done(struct ul_store *st, int64_t scan_id, int64_t source_id, bool complete,
+                          struct ul_error *err)
+{
+	static const char *const sql[] = {
+		"DELETE FROM files WHERE source_id = ?2 AND scan_id <> ?1 AND ?3",
+		"UPDATE sources SET complete = ?3, host = coalesce((SELECT v.host FROM verdicts v"
+		" JOIN files f ON f.id = v.file_id WHERE f.source_id = ?2 AND v.host IS NOT NULL"
+		" AND v.host <> '' LIMIT 1), host) WHERE id = ?2 AND ?1 = ?1",
+	};
+	bool ok = exec(st, "BEGIN IMMEDIATE", err);
+	for (size_t i = 0; ok && i < 2; i++) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
+			ok = db_err(st, err, "source");
+			break;
+		}
+		sqlite3_bind_int64(s, 1, scan_id);
+		sqlite3_bind_int64(s, 2, source_id);
+		sqlite3_bind_int(s, 3, complete);
+		ok = run_stmt(st, s, err, "source");
+		sqlite3_finalize(s);
+	}
+	if (!ok) {
+		exec(st, "ROLLBACK", NULL);
+		return false;
+	}
+	return exec(st, "COMMIT", err);
+}
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+bool ul_store_lookup(struct ul_store *st, const char *path, struct ul_known *out,
+                     struct ul_error *err)
+{
+	sqlite3_stmt *s = st->stmt[S_LOOKUP];
+	memset(out, 0, sizeof(*out));
+	bind_text(s, 1, path);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->found = true;
+		out->size = sqlite3_column_int64(s, 0);
+		out->mtime = sqlite3_column_int64(s, 1);
+		const char *h = (const char *)sqlite3_column_text(s, 2);
+		const char *status = (const char *)sqlite3_column_text(s, 3);
+		snprintf(out->hash, sizeof(out->hash), "%s", h ? h : "");
+		out->ok = status && strcmp(status, "ok") == 0;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(st, err, "lookup");
+	return true;
+}
+
+bool ul_store_keep(struct ul_store *st, int64_t scan_id, int64_t source_id, const char *path,
+                   struct ul_error *err)
+{
+	sqlite3_stmt *s = st->stmt[S_KEEP];
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int64(s, 2, source_id);
+	bind_text(s, 3, path);
+	return run_stmt(st, s, err, "keep");
+}
+
+static void bind_row(sqlite3_stmt *s, const struct ul_file_row *r)
+{
+	sqlite3_bind_int64(s, 1, r->source_id);
+	sqlite3_bind_int64(s, 2, r->scan_id);
+	bind_text(s, 3, r->path);
+	bind_text(s, 4, r->location ? r->location : "other");
+	bind_text(s, 5, r->family);
+	bind_text(s, 6, r->encoding);
+	bind_opt_int(s, 7, r->size >= 0, r->size);
+	bind_opt_int(s, 8, r->mtime > 0, r->mtime);
+	sqlite3_bind_int64(s, 9, r->bytes);
+	sqlite3_bind_int64(s, 10, r->lines);
+	sqlite3_bind_int64(s, 11, r->cut_lines);
+	sqlite3_bind_int64(s, 12, r->replaced);
+	bind_text(s, 13, r->hash);
+	bind_text(s, 14, r->status ? r->status : "ok");
+	bind_text(s, 15, r->error);
+}
+
+static bool insert_row(struct ul_store *st, const struct ul_file_row *row, int64_t *file_id,
+                       struct ul_error *err)
+{
+	sqlite3_stmt *del = st->stmt[S_FILE_DELETE];
+	bind_text(del, 1, row->path);
+	if (!run_stmt(st, del, err, "file"))
+		return false;
+	sqlite3_stmt *ins = st->stmt[S_FILE_INSERT];
+	bind_row(ins, row);
+	if (!run_stmt(st, ins, err, "file"))
+		return false;
+	*file_id = sqlite3_last_insert_rowid(st->db);
+	return true;
+}
+
+bool ul_store_file_begin(struct ul_store *st, const struct ul_file_row *row, int64_t *file_id,
+                         struct ul_error *err)
+{
+	if (!exec(st, "BEGIN IMMEDIATE", err))
+		return false;
+	st->in_file = true;
+	if (!insert_row(st, row, file_id, err)) {
+		ul_store_file_abort(st);
+		return false;
+	}
+	return true;
+}
+
+bool ul_store_finding(struct ul_store *st, int64_t file_id, const struct ul_catalog *cat,
+                      const struct ul_finding *f, struct ul_error *err)
+{
+	sqlite3_stmt *s = st->stmt[S_FINDING];
+	const struct ul_rule *r = ul_catalog_rule(cat, f->rule);
+	sqlite3_bind_int64(s, 1, file_id);
+	sqlite3_bind_int64(s, 2, (int64_t)f->line);
+	sqlite3_bind_int64(s, 3, (int64_t)f->offset);
+	bind_text(s, 4, f->ts);
+	bind_text(s, 5, r->id);
+	bind_text(s, 6, ul_severity_name(f->severity));
+	sqlite3_bind_int(s, 7, (int)f->severity);
+	bind_text(s, 8, f->code);
+	bind_text(s, 9, f->action);
+	bind_text(s, 10, f->text);
+	bind_text(s, 11, f->title);
+	bind_text(s, 12, f->captures);
+	bind_text(s, 13, f->before);
+	bind_text(s, 14, f->after);
+	return run_stmt(st, s, err, "finding");
+}
+
+static bool finding_at(struct ul_store *st, int64_t file_id, uint64_t line, int64_t *id)
+{
+	sqlite3_stmt *s = st->stmt[S_FIND_LINE];
+	sqlite3_bind_int64(s, 1, file_id);
+	sqlite3_bind_int64(s, 2, (int64_t)line);
+	bool found = sqlite3_step(s) == SQLITE_ROW;
+	if (found)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return found;
+}
+
+static bool write_verdict(struct ul_store *st, int64_t file_id, const struct ul_verdict *v,
+                          struct ul_error *err)
+{
+	sqlite3_stmt *s = st->stmt[S_VERDICT];
+	int64_t root = 0;
+	bool have_root = v->root_line && finding_at(st, file_id, v->root_line, &root);
+	sqlite3_bind_int64(s, 1, file_id);
+	bind_text(s, 2, ul_outcome_name(v->outcome));
+	bind_opt_int(s, 3, have_root, root);
+	bind_opt_int(s, 4, v->root_line != 0, (int64_t)v->root_line);
+	bind_text(s, 5, v->action[0] ? v->action : NULL);
+	bind_opt_int(s, 6, v->has_exit, v->exit_code);
+	sqlite3_bind_int(s, 7, v->reboot);
+	bind_text(s, 8, v->reason[0] ? v->reason : NULL);
+	bind_text(s, 9, v->product[0] ? v->product : NULL);
+	bind_text(s, 10, v->host[0] ? v->host : NULL);
+	bind_text(s, 11, v->started[0] ? v->started : NULL);
+	bind_text(s, 12, v->failed_at[0] ? v->failed_at : NULL);
+	if (!run_stmt(st, s, err, "verdict"))
+		return false;
+	int64_t verdict_id = sqlite3_last_insert_rowid(st->db);
+	for (size_t i = 0; i < v->ncandidates; i++) {
+		sqlite3_stmt *c = st->stmt[S_CANDIDATE];
+		int64_t fid = 0;
+		bool have = finding_at(st, file_id, v->candidates[i].line, &fid);
+		sqlite3_bind_int64(c, 1, verdict_id);
+		sqlite3_bind_int64(c, 2, (int64_t)i + 1);
+		sqlite3_bind_int64(c, 3, (int64_t)v->candidates[i].line);
+		bind_opt_int(c, 4, have, fid);
+		bind_text(c, 5, v->candidates[i].reason);
+		if (!run_stmt(st, c, err, "candidate"))
+			return false;
+	}
+	return true;
+}
+
+bool ul_store_file_end(struct ul_store *st, int64_t file_id, const struct ul_file_row *row,
+                       const struct ul_catalog *cat, const struct ul_tally *tallies,
+                       size_t ntallies, const struct ul_verdict *verdict, struct ul_error *err)
+{
+	sqlite3_stmt *u = st->stmt[S_FILE_UPDATE];
+	sqlite3_bind_int64(u, 1, file_id);
+	bind_text(u, 2, row->family);
+	bind_text(u, 3, row->encoding);
+	sqlite3_bind_int64(u, 4, row->bytes);
+	sqlite3_bind_int64(u, 5, row->lines);
+	sqlite3_bind_int64(u, 6, row->cut_lines);
+	sqlite3_bind_int64(u, 7, row->replaced);
+	bind_text(u, 8, row->hash);
+	bind_text(u, 9, row->status ? row->status : "ok");
+	bind_text(u, 10, row->error);
+	if (!run_stmt(st, u, err, "file"))
+		goto fail;
+	for (size_t i = 0; i < ntallies; i++) {
+		const struct ul_rule *r = ul_catalog_rule(cat, tallies[i].rule);
+		sqlite3_stmt *h = st->stmt[S_HIT];
+		sqlite3_bind_int64(h, 1, file_id);
+		bind_text(h, 2, r->id);
+		bind_text(h, 3, ul_severity_name(r->severity));
+		sqlite3_bind_int64(h, 4, (int64_t)tallies[i].count);
+		sqlite3_bind_int64(h, 5, (int64_t)tallies[i].first_line);
+		sqlite3_bind_int64(h, 6, (int64_t)tallies[i].last_line);
+		if (!run_stmt(st, h, err, "rule hits"))
+			goto fail;
+	}
+	if (verdict && !write_verdict(st, file_id, verdict, err))
+		goto fail;
+	if (!exec(st, "COMMIT", err))
+		goto fail;
+	st->in_file = false;
+	return true;
+fail:
+	ul_store_file_abort(st);
+	return false;
+}
+
+void ul_store_file_abort(struct ul_store *st)
+{
+	if (st->in_file)
+		exec(st, "ROLLBACK", NULL);
+	st->in_file = false;
+}
+
+bool ul_store_file_failed(struct ul_store *st, const struct ul_file_row *row, struct ul_error *err)
+{
+	int64_t id;
+	if (!exec(st, "BEGIN IMMEDIATE", err))
+		return false;
+	st->in_file = true;
+	if (!insert_row(st, row, &id, err)) {
+		ul_store_file_abort(st);
+		return false;
+	}
+	st->in_file = false;
+	return exec(st, "COMMIT", err);
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+bool ul_store_latest_scan(struct ul_store *st, int64_t *scan_id, struct ul_error *err)
+{
+	(void)err;
+	int64_t v = one_int(st, "SELECT coalesce(max(id), 0) FROM scans");
+	*scan_id = v < 0 ? 0 : v;
+	return true;
+}
+
+#define SCOPE "fi.source_id IN (SELECT id FROM sources WHERE scan_id = ?1)"
+
+/* Columns 0..13 of FINDING_COLS fill a view. */
+#define FINDING_COLS                                                                        \
+	"f.id, fi.path, f.line, f.ts, f.rule_id, f.severity, f.code, f.action, f.text,"     \
+	" f.context_before, f.context_after, coalesce(f.title, r.title), r.explain, r.fix," \
+	" f.captures"
+
+static void read_finding(sqlite3_stmt *s, int at, struct ul_finding_view *v)
+{
+	v->id = sqlite3_column_int64(s, at + 0);
+	v->file = col(s, at + 1);
+	v->line = sqlite3_column_int64(s, at + 2);
+	v->ts = col(s, at + 3);
+	v->rule = col(s, at + 4);
+	v->severity = col(s, at + 5);
+	v->code = col(s, at + 6);
+	v->action = col(s, at + 7);
+	v->text = col(s, at + 8);
+	v->before = col(s, at + 9);
+	v->after = col(s, at + 10);
+	v->title = col(s, at + 11);
+	v->explain = col(s, at + 12);
+	v->fix = col(s, at + 13);
+	v->captures = col(s, at + 14);
+}
+
+/*
+ * Candidates are read into the file view; their strings must outlive the candidate statement's
+ * next step, so they are copied into a small per-call arena.
+ */
+struct arena {
+	char buf[3][8192];
+	size_t used[3];
+};
+
+static const char *keep_str(struct arena *a, int slot, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	if (a->used[slot] + n > sizeof(a->buf[slot]))
+		n = sizeof(a->buf[slot]) - a->used[slot];
+	if (n == 0)
+		return "";
+	char *d = a->buf[slot] + a->used[slot];
+	memcpy(d, s, n - 1);
+	d[n - 1] = '\0';
+	a->used[slot] += n;
+	return d;
+}
+
+static bool read_candidates(struct ul_store *st, int64_t file_id, struct ul_file_view *fv,
+                            struct arena *a, struct ul_error *err)
+{
+	static const char sql[] = "SELECT c.line, c.reason, c.finding_id, " FINDING_COLS
+	                          " FROM verdicts v JOIN candidates c ON c.verdict_id = v.id"
+	                          " JOIN files fi ON fi.id = v.file_id"
+	                          " LEFT JOIN findings f ON f.id = c.finding_id"
+	                          " LEFT JOIN rules r ON r.rule_id = f.rule_id"
+	                          " WHERE v.file_id = ?1 ORDER BY c.rank LIMIT 3";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "candidates");
+	sqlite3_bind_int64(s, 1, file_id);
+	fv->ncandidates = 0;
+	while (sqlite3_step(s) == SQLITE_ROW && fv->ncandidates < 3) {
+		size_t k = fv->ncandidates++;
+		struct ul_candidate_view *c = &fv->candidates[k];
+		memset(c, 0, sizeof(*c));
+		memset(a->buf[k], 0, 1);
+		a->used[k] = 0;
+		c->line = sqlite3_column_int64(s, 0);
+		c->reason = keep_str(a, (int)k, col(s, 1));
+		c->has_finding = sqlite3_column_type(s, 2) != SQLITE_NULL;
+		if (c->has_finding) {
+			struct ul_finding_view t;
+			read_finding(s, 3, &t);
+			c->finding = t;
+			c->finding.file = keep_str(a, (int)k, t.file);
+			c->finding.ts = keep_str(a, (int)k, t.ts);
+			c->finding.rule = keep_str(a, (int)k, t.rule);
+			c->finding.severity = keep_str(a, (int)k, t.severity);
+			c->finding.code = keep_str(a, (int)k, t.code);
+			c->finding.action = keep_str(a, (int)k, t.action);
+			c->finding.text = keep_str(a, (int)k, t.text);
+			c->finding.title = keep_str(a, (int)k, t.title);
+			c->finding.before = c->finding.after = NULL;
+			c->finding.explain = c->finding.fix = c->finding.captures = NULL;
+		}
+	}
+	sqlite3_finalize(s);
+	return true;
+}
+
+bool ul_store_each_file(struct ul_store *st, int64_t scan_id,
+                        bool (*cb)(void *ctx, const struct ul_file_view *f), void *ctx,
+                        struct ul_error *err)
+{
+	static const char sql[] =
+	        "SELECT fi.id, fi.path, fi.location, fi.family, fi.encoding, fi.status, fi.error,"
+	        " fi.lines, fi.bytes, v.outcome, v.reason, v.action, v.product, v.started,"
+	        " v.failed_at, v.exit_code, v.reboot, v.finding_id IS NOT NULL, " FINDING_COLS
+	        " FROM files fi LEFT JOIN verdicts v ON v.file_id = fi.id"
+	        " LEFT JOIN findings f ON f.id = v.finding_id"
+	        " LEFT JOIN rules r ON r.rule_id = f.rule_id"
+	        " WHERE " SCOPE " ORDER BY fi.path";
+	sqlite3_stmt *s;
+	struct arena *a = malloc(sizeof(*a));
+	if (!a)
+		return ul_error_set(err, "memory", "out of memory");
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		free(a);
+		return db_err(st, err, "files");
+	}
+	sqlite3_bind_int64(s, 1, scan_id);
+	bool ok = true;
+	int rc;
+	while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ul_file_view fv;
+		memset(&fv, 0, sizeof(fv));
+		fv.id = sqlite3_column_int64(s, 0);
+		fv.path = col(s, 1);
+		fv.location = col(s, 2);
+		fv.family = col(s, 3);
+		fv.encoding = col(s, 4);
+		fv.status = col(s, 5);
+		fv.error = col(s, 6);
+		fv.lines = sqlite3_column_int64(s, 7);
+		fv.bytes = sqlite3_column_int64(s, 8);
+		fv.outcome = col(s, 9);
+		fv.reason = col(s, 10);
+		fv.action = col(s, 11);
+		fv.product = col(s, 12);
+		fv.started = col(s, 13);
+		fv.failed_at = col(s, 14);
+		fv.has_exit = sqlite3_column_type(s, 15) != SQLITE_NULL;
+		fv.exit_code = sqlite3_column_int64(s, 15);
+		fv.reboot = sqlite3_column_int(s, 16) != 0;
+		fv.has_root = sqlite3_column_int(s, 17) != 0;
+		if (fv.has_root)
+			read_finding(s, 18, &fv.root);
+		if (fv.outcome && !read_candidates(st, fv.id, &fv, a, err)) {
+			ok = false;
+			break;
+		}
+		ok = cb(ctx, &fv);
+	}
+	if (ok && rc != SQLITE_DONE)
+		ok = db_err(st, err, "files");
+	sqlite3_finalize(s);
+	free(a);
+	return ok;
+}
+
+bool ul_store_each_finding(struct ul_store *st, int64_t scan_id, enum ul_severity min,
+                           bool causes_only, bool (*cb)(void *ctx, const struct ul_finding_view *f),
+                           void *ctx, struct ul_error *err)
+{
+	/* Lines that only repeat an outcome (events below) are consequences, not causes. */
+	static const char sql[] =
+	        "SELECT " FINDING_COLS " FROM findings f JOIN files fi ON fi.id = f.file_id"
+	        " LEFT JOIN rules r ON r.rule_id = f.rule_id"
+	        " WHERE " SCOPE
+	        " AND f.level >= ?2 AND (NOT ?3 OR r.event IS NULL OR r.event NOT IN"
+	        " ('action-end', 'engine-return', 'server-return', 'final-status', "
+	        "'product-failed',"
+	        " 'product-ok', 'summary', 'exit-code', 'outcome-failed', 'log-stop'))"
+	        " ORDER BY fi.path, f.line";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "findings");
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int(s, 2, (int)min);
+	sqlite3_bind_int(s, 3, causes_only);
+	bool ok = true;
+	int rc;
+	while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ul_finding_view v;
+		read_finding(s, 0, &v);
+		ok = cb(ctx, &v);
+	}
+	if (ok && rc != SQLITE_DONE)
+		ok = db_err(st, err, "findings");
+	sqlite3_finalize(s);
+	return ok;
+}
+
+bool ul_store_summary(struct ul_store *st, int64_t scan_id, struct ul_store_summary *out,
+                      struct ul_error *err)
+{
+	static const char sql[] = "SELECT coalesce(v.outcome, ''), fi.status = 'ok', count(*)"
+	                          " FROM files fi LEFT JOIN verdicts v ON v.file_id = fi.id"
+	                          " WHERE " SCOPE " GROUP BY 1, 2";
+	sqlite3_stmt *s;
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "summary");
+	sqlite3_bind_int64(s, 1, scan_id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *o = col(s, 0);
+		uint64_t n = (uint64_t)sqlite3_column_int64(s, 2);
+		out->files += n;
+		if (!sqlite3_column_int(s, 1))
+			out->unreadable += n;
+		for (int k = 0; k < 4; k++)
+			if (o && strcmp(o, ul_outcome_name((enum ul_outcome)k)) == 0)
+				out->outcome[k] += n;
+	}
+	sqlite3_finalize(s);
+	return true;
+}
+
+bool ul_store_counts(struct ul_store *st, int64_t scan_id, uint64_t counts[UL_SEV_COUNT],
+                     struct ul_error *err)
+{
+	static const char sql[] =
+	        "SELECT h.severity, sum(h.count) FROM rule_hits h"
+	        " JOIN files fi ON fi.id = h.file_id WHERE " SCOPE " GROUP BY h.severity";
+	sqlite3_stmt *s;
+	memset(counts, 0, sizeof(uint64_t) * UL_SEV_COUNT);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "counts");
+	sqlite3_bind_int64(s, 1, scan_id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		enum ul_severity sev;
+		if (col(s, 0) && ul_severity_parse(col(s, 0), &sev))
+			counts[sev] = (uint64_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return true;
+}
+
+bool ul_store_each_noise(struct ul_store *st, int64_t scan_id,
+                         bool (*cb)(void *ctx, const char *rule, const char *code, uint64_t count),
+                         void *ctx, struct ul_error *err)
+{
+	static const char sql[] = "SELECT h.rule_id, coalesce(r.code, ''), sum(h.count) AS n"
+	                          " FROM rule_hits h JOIN files fi ON fi.id = h.file_id"
+	                          " LEFT JOIN rules r ON r.rule_id = h.rule_id"
+	                          " WHERE " SCOPE " AND h.severity = 'noise'"
+	                          " GROUP BY h.rule_id ORDER BY n DESC, h.rule_id";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "noise");
+	sqlite3_bind_int64(s, 1, scan_id);
+	bool ok = true;
+	while (ok && sqlite3_step(s) == SQLITE_ROW)
+		ok = cb(ctx, col(s, 0), col(s, 1), (uint64_t)sqlite3_column_int64(s, 2));
+	sqlite3_finalize(s);
+	return ok;
+}
+
+/* ---- ad-hoc SQL ---------------------------------------------------------------------------- */
+
+bool ul_store_query(struct ul_store *st, const char *sql, ul_row_fn cb, void *ctx,
+                    struct ul_error *err)
+{
+	const char *tail = sql;
+	while (tail && *tail) {
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2(st->db, tail, -1, &s, &tail) != SQLITE_OK)
+			return ul_error_set(err, "query", "SQL error: %s", sqlite3_errmsg(st->db));
+		if (!s)
+			continue; /* white space or a comment */
+		if (st->mode == UL_STORE_READONLY && !sqlite3_stmt_readonly(s)) {
+			sqlite3_finalize(s);
+			return ul_error_set(err, "query",
+			                    "this statement would change the database; queries are "
+			                    "read-only unless --write is given");
+		}
+		int n = sqlite3_column_count(s);
+		const char *names[256], *values[256];
+		if (n > 256)
+			n = 256;
+		for (int i = 0; i < n; i++)
+			names[i] = sqlite3_column_name(s, i);
+		int rc;
+		bool ok = true;
+		while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			for (int i = 0; i < n; i++)
+				values[i] = (const char *)sqlite3_column_text(s, i);
+			ok = cb(ctx, n, names, values);
+		}
+		if (ok && rc != SQLITE_DONE) {
+			ul_error_set(err, "query", "SQL error: %s", sqlite3_errmsg(st->db));
+			sqlite3_finalize(s);
+			return false;
+		}
+		sqlite3_finalize(s);
+		if (!ok)
+			return ul_error_set(err, "query", "output failed");
+	}
+	return true;
+}
+
+bool ul_store_check(struct ul_store *st, struct ul_error *err)
+{
+	sqlite3_stmt *s;
+	bool ok = false;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "integrity");
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *v = col(s, 0);
+		ok = v && strcmp(v, "ok") == 0;
+		if (!ok)
+			ul_error_set(err, "store", "integrity check: %s", v ? v : "?");
+	}
+	sqlite3_finalize(s);
+	return ok;
+}
