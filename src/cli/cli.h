@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the upglog binary: the command table and helpers shared by the subcommands. */
+#ifndef UPGLOG_CLI_H
+#define UPGLOG_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "upglog/catalog.h"
+
+/** Exit statuses: the contract scripts rely on. */
+enum {
+	UL_EXIT_OK = 0,         /**< nothing failed */
+	UL_EXIT_FAILURE = 1,    /**< a failure was found (or a rule check failed) */
+	UL_EXIT_USAGE = 2,      /**< usage or configuration error */
+	UL_EXIT_UNREADABLE = 3, /**< some inputs could not be read; the rest were scanned */
+};
+
+/** Where a command writes. Tests swap these for memory streams. */
+struct cli_io {
+	FILE *out;
+	FILE *err;
+	bool color;    /**< stdout is a terminal and NO_COLOR is unset */
+	bool progress; /**< stderr is a terminal */
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	const char *usage; /**< full --help text */
+	int (*run)(int argc, char **argv, const struct cli_io *io);
+};
+
+extern const struct cli_cmd cli_cmd_scan, cli_cmd_triage, cli_cmd_query, cli_cmd_rules,
+        cli_cmd_explain;
+
+/** Print "upglog: <msg>" on stderr. */
+void cli_error(const struct cli_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Usage error: message plus a hint, returns UL_EXIT_USAGE. */
+int cli_usage_error(const struct cli_io *io, const struct cli_cmd *cmd, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/** Rule folders given with --rules, in order. */
+struct cli_rules {
+	const char *dirs[32];
+	size_t n;
+};
+
+/** Add a --rules folder; false when there are too many. */
+bool cli_rules_add(struct cli_rules *r, const char *dir);
+
+/**
+ * Load the shipped catalogue plus the --rules folders and compile it. NULL after printing the
+ * error (file, line, reason).
+ */
+struct ul_catalog *cli_load_catalog(const struct cli_io *io, const struct cli_rules *r);
+
+/** The shipped catalogue folder, or NULL when none is found. */
+const char *cli_patterns_dir(void);
+
+/** Parse a positive integer option value; false on garbage. */
+bool cli_parse_u64(const char *s, unsigned long long *out);
+
+/**
+ * getopt_long for a subcommand: returns the option, -1 at the end of the options, or '?' after
+ * printing a usage error for an unknown option or a missing value.
+ */
+int cli_getopt(int argc, char **argv, const char *shorts, const struct option *opts,
+               const struct cli_cmd *cmd, const struct cli_io *io);
+
+#endif

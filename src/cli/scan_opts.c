@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* Options shared by `scan` and `triage`, and the scan run with its progress and problem lines. */
+#include "scan_opts.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_scan_init(struct cli_scan *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+}
+
+void cli_scan_finish(struct cli_scan *cs)
+{
+	for (size_t i = 0; i < cs->npaths; i++)
+		free(cs->paths[i]);
+	free(cs->paths);
+	free(cs->arguments);
+	memset(cs, 0, sizeof(*cs));
+}
+
+static bool size_opt(const struct cli_io *io, const struct cli_cmd *cmd, const char *name,
+                     const char *arg, unsigned long long *out, int *rc)
+{
+	if (cli_parse_u64(arg, out) && *out > 0)
+		return true;
+	*rc = cli_usage_error(io, cmd, "%s needs a positive number, not '%s'", name, arg);
+	return false;
+}
+
+int cli_scan_option(struct cli_scan *cs, int c, const char *arg, const struct cli_cmd *cmd,
+                    const struct cli_io *io)
+{
+	unsigned long long v;
+	int rc = 0;
+	switch (c) {
+	case OPT_DB:
+		cs->db = arg;
+		return 0;
+	case OPT_RULES:
+		if (!cli_rules_add(&cs->rules, arg))
+			return cli_usage_error(io, cmd, "too many --rules folders");
+		return 0;
+	case OPT_JOBS:
+		if (!cli_parse_u64(arg, &v) || v > 256)
+			return cli_usage_error(io, cmd, "--jobs needs a number from 0 to 256");
+		cs->opts.jobs = (unsigned)v;
+		return 0;
+	case OPT_KEEP_NOISE:
+		cs->opts.keep_noise = true;
+		return 0;
+	case OPT_QUIET:
+		cs->quiet = true;
+		return 0;
+	case OPT_FORCE:
+		cs->opts.force = true;
+		return 0;
+	case OPT_NO_PREFILTER:
+		cs->opts.no_prefilter = true;
+		return 0;
+	case OPT_MAX_SIZE:
+		if (!size_opt(io, cmd, "--max-size", arg, &v, &rc))
+			return rc;
+		cs->opts.limits.max_size = v;
+		return 0;
+	case OPT_MAX_RATIO:
+		if (!size_opt(io, cmd, "--max-ratio", arg, &v, &rc))
+			return rc;
+		cs->opts.limits.max_ratio = v;
+		return 0;
+	case OPT_MAX_DEPTH:
+		if (!size_opt(io, cmd, "--max-depth", arg, &v, &rc) || v > 16)
+			return rc ? rc : cli_usage_error(io, cmd, "--max-depth is at most 16");
+		cs->opts.limits.max_depth = (unsigned)v;
+		return 0;
+	case OPT_MAX_LINE:
+		if (!size_opt(io, cmd, "--max-line", arg, &v, &rc) || v > (64ull << 20) || v < 256)
+			return rc ? rc : cli_usage_error(io, cmd, "--max-line must be 256 .. 64M");
+		cs->opts.max_line = (size_t)v;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* JSON array of the command line, for scans.arguments. */
+static char *arguments_json(int argc, char **argv)
+{
+	size_t cap = 2;
+	for (int i = 0; i < argc; i++)
+		cap += 6 * strlen(argv[i]) + 4;
+	char *s = malloc(cap), *o = s;
+	if (!s)
+		return NULL;
+	*o++ = '[';
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			*o++ = ',';
+		*o++ = '"';
+		for (const unsigned char *p = (const unsigned char *)argv[i]; *p; p++) {
+			if (*p == '"' || *p == '\\') {
+				*o++ = '\\';
+				*o++ = (char)*p;
+			} else if (*p < 0x20) {
+				o += sprintf(o, "\\u%04x", *p);
+			} else {
+				*o++ = (char)*p;
+			}
+		}
+		*o++ = '"';
+	}
+	*o++ = ']';
+	*o = '\0';
+	return s;
+}
+
+bool cli_scan_paths(struct cli_scan *cs, int argc, char **argv, int first)
+{
+	cs->arguments = arguments_json(argc, argv);
+	size_t n = argc > first ? (size_t)(argc - first) : 0;
+	cs->paths = calloc(n ? n : 1, sizeof(*cs->paths));
+	if (!cs->arguments || !cs->paths)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const char *p = argv[first + (int)i];
+		/* Absolute paths make re-scans from another folder find the same rows. */
+		char *abs = strcmp(p, "-") == 0 ? NULL : realpath(p, NULL);
+		cs->paths[i] = abs ? abs : strdup(p);
+		if (!cs->paths[i])
+			return false;
+		cs->npaths++;
+	}
+	return true;
+}
+
+static void human_bytes(char *buf, size_t cap, double b)
+{
+	const char *unit[] = { "B", "KB", "MB", "GB", "TB" };
+	int u = 0;
+	while (b >= 1000 && u < 4) {
+		b /= 1000;
+		u++;
+	}
+	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+}
+
+struct run_ctx {
+	const struct cli_io *io;
+	bool quiet;
+	bool progress_shown;
+};
+
+static void on_problem(void *ctx, const char *kind, const char *msg)
+{
+	struct run_ctx *c = ctx;
+	if (c->progress_shown) {
+		fputs("\r\033[K", c->io->err);
+		c->progress_shown = false;
+	}
+	(void)kind;
+	fprintf(c->io->err, "upglog: %s\n", msg);
+}
+
+static void on_progress(void *ctx, const struct ul_scan_stats *s)
+{
+	struct run_ctx *c = ctx;
+	char bytes[32], rate[32];
+	human_bytes(bytes, sizeof(bytes), (double)s->bytes);
+	human_bytes(rate, sizeof(rate), s->seconds > 0 ? (double)s->bytes / s->seconds : 0);
+	fprintf(c->io->err, "\r\033[K  %llu files \xC2\xB7 %s \xC2\xB7 %llu findings \xC2\xB7 %s/s",
+	        (unsigned long long)(s->files + s->kept), bytes, (unsigned long long)s->findings,
+	        rate);
+	fflush(c->io->err);
+	c->progress_shown = true;
+}
+
+bool cli_scan_run(struct cli_scan *cs, const struct cli_io *io, struct ul_store *st,
+                  const struct ul_catalog *cat, int64_t *scan_id, struct ul_scan_stats *stats)
+{
+	struct run_ctx ctx = { .io = io, .quiet = cs->quiet };
+	struct ul_error err;
+	cs->opts.paths = (const char *const *)cs->paths;
+	cs->opts.npaths = cs->npaths;
+	cs->opts.arguments = cs->arguments;
+	cs->opts.ctx = &ctx;
+	cs->opts.on_problem = on_problem;
+	cs->opts.on_progress = io->progress && !cs->quiet ? on_progress : NULL;
+	ul_error_clear(&err);
+	bool ok = ul_scan_run(st, cat, &cs->opts, scan_id, stats, &err);
+	if (ctx.progress_shown)
+		fputs("\r\033[K", io->err);
+	if (!ok)
+		cli_error(io, "%s", err.msg);
+	return ok;
+}
+
+void cli_scan_summary(const struct cli_io *io, const struct ul_scan_stats *s)
+{
+	char bytes[32], rate[32];
+	human_bytes(bytes, sizeof(bytes), (double)s->bytes);
+	human_bytes(rate, sizeof(rate), s->seconds > 0 ? (double)s->bytes / s->seconds : 0);
+	fprintf(io->err,
+	        "upglog: scanned %llu files (%llu unchanged, kept), %s, %llu lines in %.2f s "
+	        "(%s/s): %llu findings, %llu failed, %llu unreadable\n",
+	        (unsigned long long)s->files, (unsigned long long)s->kept, bytes,
+	        (unsigned long long)s->lines, s->seconds, rate, (unsigned long long)s->findings,
+	        (unsigned long long)s->failed, (unsigned long long)s->problems);
+	if (s->limit_errors)
+		fprintf(io->err,
+		        "upglog: %llu lines hit the regex match limit and were left "
+		        "unclassified by that rule\n",
+		        (unsigned long long)s->limit_errors);
+}
+
+const char *cli_cwd(void)
+{
+	static char buf[PATH_MAX];
+	return getcwd(buf, sizeof(buf)) ? buf : NULL;
+}
