@@ -187,6 +187,10 @@ static bool parse_tod(const char *s, const char *end, struct tod *t)
 		p++;
 		read_num(&p, end, &ms, 3);
 	}
+	/* 12-hour clocks: "10:36:52 PM". */
+	if (p + 2 < end && *p == ' ' && (p[1] == 'P' || p[1] == 'A') && p[2] == 'M' && h >= 1 &&
+	    h <= 12)
+		h = (h % 12) + (p[1] == 'P' ? 12 : 0);
 	if (h > 23 || m > 59 || sec > 60)
 		return false;
 	t->secs = h * 3600 + m * 60 + sec;
@@ -293,9 +297,9 @@ struct ul_interp {
 	long final_code;
 	uint64_t status_line;
 	/* other families */
-	uint64_t outcome_failed, outcome_ok, exit_line;
+	uint64_t outcome_failed, outcome_ok, exit_line, bad_exit_line;
 	bool has_exit_event;
-	long exit_event;
+	long exit_event, bad_exit;
 	/* everyone */
 	struct err errors[MAX_ERRORS];
 	size_t nerrors;
@@ -375,7 +379,7 @@ void ul_interp_begin(struct ul_interp *in, enum ul_family fam, const struct ul_i
 	in->fail_action[0] = '\0';
 	in->has_final = in->product_failed = in->product_ok = false;
 	in->status_line = 0;
-	in->outcome_failed = in->outcome_ok = in->exit_line = 0;
+	in->outcome_failed = in->outcome_ok = in->exit_line = in->bad_exit_line = 0;
 	in->has_exit_event = false;
 	in->nerrors = 0;
 	memset(&in->last_err, 0, sizeof(in->last_err));
@@ -466,17 +470,31 @@ static void tick_clock(struct ul_interp *in, const struct tod *t)
 	in->have_clock = true;
 }
 
-/* Timestamp of a hit line into ts (ISO), "" when the date is unknown. */
+/*
+ * Timestamp of a hit line into ts (ISO), "" when the date is unknown. `near` is a time taken
+ * from a neighbouring line (NULL when none); `ahead` says it came from below.
+ */
 static void stamp(struct ul_interp *in, const char *line, size_t len, const char *tcap, size_t tlen,
-                  char ts[32])
+                  const struct tod *near, bool ahead, char ts[32])
 {
 	struct tod t;
-	int y, mo, d;
+	int y = 0, mo, d;
 	bool ok = false;
 	ts[0] = '\0';
 	if (tcap && parse_tod(tcap, tcap + tlen, &t)) {
 		ok = true;
-		y = 0;
+	} else if (near && ahead) {
+		/* A time from below dates this line only: the clock stays where it is. */
+		if (!in->have_date)
+			return;
+		int days = in->days + (in->have_clock && near->secs + 12 * 3600 < in->last_secs);
+		y = in->y, mo = in->mo, d = in->d;
+		add_days(&y, &mo, &d, days);
+		t = *near;
+		goto format;
+	} else if (near) {
+		t = *near;
+		ok = true;
 	} else {
 		ok = line_stamp(line, len, &y, &mo, &d, &t);
 	}
@@ -502,6 +520,7 @@ static void stamp(struct ul_interp *in, const char *line, size_t len, const char
 		y = in->y, mo = in->mo, d = in->d;
 		add_days(&y, &mo, &d, in->days);
 	}
+format:;
 	int n = snprintf(ts, 32, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, t.secs / 3600,
 	                 t.secs / 60 % 60, t.secs % 60);
 	if (t.ms >= 0 && n > 0 && n < 28)
@@ -511,32 +530,41 @@ static void stamp(struct ul_interp *in, const char *line, size_t len, const char
 }
 
 /*
- * A finding's line may carry no time (`Error 1920. ...` has no engine prefix). The nearest line
- * above it that does is a better clock than the last event: move the clock to it.
+ * A finding's line may carry no time (`Error 1920. ...` has no engine prefix, and Windows
+ * Installer 2.0 lines have none at all). The nearest line of the chunk that has one, above or
+ * below, is a better clock than the last event; a time from below only dates this line, the
+ * clock does not move to it.
  */
-static void nearest_time(struct ul_interp *in, const struct ul_chunk *chunk, size_t idx)
+static bool nearest_time(struct ul_interp *in, const struct ul_chunk *chunk, size_t idx,
+                         struct tod *out, bool *ahead)
 {
 	struct tod t;
 	int y, mo, d;
 	const struct ul_line *l = &chunk->lines[idx];
 	if (line_stamp(chunk->text + l->start, l->len, &y, &mo, &d, &t))
-		return; /* it has its own */
-	for (size_t k = idx, seen = 0; k-- > 0 && seen < 64; seen++) {
-		l = &chunk->lines[k];
-		if (!line_stamp(chunk->text + l->start, l->len, &y, &mo, &d, &t))
-			continue;
-		if (y) {
-			in->y = y, in->mo = mo, in->d = d;
-			in->have_date = true;
-			in->days = 0;
-			in->last_secs = t.secs;
-			in->last_ms = t.ms;
-			in->have_clock = true;
-		} else {
-			tick_clock(in, &t);
+		return false; /* it has its own */
+	for (size_t dist = 1; dist <= 64; dist++) {
+		for (int dir = 0; dir < 2; dir++) {
+			size_t k = dir ? idx + dist : idx - dist;
+			if ((dir && k >= chunk->nlines) || (!dir && dist > idx))
+				continue;
+			l = &chunk->lines[k];
+			if (!line_stamp(chunk->text + l->start, l->len, &y, &mo, &d, &t))
+				continue;
+			if (y && !dir) {
+				in->y = y, in->mo = mo, in->d = d;
+				in->have_date = true;
+				in->days = 0;
+				in->last_secs = t.secs;
+				in->last_ms = t.ms;
+				in->have_clock = true;
+			}
+			*out = t;
+			*ahead = dir;
+			return true;
 		}
-		return;
 	}
+	return false;
 }
 
 /* ---- findings and context ---------------------------------------------------------------- */
@@ -924,6 +952,10 @@ static void handle_event(struct ul_interp *in, const struct hitctx *c)
 			in->has_exit_event = true;
 			in->exit_event = code;
 			in->exit_line = c->number;
+			if (!success_code(code) && !in->bad_exit_line) {
+				in->bad_exit = code;
+				in->bad_exit_line = c->number;
+			}
 		}
 		break;
 	case UL_EV_OUTCOME_FAILED:
@@ -982,9 +1014,10 @@ bool ul_interp_chunk(struct ul_interp *in, const struct ul_chunk *chunk, uint64_
 		const char *tcap = NULL;
 		size_t tlen = 0;
 		cap(hits, h, c.line, c.r->known[UL_CAP_TIME], &tcap, &tlen);
-		if (keep && !tcap)
-			nearest_time(in, chunk, h->line);
-		stamp(in, c.line, c.len, tcap, tlen, ts);
+		struct tod near;
+		bool ahead = false;
+		bool have_near = keep && !tcap && nearest_time(in, chunk, h->line, &near, &ahead);
+		stamp(in, c.line, c.len, tcap, tlen, have_near ? &near : NULL, ahead, ts);
 		c.ts = ts;
 		if (c.r->event != UL_EV_NONE)
 			handle_event(in, &c);
@@ -1092,18 +1125,30 @@ static void msi_verdict(struct ul_interp *in, struct ul_verdict *v)
 	}
 }
 
+/*
+ * Setup and vendor logs are often appended to run after run (a failed step, then its
+ * rollback that "succeeds"): one failed run is enough to call the file failed.
+ */
 static void other_verdict(struct ul_interp *in, struct ul_verdict *v)
 {
-	if (in->has_exit_event) {
+	if (in->bad_exit_line) {
 		v->has_exit = true;
-		v->exit_code = in->exit_event;
-		bool ok = success_code(in->exit_event);
-		v->outcome = ok ? UL_OUT_SUCCEEDED : UL_OUT_FAILED;
-		v->reboot = v->reboot || (ok && in->exit_event != 0);
-		snprintf(v->reason, sizeof(v->reason), "the setup exited with %ld", in->exit_event);
-	} else if (in->outcome_failed && in->outcome_failed >= in->outcome_ok) {
+		v->exit_code = in->bad_exit;
+		v->outcome = UL_OUT_FAILED;
+		snprintf(v->reason, sizeof(v->reason), "the setup exited with %ld", in->bad_exit);
+		if (in->exit_event != in->bad_exit)
+			snprintf(v->reason + strlen(v->reason),
+			         sizeof(v->reason) - strlen(v->reason),
+			         " (a later run exited with %ld)", in->exit_event);
+	} else if (in->outcome_failed) {
 		v->outcome = UL_OUT_FAILED;
 		snprintf(v->reason, sizeof(v->reason), "the log says the setup failed");
+	} else if (in->has_exit_event) {
+		v->has_exit = true;
+		v->exit_code = in->exit_event;
+		v->outcome = UL_OUT_SUCCEEDED;
+		v->reboot = v->reboot || in->exit_event != 0;
+		snprintf(v->reason, sizeof(v->reason), "the setup exited with %ld", in->exit_event);
 	} else if (in->outcome_ok) {
 		v->outcome = UL_OUT_SUCCEEDED;
 		snprintf(v->reason, sizeof(v->reason), "the log says the setup succeeded");
@@ -1161,8 +1206,8 @@ static void choose_root(struct ul_interp *in, struct ul_verdict *v)
 			add_candidate(v, in->cancel_line, "the user cancelled the installation");
 		if (in->outcome_failed)
 			add_candidate(v, in->outcome_failed, "the log says the setup failed");
-		if (in->exit_line)
-			add_candidate(v, in->exit_line, "the setup's exit code");
+		if (in->bad_exit_line)
+			add_candidate(v, in->bad_exit_line, "the setup's exit code");
 		add_candidate(v, in->status_line, "the installer's final status");
 	}
 	if (v->ncandidates)

@@ -235,8 +235,8 @@ static void failed_install_root_cause_is_first_error_inside_action(void **state)
 	assert_non_null(strstr(v->candidates[0].reason, "InstallFinalize"));
 	/* The custom action's exit code is the next best pointer. */
 	assert_int_equal(v->candidates[1].line, 8);
-	/* The root cause carries its date and time (inherited from the action start line). */
-	assert_string_equal(v->failed_at, "2005-03-14T22:50:01");
+	/* The root cause carries the time of the nearest line with one (the action end, below). */
+	assert_string_equal(v->failed_at, "2005-03-14T22:50:09");
 }
 
 static void noise_is_counted_not_emitted(void **state)
@@ -426,6 +426,13 @@ static void midnight_rolls_the_date(void **state)
 	/* No time on the line: the last one seen. */
 	assert_string_equal(fx->f.v[2].ts, "2025-01-01T00:00:01.250");
 	assert_string_equal(fx->verdict.started, "2024-12-31T23:59:59.010");
+	/* A 12-hour clock. */
+	run_family(fx, UL_FAM_GENERIC, "Setup failed at 3/14/2005 10:36:52 PM\n", 0);
+	assert_int_equal(fx->f.n, 1);
+	assert_string_equal(fx->f.v[0].ts, "2005-03-14T22:36:52");
+	run_family(fx, UL_FAM_GENERIC, "Setup failed at 3/14/2005 12:05:00 AM\n", 0);
+	assert_int_equal(fx->f.n, 1);
+	assert_string_equal(fx->f.v[0].ts, "2005-03-14T00:05:00");
 }
 
 static void dates_in_the_machines_format(void **state)
