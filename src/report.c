@@ -150,23 +150,72 @@ static enum ul_outcome rank_outcome(int r)
 	return map[r];
 }
 
-/* The failed file whose root cause came first in time (then in path order). */
-static const struct fview *first_failure(const struct model *m)
+/* Failed files in the order their root causes happened (time unknown last, then path). */
+static int cmp_failure(const void *x, const void *y)
 {
-	const struct fview *best = NULL;
-	for (size_t i = 0; i < m->n; i++) {
-		const struct fview *f = &m->v[i];
-		if (outcome_rank(f->outcome) != 3)
-			continue;
-		if (!best) {
-			best = f;
-			continue;
-		}
-		const char *a = f->failed_at, *b = best->failed_at;
-		if (a && (!b || strcmp(a, b) < 0))
-			best = f;
+	const struct fview *a = *(const struct fview *const *)x,
+	                   *b = *(const struct fview *const *)y;
+	if (a->failed_at && b->failed_at) {
+		int c = strcmp(a->failed_at, b->failed_at);
+		if (c)
+			return c;
+	} else if (a->failed_at || b->failed_at) {
+		return a->failed_at ? -1 : 1;
 	}
-	return best;
+	return strcmp(a->path, b->path);
+}
+
+/* A root-cause candidate of the whole bundle. */
+struct bcand {
+	const struct fview *file;
+	const struct fnd *f;
+	char reason[200];
+};
+
+/*
+ * The bundle's candidates. One failed log: its own three. Several: the first line of each
+ * failed log in time order (the chain of failures), then more of the first log's own. Returns
+ * the first failed file (NULL when none) and fills `out`.
+ */
+static const struct fview *bundle_candidates(const struct model *m, struct bcand out[3], size_t *n)
+{
+	const struct fview **failed = malloc((m->n ? m->n : 1) * sizeof(*failed));
+	size_t nf = 0;
+	*n = 0;
+	if (!failed)
+		return NULL;
+	for (size_t i = 0; i < m->n; i++)
+		if (outcome_rank(m->v[i].outcome) == 3)
+			failed[nf++] = &m->v[i];
+	qsort(failed, nf, sizeof(*failed), cmp_failure);
+	const struct fview *first = nf ? failed[0] : NULL;
+	for (size_t i = 1; i < nf && *n < 2; i++) {
+		const struct fview *f = failed[i];
+		if (!f->ncand)
+			continue;
+		struct bcand *c = &out[1 + (*n)++];
+		c->file = f;
+		c->f = &f->cand[0];
+		snprintf(c->reason, sizeof(c->reason), "a later failure, in another log (%s)",
+		         f->reason ? f->reason : "failed");
+	}
+	size_t chain = *n;
+	*n = 0;
+	if (first && first->ncand) {
+		out[0] = (struct bcand){ .file = first, .f = &first->cand[0] };
+		snprintf(out[0].reason, sizeof(out[0].reason), "%s",
+		         first->cand[0].reason ? first->cand[0].reason : "");
+		*n = 1 + chain;
+		for (size_t k = 1; k < first->ncand && *n < 3; k++) {
+			struct bcand *c = &out[(*n)++];
+			c->file = first;
+			c->f = &first->cand[k];
+			snprintf(c->reason, sizeof(c->reason), "%s",
+			         first->cand[k].reason ? first->cand[k].reason : "");
+		}
+	}
+	free(failed);
+	return first;
 }
 
 /* ---- output helpers ------------------------------------------------------------------------ */
@@ -284,9 +333,11 @@ static bool collect_noise(void *ctx, const char *rule, const char *code, uint64_
 	if (c->kinds++ < MAX_NOISE && c->len < sizeof(c->line) - 80) {
 		char num[32];
 		commas(num, sizeof(num), count);
+		/* A message number says it best (2205); else the rule's name without its family. */
+		const char *dot = strchr(rule, '.');
+		const char *label = code && *code ? code : dot ? dot + 1 : rule;
 		c->len += (size_t)snprintf(c->line + c->len, sizeof(c->line) - c->len,
-		                           "%s%s \xC3\x97%s", c->len ? ", " : "",
-		                           code && *code ? code : rule, num);
+		                           "%s%s \xC3\x97%s", c->len ? ", " : "", label, num);
 	}
 	return true;
 }
@@ -401,16 +452,20 @@ static bool text_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
                         struct ul_error *err)
 {
 	FILE *out = o->out;
-	const struct fview *ff = first_failure(m);
+	struct bcand cand[3];
+	size_t ncand;
+	const struct fview *ff = bundle_candidates(m, cand, &ncand);
 	static const char *const words[] = { "UNKNOWN", "SUCCEEDED", "FAILED", "INCOMPLETE" };
 	int colour = sum->verdict == UL_OUT_FAILED      ? C_RED
 	             : sum->verdict == UL_OUT_SUCCEEDED ? C_GREEN
 	                                                : C_YELLOW;
 	fprintf(out, "%s%s%s", paint(o, colour), words[sum->verdict], paint(o, C_RESET));
-	if (ff)
-		fprintf(out, "  %s%s%s", ff->product ? ff->product : "", ff->product ? ": " : "",
-		        ff->reason ? ff->reason : "");
-	else if (sum->verdict == UL_OUT_SUCCEEDED)
+	if (ff) {
+		const char *base = strrchr(ff->path, '/');
+		fprintf(out, "  %s%s%s (%s)", ff->product ? ff->product : "",
+		        ff->product ? ": " : "", ff->reason ? ff->reason : "failed",
+		        base ? base + 1 : ff->path);
+	} else if (sum->verdict == UL_OUT_SUCCEEDED)
 		fprintf(out, "  no installer session failed");
 	fputc('\n', out);
 
@@ -422,12 +477,12 @@ static bool text_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 		fprintf(out, "\nRoot cause  %s: %s (no single line to point at)\n",
 		        shown(o, ff->path), ff->reason ? ff->reason : "failed");
 	}
-	if (ff && ff->ncand > 1) {
+	if (ncand > 1) {
 		fprintf(out, "\n%sOther candidates%s\n", paint(o, C_BOLD), paint(o, C_RESET));
-		for (size_t i = 1; i < ff->ncand; i++) {
-			const struct fnd *c = &ff->cand[i];
+		for (size_t i = 1; i < ncand; i++) {
+			const struct fnd *c = cand[i].f;
 			fprintf(out, "  %zu. %s:%" PRId64 "  %s\n     %.160s\n", i + 1,
-			        shown(o, ff->path), c->line, c->reason ? c->reason : "",
+			        shown(o, cand[i].file->path), c->line, cand[i].reason,
 			        c->text ? c->text : "");
 			oc.skip[i] = c;
 		}
@@ -483,7 +538,8 @@ static void json_lines(FILE *out, const char *block)
 	fputc(']', out);
 }
 
-static void json_finding(FILE *out, const struct fnd *f, const char *file, bool context)
+static void json_finding(FILE *out, const struct fnd *f, const char *file, bool context,
+                         const char *reason)
 {
 	fputs("{", out);
 	json_kv(out, "file", f->file ? f->file : file, false);
@@ -504,8 +560,8 @@ static void json_finding(FILE *out, const struct fnd *f, const char *file, bool 
 		json_lines(out, f->after);
 		fputs("}", out);
 	}
-	if (f->reason)
-		json_kv(out, "reason", f->reason, true);
+	if (reason)
+		json_kv(out, "reason", reason, true);
 	fputs("}", out);
 }
 
@@ -526,18 +582,20 @@ static bool json_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
                         struct ul_error *err)
 {
 	FILE *out = o->out;
-	const struct fview *ff = first_failure(m);
+	struct bcand cand[3];
+	size_t ncand;
+	const struct fview *ff = bundle_candidates(m, cand, &ncand);
 	fputs("{\n  ", out);
 	json_kv(out, "verdict", ul_outcome_name(sum->verdict), false);
 	fputs(",\n  \"root_cause\": ", out);
 	if (ff && ff->root.present)
-		json_finding(out, &ff->root, ff->path, true);
+		json_finding(out, &ff->root, ff->path, true, NULL);
 	else
 		fputs("null", out);
 	fputs(",\n  \"candidates\": [", out);
-	for (size_t i = 0; ff && i < ff->ncand; i++) {
+	for (size_t i = 0; i < ncand; i++) {
 		fputs(i ? ",\n    " : "\n    ", out);
-		json_finding(out, &ff->cand[i], ff->path, false);
+		json_finding(out, cand[i].f, cand[i].file->path, false, cand[i].reason);
 	}
 	fputs("],\n  \"failures\": [", out);
 	bool first = true;
@@ -556,7 +614,7 @@ static bool json_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 			fputs(", \"exit_code\": null", out);
 		fputs(", \"root_cause\": ", out);
 		if (f->root.present)
-			json_finding(out, &f->root, f->path, false);
+			json_finding(out, &f->root, f->path, false, NULL);
 		else
 			fputs("null", out);
 		fputs("}", out);
