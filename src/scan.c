@@ -140,10 +140,21 @@ static void *worker(void *arg)
 		p->err = err;
 	}
 	for (;;) {
+		/*
+		 * Tasks below the tail were consumed without a worker (only blocks need one) and
+		 * their slots may already hold newer tasks: never claim them.
+		 */
+		if (p->claim < p->tail)
+			p->claim = p->tail;
 		while (!p->stop && p->claim == p->head)
 			pthread_cond_wait(&p->work, &p->mu);
-		if (p->claim == p->head)
-			break;
+		if (p->claim < p->tail)
+			p->claim = p->tail;
+		if (p->claim == p->head) {
+			if (p->stop)
+				break;
+			continue;
+		}
 		struct task *t = &p->slots[p->claim++ % p->q];
 		if (t->kind != T_BLOCK)
 			continue;
