@@ -390,6 +390,7 @@ struct ul_source {
 	struct ul_entry entry;
 	char *entry_path;
 	char *entry_error;
+	char entry_kind[24]; /* the error's status word, owned here: callers pass stack copies */
 	struct stream *cur;
 	bool cur_owned;
 };
@@ -535,8 +536,9 @@ static int error_entry(struct ul_source *src, char *path, const char *kind, cons
 	src->entry_path = path;
 	src->entry_error = strdup(msg);
 	src->entry.path = path ? path : "?";
-	src->entry.error_kind = kind;
-	src->entry.error = src->entry_error ? src->entry_error : kind;
+	snprintf(src->entry_kind, sizeof(src->entry_kind), "%s", kind);
+	src->entry.error_kind = src->entry_kind;
+	src->entry.error = src->entry_error ? src->entry_error : src->entry_kind;
 	src->entry.size = -1;
 	return 1;
 }
