@@ -173,7 +173,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	enum format fmt = TEXT;
 	int c;
 	while (optind < argc && !is_negative_number(argv[optind]) &&
-	       (c = cli_getopt(argc, argv, NULL, opts, &cli_cmd_explain, io)) != -1) {
+	       (c = cli_getopt(argc, argv, "+", opts, &cli_cmd_explain, io)) != -1) {
 		if (c != FORMAT)
 			return UL_EXIT_USAGE;
 		if (strcmp(optarg, "text") == 0)

@@ -165,8 +165,11 @@ bool cli_parse_u64(const char *s, unsigned long long *out)
 int cli_getopt(int argc, char **argv, const char *shorts, const struct option *opts,
                const struct cli_cmd *cmd, const struct cli_io *io)
 {
+	/* Options may follow the PATHs (GNU order); a command that must stop at its first
+	 * argument (explain: "-2147287038" is a code) starts `shorts` with '+'. */
 	char spec[64];
-	snprintf(spec, sizeof(spec), "+:%s", shorts ? shorts : "");
+	bool in_order = shorts && shorts[0] == '+';
+	snprintf(spec, sizeof(spec), "%s:%s", in_order ? "+" : "", shorts ? shorts + in_order : "");
 	int c = getopt_long(argc, argv, spec, opts, NULL);
 	if (c == '?' || c == ':') {
 		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";

@@ -197,17 +197,37 @@ bool cli_scan_run(struct cli_scan *cs, const struct cli_io *io, struct ul_store 
 	return ok;
 }
 
+/*
+ * Peak resident memory of this process in bytes, 0 when unknown. VmHWM counts only this
+ * program's own memory; getrusage() would also count what the parent had before exec().
+ */
+static unsigned long long peak_memory(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long kb = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
 void cli_scan_summary(const struct cli_io *io, const struct ul_scan_stats *s)
 {
-	char bytes[32], rate[32];
+	char bytes[32], rate[32], peak[32];
 	human_bytes(bytes, sizeof(bytes), (double)s->bytes);
 	human_bytes(rate, sizeof(rate), s->seconds > 0 ? (double)s->bytes / s->seconds : 0);
+	human_bytes(peak, sizeof(peak), (double)peak_memory());
 	fprintf(io->err,
 	        "upglog: scanned %llu files (%llu unchanged, kept), %s, %llu lines in %.2f s "
-	        "(%s/s): %llu findings, %llu failed, %llu unreadable\n",
+	        "(%s/s, peak memory %s): %llu findings, %llu failed, %llu unreadable\n",
 	        (unsigned long long)s->files, (unsigned long long)s->kept, bytes,
-	        (unsigned long long)s->lines, s->seconds, rate, (unsigned long long)s->findings,
-	        (unsigned long long)s->failed, (unsigned long long)s->problems);
+	        (unsigned long long)s->lines, s->seconds, rate, peak,
+	        (unsigned long long)s->findings, (unsigned long long)s->failed,
+	        (unsigned long long)s->problems);
 	if (s->limit_errors)
 		fprintf(io->err,
 		        "upglog: %llu lines hit the regex match limit and were left "
