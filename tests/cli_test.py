@@ -6,15 +6,21 @@ and UPGLOG_CORPUS (the real installer logs next to the repository; tests on them
 when the folder does not exist).
 """
 import csv
+import gzip
 import io
 import json
 import os
 import pathlib
+import random
+import re
 import shutil
+import signal
 import sqlite3
 import subprocess
+import tarfile
 import tempfile
 import unittest
+import zipfile
 
 UPGLOG = os.environ["UPGLOG"]
 FIXTURES = pathlib.Path(os.environ["UPGLOG_FIXTURES"])
@@ -364,6 +370,247 @@ class Scan(unittest.TestCase):
             _, out, err = run("scan", "--quiet", "--db", f"{d}/s.db", FIXTURES / row["fixture"])
             self.assertEqual(out, "")
             self.assertEqual(err, "")
+
+
+FAILED_MSI = (
+    "=== Verbose logging started: 3/14/2005  22:41:07  Build type: SHIP UNICODE 2.00.2600.1183"
+    "  Calling process: C:\\WINNT\\system32\\msiexec.exe ===\r\n"
+    "Action start 22:41:08: INSTALL.\r\n"
+    "Action start 22:50:01: InstallFinalize.\r\n"
+    + "MSI (s) (D8:2C): Note: 1: 2205 2:  3: Error \r\n" * 50 +
+    "Error 1722. There is a problem with this Windows Installer package. A program run as part"
+    " of the setup did not finish as expected. Contact your support personnel or package vendor."
+    "  Action DBInstall, location: C:\\Program Files\\Cisco\\Bin\\DBInstall.exe, command: "
+    "/upgrade\r\n"
+    "Action ended 22:52:52: InstallFinalize. Return value 3.\r\n"
+    "Action ended 22:52:53: INSTALL. Return value 3.\r\n"
+    "MSI (c) (9C:A4): MainEngineThread is returning 1603\r\n")
+GOOD_MSI = (
+    "=== Verbose logging started: 3/9/2005  9:12:40  Build type: SHIP UNICODE 2.00.2600.1183"
+    "  Calling process: C:\\WINNT\\system32\\msiexec.exe ===\r\n"
+    "Action start 9:12:41: INSTALL.\r\n"
+    + "MSI (s) (D8:2C): Note: 1: 2205 2:  3: Error \r\n" * 50 +
+    "Action ended 9:30:02: INSTALL. Return value 1.\r\n"
+    "MSI (c) (9C:A4): MainEngineThread is returning 0\r\n")
+
+
+def zip_bytes(members, compress=zipfile.ZIP_DEFLATED):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compress) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def encrypted_zip(name, data):
+    """A zip whose one member says it is encrypted (traditional PKWARE bit)."""
+    raw = bytearray(zip_bytes([(name, data)], zipfile.ZIP_STORED))
+    local = raw.find(b"PK\x03\x04")
+    central = raw.find(b"PK\x01\x02")
+    raw[local + 6] |= 1
+    raw[central + 8] |= 1
+    return bytes(raw)
+
+
+def corrupt_zip(good, bad_name, bad_data):
+    """A zip with a good member and one whose compressed bytes were damaged."""
+    raw = bytearray(zip_bytes(good + [(bad_name, bad_data)]))
+    start = raw.rfind(b"PK\x03\x04")
+    name_len = int.from_bytes(raw[start + 26:start + 28], "little")
+    extra_len = int.from_bytes(raw[start + 28:start + 30], "little")
+    data = start + 30 + name_len + extra_len
+    for i in range(data + 10, data + 40):
+        raw[i] ^= 0x5A
+    return bytes(raw)
+
+
+class Hostile(unittest.TestCase):
+    """A folder of good bundles and every kind of bad input: the batch goes to the end."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = pathlib.Path(cls.tmp.name) / "in"
+        d.mkdir()
+        cls.dir = d
+        # Good inputs.
+        (d / "pub01.zip").write_bytes(zip_bytes([
+            ("C\\Program Files\\Common Files\\Cisco\\Logs\\ccminst.log",
+             FAILED_MSI.encode("utf-16")),
+            ("C\\sqlsp.log", b"22:08:01 Installation Succeeded\r\n")]))
+        tar = io.BytesIO()
+        with tarfile.open(fileobj=tar, mode="w:gz") as t:
+            data = GOOD_MSI.encode()
+            info = tarfile.TarInfo("sub01/C/Program Files/Common Files/Cisco/Logs/ok.log")
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        (d / "sub01.tar.gz").write_bytes(tar.getvalue())
+        (d / "single.log.gz").write_bytes(gzip.compress(GOOD_MSI.encode(), mtime=0))
+        (d / "unicode.log").write_bytes(GOOD_MSI.encode("utf-16"))
+        # Bad inputs, each with the status word upglog must record.
+        cls.bad = {}
+        big = FAILED_MSI.encode() * 2000
+        (d / "cut.log.gz").write_bytes(gzip.compress(big, mtime=0)[:20000])
+        cls.bad["cut.log.gz"] = "truncated"
+        (d / "damaged.zip").write_bytes(corrupt_zip(
+            [("fine.log", GOOD_MSI.encode())], "broken.log", FAILED_MSI.encode() * 50))
+        cls.bad["damaged.zip!broken.log"] = "corrupt"
+        (d / "secret.zip").write_bytes(encrypted_zip("locked.log", GOOD_MSI.encode()))
+        cls.bad["secret.zip!locked.log"] = "encrypted"
+        (d / "bomb.zip").write_bytes(zip_bytes([("bomb.log", b"A" * (64 << 20))]))
+        cls.bad["bomb.zip!bomb.log"] = "bomb"
+        inner = zip_bytes([("deep.log", GOOD_MSI.encode())])
+        for level in range(3):
+            inner = zip_bytes([(f"level{level}.zip", inner)])
+        (d / "nested.zip").write_bytes(inner)
+        cls.bad["level1.zip!level0.zip"] = "too-deep"
+        rnd = random.Random(7)
+        (d / "junk.log").write_bytes(bytes(rnd.randrange(256) for _ in range(8192)))
+        cls.bad["junk.log"] = "binary"
+        (d / "gone.log").symlink_to(d / "nowhere" / "x.log")
+        cls.bad["gone.log"] = "unreadable"
+        (d / "loop").mkdir()
+        (d / "loop" / "again").symlink_to(d / "loop")
+        cls.bad["loop/again"] = "loop"
+        # Readable but odd: a 30 MB line (cut and counted), a name that is not UTF-8.
+        head, tail = FAILED_MSI.encode().split(b"\r\n", 1)
+        (d / "long.log").write_bytes(head + b"\r\n" + b"x" * (30 << 20) + b"\r\n" + tail)
+        os.close(os.open(os.path.join(os.fsencode(d), b"caf\xe9.log"),
+                         os.O_WRONLY | os.O_CREAT, 0o644))
+        with open(os.path.join(os.fsencode(d), b"caf\xe9.log"), "wb") as f:
+            f.write(GOOD_MSI.encode())
+        cls.db = pathlib.Path(cls.tmp.name) / "h.db"
+        cls.code, cls.out, cls.err = run("scan", "--db", cls.db, d)
+        cls.con = sqlite3.connect(cls.db)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.con.close()
+        cls.tmp.cleanup()
+
+    def test_exit_status_3(self):
+        self.assertEqual(self.code, 3, self.err)
+
+    def test_each_bad_file_named_once_with_its_status(self):
+        lines = [l for l in self.err.splitlines() if not l.startswith("upglog: scanned")]
+        for name, status in self.bad.items():
+            with self.subTest(name=name):
+                hits = [l for l in lines if name in l]
+                self.assertEqual(len(hits), 1, f"{name}: {hits}")
+                rows = self.con.execute(
+                    "SELECT status, error FROM files WHERE path LIKE ?",
+                    (f"%{name}",)).fetchall()
+                self.assertEqual(len(rows), 1, name)
+                self.assertEqual(rows[0][0], status)
+                self.assertIn(name.split("!")[-1], rows[0][1])
+
+    def test_nothing_else_is_reported(self):
+        lines = [l for l in self.err.splitlines() if not l.startswith("upglog: scanned")]
+        unexplained = [l for l in lines
+                       if not any(n in l for n in self.bad) and "not valid UTF-8" not in l]
+        self.assertEqual(unexplained, [])
+
+    def test_good_logs_read_right(self):
+        rows = dict(self.con.execute(
+            "SELECT f.path, v.outcome FROM files f JOIN verdicts v ON v.file_id = f.id"))
+        def verdict(suffix):
+            found = [v for p, v in rows.items() if p.endswith(suffix)]
+            self.assertEqual(len(found), 1, suffix)
+            return found[0]
+        self.assertEqual(verdict("pub01.zip!C/Program Files/Common Files/Cisco/Logs/ccminst.log"),
+                         "failed")
+        self.assertEqual(verdict("sub01.tar.gz!sub01/C/Program Files/Common Files/Cisco/Logs/"
+                                 "ok.log"), "succeeded")
+        self.assertEqual(verdict("single.log.gz"), "succeeded")
+        self.assertEqual(verdict("unicode.log"), "succeeded")
+        self.assertEqual(verdict("damaged.zip!fine.log"), "succeeded")
+        locs = dict(self.con.execute("SELECT path, location FROM files"))
+        self.assertEqual(locs[f"{self.dir}/pub01.zip!C/Program Files/Common Files/Cisco/Logs/"
+                              "ccminst.log"], "cisco-logs")
+        self.assertEqual(locs[f"{self.dir}/pub01.zip!C/sqlsp.log"], "c-root")
+        enc = dict(self.con.execute("SELECT path, encoding FROM files"))
+        self.assertEqual(enc[f"{self.dir}/unicode.log"], "utf-16le")
+
+    def test_what_was_read_before_a_fault_is_kept(self):
+        lines, = self.con.execute(
+            "SELECT lines FROM files WHERE path LIKE '%cut.log.gz'").fetchone()
+        self.assertGreater(lines, 100)
+        n, = self.con.execute(
+            "SELECT count(*) FROM findings f JOIN files fi ON fi.id = f.file_id "
+            "WHERE fi.path LIKE '%cut.log.gz'").fetchone()
+        self.assertGreater(n, 0)
+
+    def test_long_line_cut_and_the_rest_kept(self):
+        cut, lines, outcome = self.con.execute(
+            "SELECT f.cut_lines, f.lines, v.outcome FROM files f JOIN verdicts v "
+            "ON v.file_id = f.id WHERE f.path LIKE '%long.log'").fetchone()
+        self.assertEqual(cut, 1)
+        self.assertEqual(lines, 1 + FAILED_MSI.count("\r\n"))
+        self.assertEqual(outcome, "failed")
+
+    def test_name_that_is_not_utf8(self):
+        rows = self.con.execute(
+            "SELECT path, status FROM files WHERE path LIKE '%caf\\xE9.log'").fetchall()
+        self.assertEqual(rows, [(f"{self.dir}/caf\\xE9.log", "ok")])
+
+    def test_memory_stays_bounded(self):
+        peak = re.search(r"peak memory ([0-9.]+) (KB|MB)", self.err)
+        self.assertIsNotNone(peak, self.err)
+        mb = float(peak.group(1)) / (1000 if peak.group(2) == "KB" else 1)
+        self.assertLess(mb, 64)
+
+
+class CrashSafety(unittest.TestCase):
+    """A scan killed with SIGKILL mid-batch leaves a sound database; the same scan again
+    finishes the job without duplicating or losing a file."""
+
+    DUMP = ("SELECT f.path, f.lines, f.hash, f.status, v.outcome, v.root_line,"
+            " (SELECT count(*) FROM findings x WHERE x.file_id = f.id),"
+            " (SELECT sum(count) FROM rule_hits h WHERE h.file_id = f.id)"
+            " FROM files f LEFT JOIN verdicts v ON v.file_id = f.id ORDER BY f.path")
+
+    def test_killed_scan_resumes(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            d = pathlib.Path(tmp) / "batch"
+            d.mkdir()
+            for i in range(48):
+                text = (FAILED_MSI if i % 3 == 0 else GOOD_MSI) * 300
+                (d / f"server{i:02d}.log").write_bytes(text.encode("utf-16"))
+            (d / "more.zip").write_bytes(zip_bytes(
+                [(f"C/inner{i}.log", GOOD_MSI.encode() * 300) for i in range(6)]))
+            ref = pathlib.Path(tmp) / "ref.db"
+            code, _, err = run("scan", "--quiet", "--db", ref, d)
+            self.assertEqual(code, 1, err)
+            want = sqlite3.connect(ref).execute(self.DUMP).fetchall()
+            self.assertEqual(len(want), 54)
+
+            db = pathlib.Path(tmp) / "crash.db"
+            p = subprocess.Popen([UPGLOG, "scan", "--quiet", "--jobs", "2", "--db", db, d],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # Kill it as soon as some files are in: the rest of the batch is still to do.
+            done = 0
+            while p.poll() is None and done == 0:
+                try:
+                    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
+                    done = con.execute("SELECT count(*) FROM files").fetchone()[0]
+                    con.close()
+                except sqlite3.Error:
+                    pass
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            self.assertEqual(p.returncode, -signal.SIGKILL, "the scan ended before the kill")
+            con = sqlite3.connect(db)
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            partial = con.execute("SELECT count(*) FROM files").fetchone()[0]
+            con.close()
+            self.assertGreater(partial, 0)
+            self.assertLess(partial, 54)
+
+            code, _, err = run("scan", "--quiet", "--db", db, d)
+            self.assertEqual(code, 1, err)
+            con = sqlite3.connect(db)
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            self.assertEqual(con.execute(self.DUMP).fetchall(), want)
 
 
 def corpus_rows():
