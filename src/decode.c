@@ -133,13 +133,11 @@ size_t ul_decode_split(enum ul_encoding enc, const void *buf, size_t len)
 		}
 		return 0;
 	}
+	/* The last line end: an LF, or a CR that is not the last byte (an LF may follow it). */
 	const unsigned char *nl = memrchr(b, '\n', len);
-	if (nl)
-		return (size_t)(nl - b) + 1;
-	if (len < 2)
-		return 0;
-	const unsigned char *cr = memrchr(b, '\r', len - 1);
-	return cr ? (size_t)(cr - b) + 1 : 0;
+	const unsigned char *cr = len < 2 ? NULL : memrchr(b, '\r', len - 1);
+	const unsigned char *end = cr && (!nl || cr > nl) ? cr : nl;
+	return end ? (size_t)(end - b) + 1 : 0;
 }
 
 /* ---- output helpers ---------------------------------------------------------------------- */
@@ -280,6 +278,8 @@ static size_t utf8_seq(const unsigned char *s, const unsigned char *e, uint32_t 
 
 bool ul_decode_is_utf8(const void *buf, size_t len)
 {
+	if (len == 0)
+		return true;
 	const unsigned char *s = buf, *e = s + len;
 	while (s < e) {
 		uint32_t cp;
@@ -392,9 +392,10 @@ static bool block_utf16(const unsigned char *buf, size_t len, bool le, size_t ma
                         unsigned flags, struct ul_chunk *c)
 {
 	size_t units = len / 2, i = 0;
+	bool dangling = len & 1; /* a last byte without its pair: the stream was cut */
 	struct writer w;
 
-	while (i < units) {
+	while (i < units || (dangling && i == units)) {
 		size_t j = i;
 		while (j < units) {
 			unsigned u = unit16(buf + 2 * j, le);
@@ -403,7 +404,7 @@ static bool block_utf16(const unsigned char *buf, size_t len, bool le, size_t ma
 			j++;
 		}
 		/* A BMP code unit takes at most 3 UTF-8 bytes; a surrogate pair 4 for 2 units. */
-		if (!begin_line(&w, c, j - i, max_line, 3))
+		if (!begin_line(&w, c, j - i + dangling, max_line, 3))
 			return false;
 		for (size_t k = i; k < j && !w.cut; k++) {
 			uint32_t u = unit16(buf + 2 * k, le);
@@ -422,6 +423,12 @@ static bool block_utf16(const unsigned char *buf, size_t len, bool le, size_t ma
 			put(&w, u);
 		}
 		bool last = j == units;
+		if (last && dangling) {
+			/* Say so on the line it belongs to; never drop it silently. */
+			put(&w, REPLACEMENT);
+			c->replaced++;
+			dangling = false;
+		}
 		if (!end_line(&w, 2 * i, last && (flags & UL_BLOCK_CONTINUES)))
 			return false;
 		if (last)
@@ -430,15 +437,6 @@ static bool block_utf16(const unsigned char *buf, size_t len, bool le, size_t ma
 		i = j + 1;
 		if (t == '\r' && i < units && unit16(buf + 2 * i, le) == '\n')
 			i++;
-	}
-	if (len & 1) {
-		/* A dangling byte at the very end of a UTF-16 stream: say so, do not drop it. */
-		if (!begin_line(&w, c, 1, max_line, 3))
-			return false;
-		put(&w, REPLACEMENT);
-		c->replaced++;
-		if (!end_line(&w, len - 1, false))
-			return false;
 	}
 	return true;
 }
