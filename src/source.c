@@ -22,6 +22,7 @@
 #include <zlib.h>
 
 #include "config.h"
+#include "upglog/decode.h"
 
 #if UL_HAVE_LIBARCHIVE
 #include <archive.h>
@@ -111,7 +112,8 @@ struct stream {
 	bool own_fd;
 	struct stream *parent; /* S_GZ: owned */
 	z_stream z;
-	bool z_ready, z_member_done, z_eof;
+	bool z_ready, z_member_done, z_eof, z_truncated;
+	uint64_t z_in_before; /* compressed bytes of the members before the current one */
 	unsigned char *zbuf;
 #if UL_HAVE_LIBARCHIVE
 	struct archive *ar; /* S_MEMBER: borrowed from the frame */
@@ -201,59 +203,84 @@ static bool gz_magic(const unsigned char *b, size_t n)
 	return n >= 3 && b[0] == 0x1F && b[1] == 0x8B && b[2] == 8;
 }
 
+/*
+ * Keep the unread input at the front of the buffer and top it up to `want` bytes. 1: there
+ * are `want` bytes, 0: the input ends before, -1: read error.
+ */
+static int gz_fill(struct stream *s, size_t want)
+{
+	z_stream *z = &s->z;
+	if (z->avail_in >= want)
+		return 1;
+	if (z->avail_in)
+		memmove(s->zbuf, z->next_in, z->avail_in);
+	z->next_in = s->zbuf;
+	while (z->avail_in < want) {
+		ssize_t n = stream_read(s->parent, s->zbuf + z->avail_in, ZBUF - z->avail_in);
+		if (n < 0) {
+			s->err = s->parent->err;
+			s->failed = true;
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		z->avail_in += (uInt)n;
+	}
+	return 1;
+}
+
 static ssize_t gz_read(struct stream *s, void *buf, size_t cap)
 {
 	z_stream *z = &s->z;
 
 	if (s->z_eof)
 		return 0;
+	if (s->z_truncated)
+		return fail(
+		        s, "truncated",
+		        "gzip stream ends early (truncated); the lines before the cut are kept");
 	z->next_out = buf;
 	z->avail_out = (uInt)(cap > UINT_MAX ? UINT_MAX : cap);
-	while (z->avail_out == (uInt)cap || z->avail_out == UINT_MAX) {
-		if (z->avail_in == 0) {
-			ssize_t n = stream_read(s->parent, s->zbuf, ZBUF);
-			if (n < 0) {
-				s->err = s->parent->err;
-				s->failed = true;
-				return -1;
-			}
-			if (n == 0) {
-				if (s->z_member_done) {
-					s->z_eof = true;
-					return 0;
-				}
-				return fail(s, "truncated",
-				            "gzip stream ends early (truncated); the lines before "
-				            "the cut are kept");
-			}
-			z->next_in = s->zbuf;
-			z->avail_in = (uInt)n;
-		}
+	while (z->avail_out > 0) {
 		if (s->z_member_done) {
-			/* Another gzip member follows (concatenated .gz), or trailing junk. */
+			/* Another gzip member (a concatenated .gz), or the end, or trailing junk. */
+			int r = gz_fill(s, 3);
+			if (r < 0)
+				return -1;
 			if (!gz_magic(z->next_in, z->avail_in)) {
 				s->z_eof = true;
-				return 0;
+				break;
 			}
+			s->z_in_before += z->total_in;
 			inflateReset(z);
 			s->z_member_done = false;
 		}
-		int rc = inflate(z, Z_NO_FLUSH);
-		if (rc == Z_STREAM_END) {
-			s->z_member_done = true;
-			if ((size_t)z->avail_out < cap)
-				break;
-			continue;
+		if (z->avail_in == 0) {
+			int r = gz_fill(s, 1);
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				/* The input ends inside a member: hand out what we have first. */
+				s->z_truncated = true;
+				if (z->avail_out < cap)
+					break;
+				return fail(s, "truncated",
+				            "gzip stream ends early (truncated); the lines before "
+				            "the cut "
+				            "are kept");
+			}
 		}
-		if (rc == Z_BUF_ERROR && z->avail_in == 0)
-			continue;
-		if (rc != Z_OK)
+		int rc = inflate(z, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END)
+			s->z_member_done = true;
+		else if (rc != Z_OK && rc != Z_BUF_ERROR)
 			return fail(s, "corrupt", "gzip data is corrupt (%s)",
 			            z->msg ? z->msg : "inflate error");
 	}
 	size_t got = cap - z->avail_out;
 	s->out += got;
-	if (check_bomb(s, (uint64_t)z->total_in + 1) < 0)
+	/* The ratio counts every member's input, not only the current one's. */
+	if (check_bomb(s, s->z_in_before + (uint64_t)z->total_in + 1) < 0)
 		return -1;
 	return (ssize_t)got;
 }
@@ -485,10 +512,8 @@ static char *clean_name(const char *s, size_t n, bool *renamed)
 		             : (c >> 4) == 14 ? 3
 		             : (c >> 3) == 30 ? 4
 		                              : 0;
-		bool ok = len > 0 && i + len <= n && c != 0xC0 && c != 0xC1 && c < 0xF5;
-		for (size_t k = 1; ok && k < len; k++)
-			ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-		if (ok && c >= 0x20) {
+		/* The decoder's rules: no overlongs, surrogates or code points past U+10FFFF. */
+		if (len && i + len <= n && c >= 0x20 && ul_decode_is_utf8(s + i, len)) {
 			memcpy(o, s + i, len);
 			o += len;
 			i += len;
@@ -640,26 +665,32 @@ static int next_member(struct ul_source *src, struct frame *f)
 			return 0;
 		}
 		if (rc == ARCHIVE_FATAL || rc == ARCHIVE_RETRY) {
+			/* Copy what we need before the frame (and its archive) goes. */
 			const char *why = archive_error_string(f->ar);
+			char reason[UL_ERROR_MAX];
+			snprintf(reason, sizeof(reason), "%s", why ? why : "read error");
 			char *path = strdup(f->path);
 			frame_pop(src);
 			return error_entry(
 			        src, path, "corrupt",
 			        "%s: archive is damaged; members after this point are lost: %s",
-			        path ? path : "?", why ? why : "read error");
+			        path ? path : "?", reason);
 		}
 		if (archive_entry_filetype(ae) != AE_IFREG)
 			continue;
 		const char *raw = archive_entry_pathname(ae);
-		if (!raw)
-			raw = "";
-		bool renamed = false;
-		char *inner = clean_name(raw, strlen(raw), &renamed);
-		if (!inner)
+		char *slashed = strdup(raw ? raw : "");
+		if (!slashed)
 			return error_entry(src, NULL, "unreadable", "out of memory");
-		for (char *p = inner; *p; p++)
+		/* Windows separators first: the \xNN escapes made next must stay as they are. */
+		for (char *p = slashed; *p; p++)
 			if (*p == '\\')
 				*p = '/';
+		bool renamed = false;
+		char *inner = clean_name(slashed, strlen(slashed), &renamed);
+		free(slashed);
+		if (!inner)
+			return error_entry(src, NULL, "unreadable", "out of memory");
 		char *name = inner;
 		while (name[0] == '.' && name[1] == '/')
 			name += 2;
@@ -811,7 +842,8 @@ static int open_dir(struct ul_source *src, char *fs, char *path, const struct st
 		f.n++;
 	}
 	closedir(d);
-	qsort(f.names, f.n, sizeof(*f.names), cmp_str);
+	if (f.n)
+		qsort(f.names, f.n, sizeof(*f.names), cmp_str);
 	f.drive_root = is_drive_root(path, f.names, f.n);
 	if (!frame_push(src, &f)) {
 		for (size_t i = 0; i < f.n; i++)
