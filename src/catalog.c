@@ -890,6 +890,8 @@ bool ul_catalog_export_regex(const struct ul_catalog *cat, size_t i, char *buf, 
 	size_t o = 0;
 	bool in_class = false;
 
+	if (cap == 0)
+		return false;
 	/* A rule anchored at the start of the message is anchored after the prefix on a full line. */
 	if (*s == '^') {
 		int n = snprintf(buf, cap, "^%s", MSI_PREFIX_RE);
@@ -898,16 +900,34 @@ bool ul_catalog_export_regex(const struct ul_catalog *cat, size_t i, char *buf, 
 		o = (size_t)n;
 		s++;
 	}
-
 	for (; *s; s++) {
-		if (o + 2 >= cap)
+		if (o + 2 > cap) /* this character and the terminating NUL */
 			return false;
 		if (*s == '\\' && s[1]) {
+			if (o + 3 > cap)
+				return false;
 			buf[o++] = *s++;
 			buf[o++] = *s;
 			continue;
 		}
-		if (!in_class && *s == '(' && s[1] == '?' &&
+		if (in_class) {
+			if (*s == ']')
+				in_class = false;
+			buf[o++] = *s;
+			continue;
+		}
+		if (*s == '[') {
+			/* `[]...]` and `[^]...]`: a ']' first in a class is a literal. */
+			size_t lead = s[1] == '^' ? (s[2] == ']' ? 3 : 2) : (s[1] == ']' ? 2 : 1);
+			if (o + lead + 1 > cap)
+				return false;
+			memcpy(buf + o, s, lead);
+			o += lead;
+			s += lead - 1;
+			in_class = true;
+			continue;
+		}
+		if (*s == '(' && s[1] == '?' &&
 		    ((s[2] == '<' && s[3] != '=' && s[3] != '!') || (s[2] == 'P' && s[3] == '<'))) {
 			const char *gt = strchr(s, '>');
 			if (gt) {
@@ -916,10 +936,6 @@ bool ul_catalog_export_regex(const struct ul_catalog *cat, size_t i, char *buf, 
 				continue;
 			}
 		}
-		if (*s == '[' && !in_class)
-			in_class = true;
-		else if (*s == ']' && in_class)
-			in_class = false;
 		buf[o++] = *s;
 	}
 	buf[o] = '\0';

@@ -106,7 +106,7 @@ struct ul_rule {
 	enum ul_event event;
 	int priority;         /**< higher wins; default 0 */
 	const char *match;    /**< the PCRE2 pattern as written */
-	const char *title;    /**< may hold {capture} placeholders; never NULL ("" if unset) */
+	const char *title;    /**< may hold {capture} placeholders; the id when unset */
 	const char *explain;  /**< never NULL */
 	const char *fix;      /**< never NULL */
 	const char *code;     /**< constant code when the pattern has no `code` group; or NULL */
