@@ -430,7 +430,7 @@ long ul_classify_line(struct ul_classifier *cl, enum ul_family fam, const char *
 		const struct ul_rule *r = ul_catalog_rule(cl->cat, hits.v[0].rule);
 		for (unsigned i = 0; i < UL_MAX_CAPS; i++)
 			caps[2 * i] = caps[2 * i + 1] = UL_CAP_UNSET;
-		if (hits.v[0].caps >= 0)
+		if (hits.v[0].caps >= 0 && r->ncaps)
 			memcpy(caps, hits.caps + hits.v[0].caps, 2 * r->ncaps * sizeof(*caps));
 	}
 out:

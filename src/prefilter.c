@@ -2,6 +2,7 @@
 /* The Hyperscan prefilter of the classifier. See prefilter.h. */
 #include "prefilter.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -230,6 +232,16 @@ static void trim_tail(char *p)
 	trim_range(p, 0, strlen(p), false);
 }
 
+/* Escapes whose meaning is the same on one line and in a chunk of lines, outside classes. */
+static bool safe_escape(char n, bool in_class)
+{
+	if (strchr("\\.+*?()|[]{}^$#&-~/ '\"%,:;<=>@_`!", n))
+		return true; /* escaped punctuation: the character itself */
+	if (strchr("dSwtrf", n))
+		return true; /* \S never matches '\n'; \d, \w neither */
+	return !in_class && strchr("bB", n);
+}
+
 char *ul_prefilter_line_safe(const char *p)
 {
 	struct out o = { 0 };
@@ -246,28 +258,29 @@ char *ul_prefilter_line_safe(const char *p)
 				i += 2;
 				continue;
 			}
-			if (!n || n == 'n' || n == 'v' || n == 'R' || n == 'h' || n == 'H' ||
-			    n == 'N' || n == 'X' || n == 'C' || n == 'z' || n == 'Z' || n == 'A' ||
-			    n == 'G' || n == 'Q' || n == 'K')
-				goto unsafe;
-			if (n == 'x' && (strncmp(p + i + 2, "0a", 2) == 0 ||
-			                 strncmp(p + i + 2, "0A", 2) == 0 || p[i + 2] == '{'))
-				goto unsafe;
-			if (in_class) {
-				if (n == 'D' || n == 'W')
+			if (n == 'x') {
+				/* \xHH, but never one that spells a line end; \x{...} is not worth it. */
+				const char *h = p + i + 2;
+				bool hex = isxdigit((unsigned char)h[0]) &&
+				           isxdigit((unsigned char)h[1]);
+				if (!hex || strncasecmp(h, "0a", 2) == 0 ||
+				    strncasecmp(h, "0d", 2) == 0)
 					goto unsafe;
-				if (n == 's')
-					puts_(&o, "\\t\\x0b\\x0c\\r ");
-				else
-					put(&o, p + i, 2);
-			} else if (n == 's') {
-				puts_(&o, "[\\t\\x0b\\x0c\\r ]");
-			} else if (n == 'D') {
+				put(&o, p + i, 4);
+				i += 4;
+				continue;
+			}
+			if (n == 's') {
+				puts_(&o, in_class ? "\\t\\x0b\\x0c\\r " : "[\\t\\x0b\\x0c\\r ]");
+			} else if (n == 'D' && !in_class) {
 				puts_(&o, "[^0-9\\n]");
-			} else if (n == 'W') {
+			} else if (n == 'W' && !in_class) {
 				puts_(&o, "[^0-9A-Za-z_\\n]");
-			} else {
+			} else if (n && safe_escape(n, in_class)) {
 				put(&o, p + i, 2);
+			} else {
+				/* \p, \P, \c, \o, octal, \A, \z, \R, \v ...: line ends or buffer ends. */
+				goto unsafe;
 			}
 			i += 2;
 			continue;
@@ -334,7 +347,7 @@ static unsigned next_id;
  * is checked by Hyperscan when loading. A cache that cannot be read or written is simply not
  * used. UPGLOG_CACHE_DIR names another folder; set it empty to turn the cache off.
  */
-#define CACHE_FORMAT "2"
+#define CACHE_FORMAT "3"
 #define CACHE_MAGIC  "upglog-prefilter-" CACHE_FORMAT "\n"
 
 static bool cache_dir(char *buf, size_t cap)
@@ -502,8 +515,12 @@ static bool prepare(struct ul_prefilter *pf, const struct ul_catalog *cat, enum 
 		char *safe = ul_prefilter_line_safe(pattern);
 		hs_expr_info_t *info = NULL;
 		hs_compile_error_t *ce = NULL;
-		const char *use = safe ? safe : pattern;
-		uint8_t mode = safe ? UL_PF_EXACT : UL_PF_SUPERSET;
+		if (!safe) {
+			/* Its meaning in a chunk of lines differs: PCRE2 tries it on every line. */
+			continue;
+		}
+		const char *use = safe;
+		uint8_t mode = UL_PF_EXACT;
 		unsigned fl = HS_FLAG_UTF8 | HS_FLAG_MULTILINE;
 		if (hs_expression_info(use, fl, &info, &ce) != HS_SUCCESS) {
 			hs_free_compile_error(ce);
@@ -518,9 +535,7 @@ static bool prepare(struct ul_prefilter *pf, const struct ul_catalog *cat, enum 
 			}
 		}
 		free(info);
-		x->expr[x->m] = safe ? safe : strdup(pattern);
-		if (!x->expr[x->m])
-			return ul_error_set(err, "memory", "out of memory building the prefilter");
+		x->expr[x->m] = safe;
 		x->flags[x->m] = fl;
 		x->ids[x->m] = (unsigned)k;
 		x->m++;

@@ -5,9 +5,10 @@
  * the best rule Hyperscan can vouch for exactly and the rules PCRE2 must confirm.
  *
  * Patterns are rewritten so that no match can run across a line end (negated classes and \s
- * lose '\n'); a pattern that cannot be rewritten safely is compiled as it is and marked
- * superset, so PCRE2 confirms it on the line where its match ended. Either way the prefilter
- * never misses a line a rule matches on its own.
+ * lose '\n'). A pattern that cannot be rewritten safely (\p, \A, \z, octal escapes, ...)
+ * stays out of the database and PCRE2 tries it on every line; one Hyperscan takes only
+ * approximately (HS_FLAG_PREFILTER) is a superset that PCRE2 confirms. Either way the
+ * prefilter never misses a line a rule matches on its own.
  */
 #ifndef UPGLOG_PREFILTER_H
 #define UPGLOG_PREFILTER_H

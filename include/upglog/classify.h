@@ -14,7 +14,9 @@
  * candidate rules of every line and PCRE2 runs only where a candidate needs confirming or its
  * captures are wanted; without it (or with `prefilter` off) PCRE2 tries the family's rules in
  * order. Both paths give identical hits; the test suite proves it on the fixtures and the real
- * corpus.
+ * corpus. One exception, by design: where PCRE2 gives up on a line (its match or depth limit,
+ * counted in `limit_errors`), the reference path takes the line as no match for that rule,
+ * while Hyperscan's exact answer stands on the prefiltered path.
  *
  * A classifier belongs to one thread at a time. It borrows the catalogue, which must outlive it.
  */
