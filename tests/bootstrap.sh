@@ -14,6 +14,9 @@ builddir=${1:-build}
 
 packages=(gcc meson ninja-build pkg-config python3 libpcre2-dev zlib1g-dev libsqlite3-dev
           libcmocka-dev libarchive-dev clang-format)
+# More for special builds, e.g. UPGLOG_EXTRA_PACKAGES="clang libclang-rt-14-dev" for fuzzing.
+read -r -a extra <<< "${UPGLOG_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 # Hyperscan (the multi-pattern prefilter) exists for x86-64 only; elsewhere upglog builds
 # without it and gives the same findings.
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
