@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * genlog: write a deterministic synthetic Windows Installer verbose log of about SIZE bytes.
+ *
+ *   genlog SIZE [utf8|utf16] > install.log     (SIZE in MB, or in KB with a k: 2k)
+ *
+ * The line mix follows real verbose logs: mostly engine bookkeeping and harmless notes
+ * (2205/2228 lookups, 1402 registry notes, 2262 stream notes), property, component and feature
+ * lines, `Executing op:` lines of the script phase, actions that start and end, and, rarely,
+ * real errors (1722, 1920, Return value 3). CRLF line ends, like the engine writes them. The
+ * same arguments always give the same bytes.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t state = 0x2545F4914F6CDD1Dull;
+
+static uint32_t next(void)
+{
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return (uint32_t)(state >> 16);
+}
+
+static const char *const actions[] = {
+	"CostInitialize",        "FileCost",
+	"CostFinalize",          "InstallValidate",
+	"InstallInitialize",     "ProcessComponents",
+	"UnpublishFeatures",     "RemoveFiles",
+	"InstallFiles",          "WriteRegistryValues",
+	"RegisterTypeLibraries", "InstallServices",
+	"StartServices",         "RegisterProduct",
+	"PublishFeatures",       "PublishProduct",
+	"InstallFinalize",
+};
+static const char *const props[] = {
+	"INSTALLDIR", "ProductName",   "ALLUSERS",     "ROOTDRIVE",    "SourceDir",
+	"TARGETDIR",  "CCMINSTALLDIR", "DBCONNECTION", "ComputerName", "VersionNT",
+};
+static const char *const words[] = {
+	"Cisco", "CallManager", "Database", "Layer",     "Service", "Directory",
+	"Bin",   "Logs",        "Trace",    "TFTP",      "CTI",     "Manager",
+	"Media", "Streaming",   "Extended", "Functions",
+};
+
+static bool utf16;
+static unsigned char out[1 << 16];
+static size_t outlen;
+static uint64_t written;
+
+static void flush(void)
+{
+	fwrite(out, 1, outlen, stdout);
+	outlen = 0;
+}
+
+static void emit(const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n; i++) {
+		if (outlen + 4 > sizeof(out))
+			flush();
+		out[outlen++] = (unsigned char)s[i];
+		if (utf16)
+			out[outlen++] = 0;
+	}
+	written += utf16 ? 2 * n : n;
+}
+
+static char line[1024];
+static unsigned hh = 22, mm = 41, ss = 7, ms;
+
+static void tick(void)
+{
+	ms += 1 + next() % 40;
+	if (ms >= 1000) {
+		ms -= 1000;
+		if (++ss == 60) {
+			ss = 0;
+			if (++mm == 60) {
+				mm = 0;
+				hh = (hh + 1) % 24;
+			}
+		}
+	}
+}
+
+static const char *word(void)
+{
+	return words[next() % (sizeof(words) / sizeof(words[0]))];
+}
+
+static void prefix(char side)
+{
+	tick();
+	snprintf(line, sizeof(line), "MSI (%c) (D8:%02X) [%02u:%02u:%02u:%03u]: ", side,
+	         next() % 256, hh, mm, ss, ms);
+	emit(line);
+}
+
+static void one_line(unsigned long n)
+{
+	unsigned r = next() % 1000;
+	const char *act = actions[n / 3000 % (sizeof(actions) / sizeof(actions[0]))];
+	if (r < 300) {
+		prefix('s');
+		emit("Note: 1: 2205 2:  3: Error \r\n");
+	} else if (r < 420) {
+		prefix('s');
+		snprintf(line, sizeof(line),
+		         "Note: 1: 2228 2:  3: Error 4: SELECT `Message` FROM `Error` WHERE "
+		         "`Error` = "
+		         "%u \r\n",
+		         1700 + next() % 20);
+		emit(line);
+	} else if (r < 480) {
+		prefix('s');
+		snprintf(line, sizeof(line),
+		         "Note: 1: 1402 2: HKEY_LOCAL_MACHINE\\Software\\Cisco Systems, "
+		         "Inc\\%s\\%s 3: 2 "
+		         "\r\n",
+		         word(), word());
+		emit(line);
+	} else if (r < 520) {
+		prefix('s');
+		snprintf(line, sizeof(line), "Note: 1: 2262 2: %s 3: -2147287038 \r\n", word());
+		emit(line);
+	} else if (r < 700) {
+		prefix('s');
+		snprintf(line, sizeof(line),
+		         "Executing op: "
+		         "FileCopy(SourceName=%s%u.dll,SourceCabKey=%s%u,DestName=%s%u.dll,"
+		         "Attributes=512,FileSize=%u,PerTick=65536,,VerifyMedia=1,,,,,CheckCRC=0,,,"
+		         "InstallMode=58982400,HashOptions=0,HashPart1=%d,HashPart2=%d,,)\r\n",
+		         word(), next() % 100, word(), next() % 1000, word(), next() % 100,
+		         next() % 900000, (int)next(), (int)next());
+		emit(line);
+	} else if (r < 780) {
+		prefix('s');
+		snprintf(line, sizeof(line),
+		         "Component: %s%s%u; Installed: Absent;   Request: Local;   Action: "
+		         "Local\r\n",
+		         word(), word(), next() % 100);
+		emit(line);
+	} else if (r < 830) {
+		prefix('s');
+		snprintf(line, sizeof(line),
+		         "PROPERTY CHANGE: Adding %s%u property. Its value is 'C:\\Program "
+		         "Files\\Cisco\\"
+		         "%s\\%s\\'.\r\n",
+		         props[next() % 10], next() % 50, word(), word());
+		emit(line);
+	} else if (r < 860) {
+		prefix('s');
+		snprintf(line, sizeof(line), "Doing action: %s\r\n", act);
+		emit(line);
+	} else if (r < 880) {
+		tick();
+		snprintf(line, sizeof(line), "Action start %u:%02u:%02u: %s.\r\n", hh, mm, ss, act);
+		emit(line);
+	} else if (r < 900) {
+		tick();
+		snprintf(line, sizeof(line), "Action ended %u:%02u:%02u: %s. Return value 1.\r\n",
+		         hh, mm, ss, act);
+		emit(line);
+	} else if (r < 930) {
+		prefix('c');
+		snprintf(line, sizeof(line), "Machine policy value '%s%s' is 0\r\n", word(),
+		         word());
+		emit(line);
+	} else if (r < 960) {
+		prefix('s');
+		snprintf(line, sizeof(line),
+		         "File: C:\\Program Files\\Cisco\\%s\\%s%u.dll;\tOverwrite;\tWon't patch;"
+		         "\tExisting file is a lower version\r\n",
+		         word(), word(), next() % 100);
+		emit(line);
+	} else if (r < 985) {
+		snprintf(line, sizeof(line),
+		         "Property(S): %s%u = C:\\Program Files\\Cisco\\%s\\\r\n",
+		         props[next() % 10], next() % 50, word());
+		emit(line);
+	} else if (r < 999) {
+		prefix('s');
+		snprintf(line, sizeof(line), "Resolving source to launched-from source %s %s.\r\n",
+		         word(), word());
+		emit(line);
+	} else {
+		/* Rare real trouble: one in a thousand lines is an error of some kind. */
+		unsigned k = next() % 4;
+		if (k == 0) {
+			emit("Error 1920. Service Cisco CallManager (CallManager) failed to start. "
+			     " Verify "
+			     "that you have sufficient privileges to start system services.\r\n");
+		} else if (k == 1) {
+			emit("Error 1722. There is a problem with this Windows Installer package. "
+			     "A program "
+			     "run as part of the setup did not finish as expected. Contact your "
+			     "support "
+			     "personnel or package vendor.  Action DBInstall, location: "
+			     "C:\\Program Files\\"
+			     "Cisco\\Bin\\DBInstall.exe, command: -upgrade\r\n");
+		} else if (k == 2) {
+			tick();
+			snprintf(line, sizeof(line),
+			         "Action ended %u:%02u:%02u: %s. Return value 3.\r\n", hh, mm, ss,
+			         act);
+			emit(line);
+		} else {
+			prefix('s');
+			emit("Info 1603. The file C:\\Program Files\\Cisco\\Bin\\ccm.exe is being "
+			     "held in "
+			     "use by the following process: Name: ccm, Id: 1234.\r\n");
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: genlog SIZE[k] [utf8|utf16]\n");
+		return 2;
+	}
+	char *unit;
+	uint64_t target = strtoull(argv[1], &unit, 10);
+	target <<= *unit == 'k' || *unit == 'K' ? 10 : 20;
+	utf16 = argc > 2 && strcmp(argv[2], "utf16") == 0;
+	if (utf16) {
+		out[outlen++] = 0xFF;
+		out[outlen++] = 0xFE;
+	}
+	emit("=== Verbose logging started: 3/14/2005  22:41:07  Build type: SHIP UNICODE "
+	     "3.01.4000.2435  Calling process: C:\\WINNT\\system32\\msiexec.exe ===\r\n");
+	for (unsigned long n = 0; written < target; n++)
+		one_line(n);
+	emit("MSI (c) (9C:A4) [23:59:59:999]: MainEngineThread is returning 1603\r\n");
+	flush();
+	return ferror(stdout) ? 1 : 0;
+}
