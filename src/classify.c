@@ -12,17 +12,41 @@
 #include "config.h"
 #include "prefilter.h"
 
+/*
+ * The memo: MSI logs repeat the same messages thousands of times (`Note: 1: 2205 2:  3:
+ * Error`). A line's rule depends on its message alone, so a direct-mapped table of recent
+ * short messages and the rule that won them (kept only for rules that need no captures)
+ * spares the matchers the repeats. Results are the same with or without it.
+ */
+#define MEMO_SLOTS 8192
+#define MEMO_KEY   96
+#define PENDING    INT32_MIN
+
+struct memo {
+	uint64_t hash;
+	int32_t rank; /* -1: no rule */
+	uint8_t fam, len;
+	char key[MEMO_KEY];
+};
+
 struct ul_classifier {
 	const struct ul_catalog *cat;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	bool prefilter;
 	uint64_t limit_errors;
-	/* Per chunk: the message bodies joined by '\n', where each starts, what was cut off. */
+	/*
+	 * Per chunk: the messages that go to the matchers, joined by '\n' (`starts`, `best` and
+	 * `idx` by matcher line), and per chunk line the prefix cut off, the memo's answer and
+	 * the message's hash.
+	 */
 	char *bodies;
 	size_t bodies_cap;
-	uint32_t *starts, *delta, *best;
+	uint32_t *starts, *best, *idx, *delta;
+	int32_t *known;
+	uint64_t *hashv;
 	size_t lines_cap;
+	struct memo *memo;
 	struct ul_pf_scratch *pfs;
 	/* Per family: positions the prefilter cannot report, tried on every line (lazy). */
 	uint32_t *absent[UL_FAM_COUNT];
@@ -62,8 +86,12 @@ void ul_classifier_destroy(struct ul_classifier *cl)
 		free(cl->absent[f]);
 	free(cl->bodies);
 	free(cl->starts);
-	free(cl->delta);
 	free(cl->best);
+	free(cl->idx);
+	free(cl->delta);
+	free(cl->known);
+	free(cl->hashv);
+	free(cl->memo);
 	free(cl);
 }
 
@@ -78,7 +106,8 @@ struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool pr
 	cl->cat = cat;
 	cl->mctx = ul_catalog_match_context(cat);
 	cl->md = pcre2_match_data_create(ul_catalog_max_groups(cat), NULL);
-	if (!cl->md) {
+	cl->memo = calloc(MEMO_SLOTS, sizeof(*cl->memo));
+	if (!cl->md || !cl->memo) {
 		ul_error_set(err, "memory", "out of memory");
 		goto fail;
 	}
@@ -222,18 +251,27 @@ static bool push_hit(struct ul_hits *h, uint32_t line, uint32_t rule, const uint
  * captures when wanted. PCRE2 has the last word: when it does not confirm a rule the prefilter
  * vouched for, the next rule in order gets its chance.
  */
+/*
+ * Line `line` won position k (PCRE2 has just matched it when `matched`). Record the hit, with its
+ * captures when wanted, and say in *won which rank it went to (-1: none). PCRE2 has the last
+ * word: when it does not confirm a rule the prefilter vouched for, the next rule gets its turn.
+ */
 static bool record(struct ul_classifier *cl, const uint32_t *ranks, size_t n, long k, bool matched,
                    uint32_t line, const char *body, size_t len, uint32_t delta, bool all_captures,
-                   struct ul_hits *out)
+                   struct ul_hits *out, long *won)
 {
 	uint32_t caps[2 * UL_MAX_CAPS];
+	*won = -1;
 	while (k >= 0) {
 		const struct ul_rule *r = ul_catalog_rule(cl->cat, ranks[k]);
 		bool want = all_captures || r->severity > UL_SEV_NOISE || r->event != UL_EV_NONE;
-		if (!want)
+		if (!want) {
+			*won = (long)ranks[k];
 			return push_hit(out, line, ranks[k], NULL, 0);
+		}
 		if (matched || pmatch(cl, ranks[k], body, len, PCRE2_NO_UTF_CHECK)) {
 			take_caps(cl, r, delta, caps);
+			*won = (long)ranks[k];
 			return push_hit(out, line, ranks[k], caps, r->ncaps);
 		}
 		k = first_match(cl, ranks, n, (size_t)k + 1, body, len, PCRE2_NO_UTF_CHECK);
@@ -242,22 +280,28 @@ static bool record(struct ul_classifier *cl, const uint32_t *ranks, size_t n, lo
 	return true;
 }
 
+static bool grow_u32(uint32_t **v, size_t cap)
+{
+	uint32_t *p = realloc(*v, cap * sizeof(*p));
+	if (p)
+		*v = p;
+	return p != NULL;
+}
+
 static bool grow(struct ul_classifier *cl, size_t lines, size_t bytes)
 {
 	if (lines > cl->lines_cap) {
 		size_t cap = cl->lines_cap ? cl->lines_cap : 1024;
 		while (cap < lines)
 			cap *= 2;
-		uint32_t *a = realloc(cl->starts, cap * sizeof(*a));
-		if (a)
-			cl->starts = a;
-		uint32_t *b = realloc(cl->delta, cap * sizeof(*b));
-		if (b)
-			cl->delta = b;
-		uint32_t *c = realloc(cl->best, cap * sizeof(*c));
-		if (c)
-			cl->best = c;
-		if (!a || !b || !c)
+		int32_t *k = realloc(cl->known, cap * sizeof(*k));
+		if (k)
+			cl->known = k;
+		uint64_t *h = realloc(cl->hashv, cap * sizeof(*h));
+		if (h)
+			cl->hashv = h;
+		if (!k || !h || !grow_u32(&cl->starts, cap) || !grow_u32(&cl->best, cap) ||
+		    !grow_u32(&cl->idx, cap) || !grow_u32(&cl->delta, cap))
 			return false;
 		cl->lines_cap = cap;
 	}
@@ -274,23 +318,64 @@ static bool grow(struct ul_classifier *cl, size_t lines, size_t bytes)
 	return true;
 }
 
-/* Lay the chunk's message bodies out, each followed by '\n'. */
-static bool lay_out_bodies(struct ul_classifier *cl, const struct ul_chunk *chunk)
+/* A quick hash of a short message (multiply-rotate over 8-byte words). */
+static uint64_t memo_hash(const char *s, size_t n)
 {
-	if (!grow(cl, chunk->nlines, chunk->len + 1))
-		return false;
-	size_t pos = 0;
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+	for (; n >= 8; s += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+		h ^= h >> 31;
+	}
+	uint64_t t = 0;
+	memcpy(&t, s, n);
+	h = (h ^ t) * 0x94D049BB133111EBull;
+	return h ^ (h >> 29);
+}
+
+/*
+ * Lay the chunk out for the matchers: each line's prefix is cut, and the messages the memo
+ * does not know are copied, each followed by '\n'. Returns the number of matcher lines.
+ */
+static size_t lay_out(struct ul_classifier *cl, enum ul_family fam, const struct ul_chunk *chunk,
+                      bool use_memo)
+{
+	size_t pos = 0, m = 0;
 	for (size_t i = 0; i < chunk->nlines; i++) {
 		const struct ul_line *l = &chunk->lines[i];
 		const char *s = chunk->text + l->start;
-		size_t d = ul_classify_msi_prefix(s, l->len);
-		cl->starts[i] = (uint32_t)pos;
+		size_t d = ul_classify_msi_prefix(s, l->len), blen = l->len - d;
 		cl->delta[i] = (uint32_t)d;
-		memcpy(cl->bodies + pos, s + d, l->len - d);
-		pos += l->len - d;
+		cl->known[i] = PENDING;
+		if (use_memo && blen <= MEMO_KEY) {
+			uint64_t h = memo_hash(s + d, blen);
+			const struct memo *e = &cl->memo[h & (MEMO_SLOTS - 1)];
+			if (e->hash == h && e->fam == (uint8_t)fam && e->len == blen &&
+			    memcmp(e->key, s + d, blen) == 0) {
+				cl->known[i] = e->rank;
+				continue;
+			}
+			cl->hashv[i] = h;
+		}
+		cl->idx[m] = (uint32_t)i;
+		cl->starts[m++] = (uint32_t)pos;
+		memcpy(cl->bodies + pos, s + d, blen);
+		pos += blen;
 		cl->bodies[pos++] = '\n';
 	}
-	return true;
+	return m;
+}
+
+static void memo_put(struct ul_classifier *cl, enum ul_family fam, const char *body, size_t len,
+                     uint64_t h, long rank)
+{
+	struct memo *e = &cl->memo[h & (MEMO_SLOTS - 1)];
+	e->hash = h;
+	e->rank = (int32_t)rank;
+	e->fam = (uint8_t)fam;
+	e->len = (uint8_t)len;
+	memcpy(e->key, body, len);
 }
 
 static const uint32_t *absent_list(struct ul_classifier *cl, enum ul_family fam,
@@ -312,97 +397,104 @@ static const uint32_t *absent_list(struct ul_classifier *cl, enum ul_family fam,
 	return cl->absent[fam];
 }
 
-/*
- * The prefiltered path over a whole chunk: one Hyperscan scan, then per line PCRE2 only for
- * candidates ranked above the best exact report. Returns false when it cannot run (the caller
- * falls back to the reference path) or memory runs out (*oom).
- */
-static bool classify_prefiltered(struct ul_classifier *cl, enum ul_family fam,
-                                 const struct ul_chunk *chunk, bool all_captures,
-                                 struct ul_hits *out, bool *oom)
+/* What the matchers need to decide each matcher line. */
+struct decide {
+	const uint32_t *ranks;
+	size_t n;
+	bool prefiltered;
+	const uint32_t *absent;
+	size_t nabsent;
+	const struct ul_pf_cand *cand;
+	size_t ncand, c;
+};
+
+/* Prefilter the m matcher lines: one Hyperscan scan. False when it cannot run. */
+static bool prefilter(struct ul_classifier *cl, enum ul_family fam, size_t m, size_t len,
+                      struct decide *dc)
 {
 	const struct ul_prefilter *pf = ul_catalog_prefilter(cl->cat, fam, &cl->pf_err);
-	size_t n, nabsent = 0, ncand = 0, c = 0;
-	const uint32_t *ranks = ul_catalog_family(cl->cat, fam, &n);
-	const uint32_t *absent;
-	const struct ul_pf_cand *cand;
-	if (!pf || !(absent = absent_list(cl, fam, pf, &nabsent)))
+	if (!pf || !(dc->absent = absent_list(cl, fam, pf, &dc->nabsent)))
 		return false;
-	size_t len = chunk->nlines ? cl->starts[chunk->nlines - 1] +
-	                                     (chunk->lines[chunk->nlines - 1].len -
-	                                      cl->delta[chunk->nlines - 1]) +
-	                                     1
-	                           : 0;
-	for (size_t i = 0; i < chunk->nlines; i++)
-		cl->best[i] = UINT32_MAX;
-	if (!ul_prefilter_scan(pf, cl->pfs, cl->bodies, len, cl->starts, chunk->nlines, cl->best,
-	                       &cand, &ncand))
-		return false;
-	for (uint32_t i = 0; i < chunk->nlines; i++) {
-		const char *body = cl->bodies + cl->starts[i];
-		size_t blen = chunk->lines[i].len - cl->delta[i];
-		uint32_t best = cl->best[i];
-		long k = best == UINT32_MAX ? -1 : (long)best;
-		bool matched = false;
-		/* Merge this line's candidates with the always-tried rules, in order. */
-		while (c < ncand && cand[c].line < i)
-			c++;
-		size_t a = 0;
-		for (;;) {
-			uint32_t next = UINT32_MAX;
-			bool from_cand = c < ncand && cand[c].line == i;
-			if (from_cand)
-				next = cand[c].pos;
-			if (a < nabsent && absent[a] < next) {
-				next = absent[a];
-				from_cand = false;
-			}
-			if (next >= best)
-				break;
-			if (from_cand)
-				c++;
-			else
-				a++;
-			if (pmatch(cl, ranks[next], body, blen, PCRE2_NO_UTF_CHECK)) {
-				k = (long)next;
-				matched = true;
-				break;
-			}
+	for (size_t j = 0; j < m; j++)
+		cl->best[j] = UINT32_MAX;
+	return ul_prefilter_scan(pf, cl->pfs, cl->bodies, len, cl->starts, m, cl->best, &dc->cand,
+	                         &dc->ncand);
+}
+
+/*
+ * The winning family position of matcher line j, or -1; *matched says PCRE2 has just matched
+ * it. Prefiltered: PCRE2 only for candidates ranked above the best exact report.
+ */
+static long winner(struct ul_classifier *cl, struct decide *dc, uint32_t j, const char *body,
+                   size_t blen, bool *matched)
+{
+	*matched = !dc->prefiltered;
+	if (!dc->prefiltered)
+		return first_match(cl, dc->ranks, dc->n, 0, body, blen, PCRE2_NO_UTF_CHECK);
+	uint32_t best = cl->best[j];
+	/* Merge this line's candidates with the always-tried rules, in order. */
+	while (dc->c < dc->ncand && dc->cand[dc->c].line < j)
+		dc->c++;
+	size_t a = 0;
+	for (;;) {
+		uint32_t next = UINT32_MAX;
+		bool from_cand = dc->c < dc->ncand && dc->cand[dc->c].line == j;
+		if (from_cand)
+			next = dc->cand[dc->c].pos;
+		if (a < dc->nabsent && dc->absent[a] < next) {
+			next = dc->absent[a];
+			from_cand = false;
 		}
-		if (k >= 0 && !record(cl, ranks, n, k, matched, i, body, blen, cl->delta[i],
-		                      all_captures, out)) {
-			*oom = true;
-			return false;
+		if (next >= best)
+			break;
+		if (from_cand)
+			dc->c++;
+		else
+			a++;
+		if (pmatch(cl, dc->ranks[next], body, blen, PCRE2_NO_UTF_CHECK)) {
+			*matched = true;
+			return (long)next;
 		}
 	}
-	return true;
+	return best == UINT32_MAX ? -1 : (long)best;
 }
 
 bool ul_classify_chunk(struct ul_classifier *cl, enum ul_family fam, const struct ul_chunk *chunk,
                        bool all_captures, struct ul_hits *out, struct ul_error *err)
 {
-	size_t n;
-	const uint32_t *ranks = ul_catalog_family(cl->cat, fam, &n);
+	struct decide dc = { 0 };
+	dc.ranks = ul_catalog_family(cl->cat, fam, &dc.n);
+	bool use_memo = !all_captures;
 
 	ul_hits_clear(out);
 	cl->limit_errors = 0;
-	if (!lay_out_bodies(cl, chunk))
+	if (!grow(cl, chunk->nlines, chunk->len + 1))
 		goto oom;
-	bool oom = false;
-	if (cl->prefilter && classify_prefiltered(cl, fam, chunk, all_captures, out, &oom))
-		goto done;
-	if (oom)
-		goto oom;
-	ul_hits_clear(out);
-	for (uint32_t i = 0; i < chunk->nlines; i++) {
-		const char *body = cl->bodies + cl->starts[i];
+	size_t m = lay_out(cl, fam, chunk, use_memo);
+	size_t len =
+	        m ? cl->starts[m - 1] +
+	                        (chunk->lines[cl->idx[m - 1]].len - cl->delta[cl->idx[m - 1]]) + 1
+	          : 0;
+	dc.prefiltered = cl->prefilter && m > 0 && prefilter(cl, fam, m, len, &dc);
+	for (uint32_t i = 0, j = 0; i < chunk->nlines; i++) {
+		if (cl->known[i] != PENDING) {
+			if (cl->known[i] >= 0 && !push_hit(out, i, (uint32_t)cl->known[i], NULL, 0))
+				goto oom;
+			continue;
+		}
+		const char *body = cl->bodies + cl->starts[j];
 		size_t blen = chunk->lines[i].len - cl->delta[i];
-		long k = first_match(cl, ranks, n, 0, body, blen, PCRE2_NO_UTF_CHECK);
-		if (k >= 0 &&
-		    !record(cl, ranks, n, k, true, i, body, blen, cl->delta[i], all_captures, out))
+		bool matched;
+		long k = winner(cl, &dc, j++, body, blen, &matched), won = -1;
+		if (k >= 0 && !record(cl, dc.ranks, dc.n, k, matched, i, body, blen, cl->delta[i],
+		                      all_captures, out, &won))
 			goto oom;
+		/* Remember it when the result is the same for every line with this message. */
+		if (use_memo && blen <= MEMO_KEY &&
+		    (won < 0 || (ul_catalog_rule(cl->cat, (size_t)won)->severity == UL_SEV_NOISE &&
+		                 ul_catalog_rule(cl->cat, (size_t)won)->event == UL_EV_NONE)))
+			memo_put(cl, fam, body, blen, cl->hashv[i], won);
 	}
-done:
 	out->limit_errors = cl->limit_errors;
 	return true;
 oom:
