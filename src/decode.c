@@ -227,8 +227,9 @@ static void put(struct writer *w, uint32_t cp)
 
 /* ---- UTF-8 / Windows-1252 ---------------------------------------------------------------- */
 
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
+#define ONES        0x0101010101010101ull
+#define HIGHS       0x8080808080808080ull
+#define HAS_ZERO(w) (((w)-ONES) & ~(w)&HIGHS)
 
 /* True when s[0..n) is ASCII without NUL, so it can be copied unchanged. */
 static bool plain_ascii(const unsigned char *s, size_t n)
@@ -236,7 +237,7 @@ static bool plain_ascii(const unsigned char *s, size_t n)
 	for (; n >= 8; s += 8, n -= 8) {
 		uint64_t w;
 		memcpy(&w, s, 8);
-		if ((w & HIGHS) || ((w - ONES) & ~w & HIGHS))
+		if ((w & HIGHS) || HAS_ZERO(w))
 			return false;
 	}
 	for (; n; s++, n--)
@@ -355,6 +356,22 @@ static bool end_line(struct writer *w, size_t raw, bool cut)
 	return push_line(c, start, raw);
 }
 
+/* True when s[0..n) is ASCII with neither NUL nor CR: the line can be copied as it is. */
+static bool plain_line(const unsigned char *s, size_t n)
+{
+	for (; n >= 8; s += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		uint64_t cr = w ^ ('\r' * ONES);
+		if ((w & HIGHS) || HAS_ZERO(w) || HAS_ZERO(cr))
+			return false;
+	}
+	for (; n; s++, n--)
+		if (*s == 0 || *s == '\r' || *s >= 0x80)
+			return false;
+	return true;
+}
+
 static bool block_utf8(const unsigned char *buf, size_t len, size_t max_line, unsigned flags,
                        struct ul_chunk *c)
 {
@@ -367,6 +384,20 @@ static bool block_utf8(const unsigned char *buf, size_t len, size_t max_line, un
 			nl = memchr(p, '\n', (size_t)(end - p));
 			if (!nl)
 				nl = end;
+		}
+		/* The usual line, plain ASCII ending in LF or CRLF: one pass, then a copy. */
+		const unsigned char *stop = nl < end && nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+		size_t n = (size_t)(stop - p);
+		if (n <= max_line && plain_line(p, n)) {
+			if (!begin_line(&w, c, n, max_line, 1))
+				return false;
+			memcpy(w.o, p, n);
+			w.o += n;
+			bool last = nl == end;
+			if (!end_line(&w, (size_t)(p - buf), last && (flags & UL_BLOCK_CONTINUES)))
+				return false;
+			p = last ? end : nl + 1;
+			continue;
 		}
 		const unsigned char *cr = memchr(p, '\r', (size_t)(nl - p));
 		const unsigned char *eol = cr ? cr : nl;
