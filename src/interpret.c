@@ -475,7 +475,7 @@ static void tick_clock(struct ul_interp *in, const struct tod *t)
  * from a neighbouring line (NULL when none); `ahead` says it came from below.
  */
 static void stamp(struct ul_interp *in, const char *line, size_t len, const char *tcap, size_t tlen,
-                  const struct tod *near, bool ahead, char ts[32])
+                  const struct tod *near, bool ahead, bool want, char ts[32])
 {
 	struct tod t;
 	int y = 0, mo, d;
@@ -520,7 +520,10 @@ static void stamp(struct ul_interp *in, const char *line, size_t len, const char
 		y = in->y, mo = in->mo, d = in->d;
 		add_days(&y, &mo, &d, in->days);
 	}
-format:;
+format:
+	/* Only the clock moves for lines nobody shows; formatting is the costly part. */
+	if (!want && in->started[0])
+		return;
 	int n = snprintf(ts, 32, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, t.secs / 3600,
 	                 t.secs / 60 % 60, t.secs % 60);
 	if (t.ms >= 0 && n > 0 && n < 28)
@@ -1017,7 +1020,8 @@ bool ul_interp_chunk(struct ul_interp *in, const struct ul_chunk *chunk, uint64_
 		struct tod near;
 		bool ahead = false;
 		bool have_near = keep && !tcap && nearest_time(in, chunk, h->line, &near, &ahead);
-		stamp(in, c.line, c.len, tcap, tlen, have_near ? &near : NULL, ahead, ts);
+		stamp(in, c.line, c.len, tcap, tlen, have_near ? &near : NULL, ahead,
+		      keep || eligible(c.r), ts);
 		c.ts = ts;
 		if (c.r->event != UL_EV_NONE)
 			handle_event(in, &c);

@@ -873,6 +873,8 @@ static int open_file(struct ul_source *src, char *fs, char *path, const struct s
 	}
 	s->fd = fd;
 	s->own_fd = true;
+	/* Read front to back, once: let the kernel read ahead. */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return dispatch(src, s, path, (int64_t)st->st_size, (int64_t)st->st_mtime, loc, renamed,
 	                true);
 }
