@@ -41,10 +41,46 @@ static const char *const props[] = {
 	"INSTALLDIR", "ProductName",   "ALLUSERS",     "ROOTDRIVE",    "SourceDir",
 	"TARGETDIR",  "CCMINSTALLDIR", "DBCONNECTION", "ComputerName", "VersionNT",
 };
+/* Tables the engine looks up (the 2205 notes): a few dominate, as in real logs. */
+static const char *const tables[] = {
+	"Error",
+	"Error",
+	"Error",
+	"Error",
+	"ActionText",
+	"ActionText",
+	"ListBox",
+	"ComboBox",
+	"Shortcut",
+	"MsiAssembly",
+	"Font",
+	"Class",
+	"TypeLib",
+	"Extension",
+	"RemoveFile",
+	"IniFile",
+	"MoveFile",
+	"Patch",
+	"PatchPackage",
+	"Condition",
+	"BindImage",
+	"ServiceControl",
+	"ServiceInstall",
+	"Registry",
+	"MsiLockPermissionsEx",
+	"LockPermissions",
+	"SelfReg",
+	"Environment",
+	"ODBCDriver",
+	"DuplicateFile",
+};
 static const char *const words[] = {
-	"Cisco", "CallManager", "Database", "Layer",     "Service", "Directory",
-	"Bin",   "Logs",        "Trace",    "TFTP",      "CTI",     "Manager",
-	"Media", "Streaming",   "Extended", "Functions",
+	"Cisco",   "CallManager", "Database",       "Layer",     "Service",   "Directory",
+	"Bin",     "Logs",        "Trace",          "TFTP",      "CTI",       "Manager",
+	"Media",   "Streaming",   "Extended",       "Functions", "Alarm",     "Perfmon",
+	"Tomcat",  "Admin",       "Serviceability", "RIS",       "Collector", "CDR",
+	"Insert",  "Telephony",   "Messaging",      "Interface", "Attendant", "Console",
+	"DirSync", "Cert",        "Provider",       "Monitor",   "Agent",
 };
 
 static bool utf16;
@@ -102,51 +138,66 @@ static void prefix(char side)
 	emit(line);
 }
 
+/* A hex identifier, as component keys, GUID parts and temporary names have. */
+static const char *hex(unsigned digits)
+{
+	static char buf[4][40];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+	for (unsigned i = 0; i < digits; i++)
+		b[i] = "0123456789ABCDEF"[next() % 16];
+	b[digits] = '\0';
+	return b;
+}
+
 static void one_line(unsigned long n)
 {
 	unsigned r = next() % 1000;
 	const char *act = actions[n / 3000 % (sizeof(actions) / sizeof(actions[0]))];
-	if (r < 300) {
+	if (r < 220) {
 		prefix('s');
-		emit("Note: 1: 2205 2:  3: Error \r\n");
-	} else if (r < 420) {
+		snprintf(line, sizeof(line), "Note: 1: 2205 2:  3: %s \r\n",
+		         tables[next() % (sizeof(tables) / sizeof(tables[0]))]);
+		emit(line);
+	} else if (r < 300) {
 		prefix('s');
 		snprintf(line, sizeof(line),
 		         "Note: 1: 2228 2:  3: Error 4: SELECT `Message` FROM `Error` WHERE "
 		         "`Error` = "
 		         "%u \r\n",
-		         1700 + next() % 20);
+		         1700 + next() % 60);
 		emit(line);
-	} else if (r < 480) {
+	} else if (r < 350) {
 		prefix('s');
 		snprintf(line, sizeof(line),
-		         "Note: 1: 1402 2: HKEY_LOCAL_MACHINE\\Software\\Cisco Systems, "
-		         "Inc\\%s\\%s 3: 2 "
-		         "\r\n",
-		         word(), word());
+		         "Note: 1: 1402 2: "
+		         "HKEY_LOCAL_MACHINE\\Software\\Classes\\Installer\\Products\\"
+		         "%s\\SourceList 3: 2 \r\n",
+		         hex(32));
 		emit(line);
-	} else if (r < 520) {
+	} else if (r < 370) {
 		prefix('s');
-		snprintf(line, sizeof(line), "Note: 1: 2262 2: %s 3: -2147287038 \r\n", word());
+		snprintf(line, sizeof(line), "Note: 1: 2262 2: %s 3: -2147287038 \r\n",
+		         tables[next() % (sizeof(tables) / sizeof(tables[0]))]);
+		emit(line);
+	} else if (r < 620) {
+		prefix('s');
+		snprintf(line, sizeof(line),
+		         "Executing op: "
+		         "FileCopy(SourceName=%s%u.dll,SourceCabKey=%s%s,DestName=%s%u.dll,"
+		         "Attributes=512,FileSize=%u,PerTick=65536,,VerifyMedia=1,,,,,CheckCRC=0,,,"
+		         "InstallMode=58982400,HashOptions=0,HashPart1=%d,HashPart2=%d,,)\r\n",
+		         word(), next() % 100, word(), hex(8), word(), next() % 100,
+		         next() % 900000, (int)next(), (int)next());
 		emit(line);
 	} else if (r < 700) {
 		prefix('s');
 		snprintf(line, sizeof(line),
-		         "Executing op: "
-		         "FileCopy(SourceName=%s%u.dll,SourceCabKey=%s%u,DestName=%s%u.dll,"
-		         "Attributes=512,FileSize=%u,PerTick=65536,,VerifyMedia=1,,,,,CheckCRC=0,,,"
-		         "InstallMode=58982400,HashOptions=0,HashPart1=%d,HashPart2=%d,,)\r\n",
-		         word(), next() % 100, word(), next() % 1000, word(), next() % 100,
-		         next() % 900000, (int)next(), (int)next());
-		emit(line);
-	} else if (r < 780) {
-		prefix('s');
-		snprintf(line, sizeof(line),
-		         "Component: %s%s%u; Installed: Absent;   Request: Local;   Action: "
+		         "Component: C_%s%s; Installed: Absent;   Request: Local;   Action: "
 		         "Local\r\n",
-		         word(), word(), next() % 100);
+		         word(), hex(12));
 		emit(line);
-	} else if (r < 830) {
+	} else if (r < 750) {
 		prefix('s');
 		snprintf(line, sizeof(line),
 		         "PROPERTY CHANGE: Adding %s%u property. Its value is 'C:\\Program "
@@ -154,35 +205,35 @@ static void one_line(unsigned long n)
 		         "%s\\%s\\'.\r\n",
 		         props[next() % 10], next() % 50, word(), word());
 		emit(line);
-	} else if (r < 860) {
+	} else if (r < 780) {
 		prefix('s');
 		snprintf(line, sizeof(line), "Doing action: %s\r\n", act);
 		emit(line);
-	} else if (r < 880) {
+	} else if (r < 790) {
 		tick();
 		snprintf(line, sizeof(line), "Action start %u:%02u:%02u: %s.\r\n", hh, mm, ss, act);
 		emit(line);
-	} else if (r < 900) {
+	} else if (r < 800) {
 		tick();
 		snprintf(line, sizeof(line), "Action ended %u:%02u:%02u: %s. Return value 1.\r\n",
 		         hh, mm, ss, act);
 		emit(line);
-	} else if (r < 930) {
+	} else if (r < 830) {
 		prefix('c');
 		snprintf(line, sizeof(line), "Machine policy value '%s%s' is 0\r\n", word(),
 		         word());
 		emit(line);
-	} else if (r < 960) {
+	} else if (r < 910) {
 		prefix('s');
 		snprintf(line, sizeof(line),
-		         "File: C:\\Program Files\\Cisco\\%s\\%s%u.dll;\tOverwrite;\tWon't patch;"
+		         "File: C:\\Program Files\\Cisco\\%s\\%s%s.dll;\tOverwrite;\tWon't patch;"
 		         "\tExisting file is a lower version\r\n",
-		         word(), word(), next() % 100);
+		         word(), word(), hex(4));
 		emit(line);
-	} else if (r < 985) {
+	} else if (r < 960) {
 		snprintf(line, sizeof(line),
-		         "Property(S): %s%u = C:\\Program Files\\Cisco\\%s\\\r\n",
-		         props[next() % 10], next() % 50, word());
+		         "Property(S): %s%u = C:\\Program Files\\Cisco\\%s\\%s\\\r\n",
+		         props[next() % 10], next() % 50, word(), hex(6));
 		emit(line);
 	} else if (r < 999) {
 		prefix('s');
