@@ -340,14 +340,23 @@ struct ul_prefilter {
 
 static unsigned next_id;
 
+/* What goes into the database: the rewritten expressions and their flags. */
+struct exprs {
+	char **expr;
+	unsigned *flags, *ids;
+	unsigned m; /* expressions Hyperscan takes, once sorted out */
+	size_t n;   /* family positions */
+};
+
 /*
  * Compiled databases are cached on disk: compiling a family takes a few hundred milliseconds,
  * loading one takes about one. The file name carries a digest of everything the database is
- * made of (the rewritten expressions, their flags and ids, the Hyperscan version); the platform
- * is checked by Hyperscan when loading. A cache that cannot be read or written is simply not
+ * made of (the rewritten expressions and the Hyperscan version); the file holds how Hyperscan
+ * takes each rule (exactly, approximately, not at all) and the database, whose platform
+ * Hyperscan checks when loading. A cache that cannot be read or written is simply not
  * used. UPGLOG_CACHE_DIR names another folder; set it empty to turn the cache off.
  */
-#define CACHE_FORMAT "3"
+#define CACHE_FORMAT "4"
 #define CACHE_MAGIC  "upglog-prefilter-" CACHE_FORMAT "\n"
 
 static bool cache_dir(char *buf, size_t cap)
@@ -370,7 +379,11 @@ static bool cache_path(const char *key, enum ul_family fam, char *buf, size_t ca
 	return len > 0 && (size_t)len < cap;
 }
 
-static bool cache_load(struct ul_prefilter *pf, const char *path)
+/*
+ * Load the modes and the database. The modes must fit the rewritten rules (a rule that could
+ * not be rewritten is absent); a family Hyperscan takes nothing of is stored without database.
+ */
+static bool cache_load(struct ul_prefilter *pf, const struct exprs *x, const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -378,18 +391,24 @@ static bool cache_load(struct ul_prefilter *pf, const char *path)
 	char magic[sizeof(CACHE_MAGIC) - 1];
 	uint64_t n = 0, size = 0;
 	char *bytes = NULL;
-	uint8_t *mode = malloc(pf->n ? pf->n : 1);
-	bool ok = mode && fread(magic, 1, sizeof(magic), f) == sizeof(magic) &&
+	bool ok = fread(magic, 1, sizeof(magic), f) == sizeof(magic) &&
 	          memcmp(magic, CACHE_MAGIC, sizeof(magic)) == 0 &&
 	          fread(&n, sizeof(n), 1, f) == 1 && n == pf->n &&
-	          fread(mode, 1, pf->n, f) == pf->n && memcmp(mode, pf->mode, pf->n) == 0 &&
-	          fread(&size, sizeof(size), 1, f) == 1 && size > 0 && size < (1ull << 31) &&
-	          (bytes = malloc(size)) && fread(bytes, 1, size, f) == size && fgetc(f) == EOF;
+	          fread(pf->mode, 1, pf->n, f) == pf->n && fread(&size, sizeof(size), 1, f) == 1 &&
+	          size < (1ull << 31) && (bytes = malloc(size ? size : 1)) &&
+	          fread(bytes, 1, size, f) == size && fgetc(f) == EOF;
 	fclose(f);
-	if (ok)
+	bool any = false;
+	for (size_t k = 0; ok && k < pf->n; k++) {
+		ok = pf->mode[k] <= UL_PF_EXACT && (x->expr[k] || pf->mode[k] == UL_PF_ABSENT);
+		any = any || pf->mode[k] != UL_PF_ABSENT;
+	}
+	ok = ok && any == (size > 0);
+	if (ok && size)
 		ok = hs_deserialize_database(bytes, size, &pf->db) == HS_SUCCESS;
 	free(bytes);
-	free(mode);
+	if (!ok)
+		memset(pf->mode, UL_PF_ABSENT, pf->n);
 	return ok;
 }
 
@@ -447,7 +466,7 @@ static void cache_store(const struct ul_prefilter *pf, const char *path)
 {
 	char *bytes = NULL, tmp[PATH_MAX + 32], dir[PATH_MAX];
 	size_t size = 0;
-	if (!pf->db || hs_serialize_database(pf->db, &bytes, &size) != HS_SUCCESS)
+	if (pf->db && hs_serialize_database(pf->db, &bytes, &size) != HS_SUCCESS)
 		return;
 	/* Create the folder (and its parent, ~/.cache) when missing. */
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -483,43 +502,45 @@ static void cache_store(const struct ul_prefilter *pf, const char *path)
 	}
 }
 
-/* What goes into the database: the rewritten expressions and their flags. */
-struct exprs {
-	char **expr;
-	unsigned *flags, *ids;
-	unsigned m;
-};
-
 static void exprs_free(struct exprs *x)
 {
-	for (unsigned i = 0; x->expr && i < x->m; i++)
+	for (size_t i = 0; x->expr && i < x->n; i++)
 		free(x->expr[i]);
 	free(x->expr);
 	free(x->flags);
 	free(x->ids);
 }
 
-/* Rewrite each rule of the family and sort out how Hyperscan can take it (sets pf->mode). */
-static bool prepare(struct ul_prefilter *pf, const struct ul_catalog *cat, enum ul_family fam,
-                    struct exprs *x, struct ul_error *err)
+/* Each rule of the family rewritten line-safe, or NULL where it cannot be (x->m stays 0). */
+static bool rewrite(const struct ul_catalog *cat, enum ul_family fam, struct exprs *x,
+                    struct ul_error *err)
 {
 	size_t n;
 	const uint32_t *ranks = ul_catalog_family(cat, fam, &n);
 	x->expr = calloc(n ? n : 1, sizeof(*x->expr));
 	x->flags = calloc(n ? n : 1, sizeof(*x->flags));
 	x->ids = calloc(n ? n : 1, sizeof(*x->ids));
+	x->n = n;
 	if (!x->expr || !x->flags || !x->ids)
 		return ul_error_set(err, "memory", "out of memory building the prefilter");
-	for (size_t k = 0; k < n; k++) {
-		const char *pattern = ul_catalog_rule(cat, ranks[k])->match;
-		char *safe = ul_prefilter_line_safe(pattern);
+	for (size_t k = 0; k < n; k++)
+		x->expr[k] = ul_prefilter_line_safe(ul_catalog_rule(cat, ranks[k])->match);
+	return true;
+}
+
+/*
+ * Sort out how Hyperscan can take each rewritten rule (sets pf->mode) and pack the ones it
+ * takes at the front of x, with their flags and family positions.
+ */
+static void classify_exprs(struct ul_prefilter *pf, struct exprs *x)
+{
+	for (size_t k = 0; k < x->n; k++) {
+		char *use = x->expr[k];
+		x->expr[k] = NULL;
+		if (!use)
+			continue; /* its meaning in a chunk of lines differs: PCRE2 on every line */
 		hs_expr_info_t *info = NULL;
 		hs_compile_error_t *ce = NULL;
-		if (!safe) {
-			/* Its meaning in a chunk of lines differs: PCRE2 tries it on every line. */
-			continue;
-		}
-		const char *use = safe;
 		uint8_t mode = UL_PF_EXACT;
 		unsigned fl = HS_FLAG_UTF8 | HS_FLAG_MULTILINE;
 		if (hs_expression_info(use, fl, &info, &ce) != HS_SUCCESS) {
@@ -530,31 +551,34 @@ static bool prepare(struct ul_prefilter *pf, const struct ul_catalog *cat, enum 
 			if (hs_expression_info(use, fl, &info, &ce) != HS_SUCCESS) {
 				/* Not for Hyperscan at all: PCRE2 tries it on every line. */
 				hs_free_compile_error(ce);
-				free(safe);
+				free(use);
 				continue;
 			}
 		}
 		free(info);
-		x->expr[x->m] = safe;
+		x->expr[x->m] = use;
 		x->flags[x->m] = fl;
 		x->ids[x->m] = (unsigned)k;
 		x->m++;
 		pf->mode[k] = mode;
 	}
-	return true;
 }
 
-/* The cache key: everything the database is made of. */
-static void digest(const struct ul_prefilter *pf, const struct exprs *x, char hex[17])
+/*
+ * The cache key: everything the database is made of, known before Hyperscan looks at a single
+ * expression (that look costs more than loading the database).
+ */
+static void digest(const struct exprs *x, char hex[17])
 {
 	struct ul_hash h;
+	uint64_t n = x->n;
 	ul_hash_init(&h);
 	ul_hash_update(&h, hs_version(), strlen(hs_version()) + 1);
-	ul_hash_update(&h, pf->mode, pf->n);
-	for (unsigned i = 0; i < x->m; i++) {
-		ul_hash_update(&h, x->expr[i], strlen(x->expr[i]) + 1);
-		ul_hash_update(&h, &x->flags[i], sizeof(x->flags[i]));
-		ul_hash_update(&h, &x->ids[i], sizeof(x->ids[i]));
+	ul_hash_update(&h, &n, sizeof(n));
+	for (size_t k = 0; k < x->n; k++) {
+		const char *e = x->expr[k] ? x->expr[k] : "";
+		ul_hash_update(&h, x->expr[k] ? "+" : "-", 1);
+		ul_hash_update(&h, e, strlen(e) + 1);
 	}
 	ul_hash_hex(ul_hash_final(&h), hex);
 }
@@ -573,11 +597,14 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_fa
 		return NULL;
 	}
 	pf->n = n;
-	if (!prepare(pf, cat, fam, &x, err))
+	if (!rewrite(cat, fam, &x, err))
 		goto fail;
-	digest(pf, &x, key);
+	digest(&x, key);
 	bool cached = cache_path(key, fam, path, sizeof(path));
-	if (x.m > 0 && !(cached && cache_load(pf, path))) {
+	if (cached && cache_load(pf, &x, path))
+		goto done;
+	classify_exprs(pf, &x);
+	if (x.m > 0) {
 		hs_compile_error_t *ce = NULL;
 		if (hs_compile_multi((const char *const *)x.expr, x.flags, x.ids, x.m,
 		                     HS_MODE_BLOCK, NULL, &pf->db, &ce) != HS_SUCCESS) {
@@ -589,6 +616,7 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_fa
 		if (cached)
 			cache_store(pf, path);
 	}
+done:
 	exprs_free(&x);
 	pf->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	return pf;
