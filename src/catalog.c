@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "lead.h"
 #include "upglog/decode.h"
 #include "upglog/hash.h"
 
@@ -46,6 +47,9 @@ struct ul_catalog {
 	pthread_mutex_t pf_mu;
 	struct ul_prefilter *pf[UL_FAM_COUNT];
 	bool pf_tried[UL_FAM_COUNT];
+	/* Per family: the decisive literals, sorted by first byte, and where each byte's start. */
+	struct ul_decisive *dec[UL_FAM_COUNT];
+	uint32_t dec_at[UL_FAM_COUNT][257];
 };
 
 /* ---- names ------------------------------------------------------------------------------- */
@@ -174,6 +178,7 @@ void ul_catalog_destroy(struct ul_catalog *cat)
 	free(cat->order);
 	for (int f = 0; f < UL_FAM_COUNT; f++) {
 		free(cat->fam[f]);
+		free(cat->dec[f]);
 		ul_prefilter_free(cat->pf[f]);
 	}
 	pthread_mutex_destroy(&cat->pf_mu);
@@ -738,6 +743,85 @@ static void compute_hash(struct ul_catalog *cat)
 	ul_hash_hex(ul_hash_final(&h), cat->hash);
 }
 
+/* ---- decisive literals ------------------------------------------------------------------- */
+
+_Static_assert(sizeof(((struct ul_decisive *)0)->lit) >= UL_LEAD_LEN, "a lead fits a literal");
+
+static int cmp_decisive(const void *a, const void *b)
+{
+	const struct ul_decisive *x = a, *y = b;
+	int c = (int)(unsigned char)x->lit[0] - (int)(unsigned char)y->lit[0];
+	return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/*
+ * Family f's decisive literals (catalog_impl.h): each exact lead of a noise rule without an
+ * event that no rule before it in the family can match a message starting with.
+ */
+static bool find_decisive_family(struct ul_catalog *cat, int f, const struct ul_leads *leads)
+{
+	size_t n = cat->nfam[f], count = 0, cap = 0;
+	struct ul_decisive *v = NULL;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t rank = cat->fam[f][k];
+		const struct ul_rule *r = &cat->order[rank]->pub;
+		const struct ul_leads *own = &leads[rank];
+		if (r->severity != UL_SEV_NOISE || r->event != UL_EV_NONE || !own->known)
+			continue;
+		for (size_t e = 0; e < own->n; e++) {
+			const struct ul_lead_entry *lit = &own->v[e];
+			if (!lit->exact || !lit->len)
+				continue;
+			bool free_of_others = true;
+			for (size_t q = 0; q < k && free_of_others; q++)
+				free_of_others =
+				        ul_lead_excludes(&leads[cat->fam[f][q]], lit->s, lit->len);
+			if (!free_of_others)
+				continue;
+			if (count == cap) {
+				cap = cap ? cap * 2 : 16;
+				struct ul_decisive *nv = realloc(v, cap * sizeof(*v));
+				if (!nv) {
+					free(v);
+					return false;
+				}
+				v = nv;
+			}
+			memcpy(v[count].lit, lit->s, lit->len);
+			v[count].len = lit->len;
+			v[count].rank = rank;
+			count++;
+		}
+	}
+	if (count)
+		qsort(v, count, sizeof(*v), cmp_decisive);
+	cat->dec[f] = v;
+	size_t at = 0;
+	for (unsigned b = 0; b < 256; b++) {
+		cat->dec_at[f][b] = (uint32_t)at;
+		while (at < count && (unsigned char)v[at].lit[0] == b)
+			at++;
+	}
+	cat->dec_at[f][256] = (uint32_t)count;
+	return true;
+}
+
+static bool find_decisive(struct ul_catalog *cat)
+{
+	struct ul_leads *leads = malloc(cat->n * sizeof(*leads));
+	if (!leads)
+		return false;
+	for (size_t i = 0; i < cat->n; i++)
+		ul_lead_analyse(cat->order[i]->pub.match, &leads[i]);
+	bool ok = true;
+	for (int f = 0; f < UL_FAM_COUNT && ok; f++)
+		ok = find_decisive_family(cat, f, leads);
+	free(leads);
+	return ok;
+}
+
+/* ---- the whole catalogue ----------------------------------------------------------------- */
+
 bool ul_catalog_compile(struct ul_catalog *cat, struct ul_error *err)
 {
 	if (cat->compiled)
@@ -760,6 +844,8 @@ bool ul_catalog_compile(struct ul_catalog *cat, struct ul_error *err)
 			if (cat->order[i]->pub.families & (1u << f))
 				cat->fam[f][cat->nfam[f]++] = (uint32_t)i;
 	}
+	if (!find_decisive(cat))
+		return ul_error_set(err, "rules", "out of memory");
 	compute_hash(cat);
 	cat->compiled = true;
 	return true;
@@ -794,6 +880,13 @@ const uint32_t *ul_catalog_family(const struct ul_catalog *cat, enum ul_family f
 const char *ul_catalog_hash(const struct ul_catalog *cat)
 {
 	return cat->hash;
+}
+
+const struct ul_decisive *ul_catalog_decisive(const struct ul_catalog *cat, enum ul_family fam,
+                                              unsigned char first, size_t *n)
+{
+	*n = (size_t)(cat->dec_at[fam][first + 1] - cat->dec_at[fam][first]);
+	return cat->dec[fam] ? cat->dec[fam] + cat->dec_at[fam][first] : NULL;
 }
 
 const pcre2_code *ul_catalog_code(const struct ul_catalog *cat, size_t i)

@@ -17,6 +17,23 @@ uint32_t ul_catalog_max_groups(const struct ul_catalog *cat);
 /** PCRE2 match context with the catalogue's match and depth limits. */
 pcre2_match_context *ul_catalog_match_context(const struct ul_catalog *cat);
 
+/**
+ * A decisive literal of a family: every message that starts with `lit` goes to rule `rank`,
+ * a noise rule without an event (so no captures are ever wanted), and to no earlier rule.
+ * The catalogue proves it when it compiles (lead.h): the rule's pattern matches every message
+ * starting with `lit`, and no rule before it in the family's order can match one. The
+ * classifier then decides such lines with one comparison instead of the matchers.
+ */
+struct ul_decisive {
+	char lit[48];
+	uint32_t len;
+	uint32_t rank;
+};
+
+/** The decisive literals of `fam` whose first byte is `first`; NULL or *n == 0 when none. */
+const struct ul_decisive *ul_catalog_decisive(const struct ul_catalog *cat, enum ul_family fam,
+                                              unsigned char first, size_t *n);
+
 struct ul_prefilter;
 
 /**

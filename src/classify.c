@@ -17,6 +17,10 @@
  * Error`). A line's rule depends on its message alone, so a direct-mapped table of recent
  * short messages and the rule that won them (kept only for rules that need no captures)
  * spares the matchers the repeats. Results are the same with or without it.
+ *
+ * Before the memo, the catalogue's decisive literals (catalog_impl.h): `Executing op:` and
+ * its kin start a third or more of a verbose log, and the catalogue has proved that such a
+ * message goes to its noise rule whatever follows; one comparison decides it.
  */
 #define MEMO_SLOTS 8192
 #define MEMO_KEY   96
@@ -334,12 +338,27 @@ static uint64_t memo_hash(const char *s, size_t n)
 	return h ^ (h >> 29);
 }
 
+/* Does a decisive literal (catalog_impl.h) give this message its rule? */
+static bool decided(const struct ul_classifier *cl, enum ul_family fam, const char *body,
+                    size_t blen, int32_t *rank)
+{
+	size_t n;
+	const struct ul_decisive *d = ul_catalog_decisive(cl->cat, fam, (unsigned char)body[0], &n);
+	for (size_t k = 0; k < n; k++)
+		if (d[k].len <= blen && memcmp(d[k].lit, body, d[k].len) == 0) {
+			*rank = (int32_t)d[k].rank;
+			return true;
+		}
+	return false;
+}
+
 /*
- * Lay the chunk out for the matchers: each line's prefix is cut, and the messages the memo
- * does not know are copied, each followed by '\n'. Returns the number of matcher lines.
+ * Lay the chunk out for the matchers: each line's prefix is cut, and the messages that neither
+ * a decisive literal nor the memo decides (with `shortcuts`: no captures wanted) are copied,
+ * each followed by '\n'. Returns the number of matcher lines.
  */
 static size_t lay_out(struct ul_classifier *cl, enum ul_family fam, const struct ul_chunk *chunk,
-                      bool use_memo)
+                      bool shortcuts)
 {
 	size_t pos = 0, m = 0;
 	for (size_t i = 0; i < chunk->nlines; i++) {
@@ -348,7 +367,9 @@ static size_t lay_out(struct ul_classifier *cl, enum ul_family fam, const struct
 		size_t d = ul_classify_msi_prefix(s, l->len), blen = l->len - d;
 		cl->delta[i] = (uint32_t)d;
 		cl->known[i] = PENDING;
-		if (use_memo && blen <= MEMO_KEY) {
+		if (shortcuts && blen && decided(cl, fam, s + d, blen, &cl->known[i]))
+			continue;
+		if (shortcuts && blen <= MEMO_KEY) {
 			uint64_t h = memo_hash(s + d, blen);
 			const struct memo *e = &cl->memo[h & (MEMO_SLOTS - 1)];
 			if (e->hash == h && e->fam == (uint8_t)fam && e->len == blen &&
@@ -464,13 +485,13 @@ bool ul_classify_chunk(struct ul_classifier *cl, enum ul_family fam, const struc
 {
 	struct decide dc = { 0 };
 	dc.ranks = ul_catalog_family(cl->cat, fam, &dc.n);
-	bool use_memo = !all_captures;
+	bool shortcuts = !all_captures;
 
 	ul_hits_clear(out);
 	cl->limit_errors = 0;
 	if (!grow(cl, chunk->nlines, chunk->len + 1))
 		goto oom;
-	size_t m = lay_out(cl, fam, chunk, use_memo);
+	size_t m = lay_out(cl, fam, chunk, shortcuts);
 	size_t len =
 	        m ? cl->starts[m - 1] +
 	                        (chunk->lines[cl->idx[m - 1]].len - cl->delta[cl->idx[m - 1]]) + 1
@@ -490,7 +511,7 @@ bool ul_classify_chunk(struct ul_classifier *cl, enum ul_family fam, const struc
 		                      all_captures, out, &won))
 			goto oom;
 		/* Remember it when the result is the same for every line with this message. */
-		if (use_memo && blen <= MEMO_KEY &&
+		if (shortcuts && blen <= MEMO_KEY &&
 		    (won < 0 || (ul_catalog_rule(cl->cat, (size_t)won)->severity == UL_SEV_NOISE &&
 		                 ul_catalog_rule(cl->cat, (size_t)won)->event == UL_EV_NONE)))
 			memo_put(cl, fam, body, blen, cl->hashv[i], won);

@@ -5,6 +5,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "catalog_impl.h"
+#include "lead.h"
 #include "upglog/catalog.h"
 
 /* A catalogue from one or more texts, compiled; fails the test on any error. */
@@ -765,6 +767,202 @@ static void shipped_catalogue_compiles(void **state)
 	ul_catalog_destroy(cat);
 }
 
+/* ---- leads and decisive literals ----------------------------------------------------------- */
+
+/* The lead set of `pattern` as text: "?" when unknown, else entries "s" (exact) or "s..." */
+static char *leads_text(const char *pattern)
+{
+	struct ul_leads l;
+	ul_lead_analyse(pattern, &l);
+	if (!l.known)
+		return tu_fmt("?");
+	char *out = tu_fmt("%s", "");
+	for (size_t k = 0; k < l.n; k++) {
+		char *next = tu_fmt("%s%s%.*s%s", out, k ? "|" : "", (int)l.v[k].len, l.v[k].s,
+		                    l.v[k].exact ? "" : "...");
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+static void lead_sets(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *pattern, *want;
+	} cases[] = {
+		{ "^Executing op:", "Executing op:" },
+		{ "^Doing action: |^Skipping action: ", "Doing action: |Skipping action: " },
+		{ "^(?:Doing action: |Skipping [^ ]+ action: )", "Doing action: |Skipping ..." },
+		{ "^Note: 1: (2711|2732) 2:", "Note: 1: 2711 2:|Note: 1: 2732 2:" },
+		{ "^Note: 1: (?<code>27) 2:", "Note: 1: 27 2:" },
+		{ "^Note: (?P<c>1)(?'d'2)", "Note: 12" },
+		{ "^abc?d", "abcd|abd" },
+		{ "^abc??d", "abcd|abd" },
+		{ "^(?:a|b)?c", "ac|bc|c" },
+		{ "^a+b", "a..." },
+		{ "^ab*c", "a..." },
+		{ "^ab{2}c", "a..." },
+		{ "^(?:ab)+c", "ab..." },
+		{ "^(?:ab)*c", "..." },
+		{ "^a\\.b\\\\c", "a.b\\c" },
+		{ "^a\\db", "a..." },
+		{ "^a\\Q.b\\E", "a..." },
+		{ "^a[bc]d", "a..." },
+		{ "^a.b", "a..." },
+		{ "^foo$", "foo..." },
+		{ "^foo\\b", "foo..." },
+		{ "^(?=abc)abcd", "..." },
+		{ "^ab(?!c)", "ab..." },
+		{ "^(?:|\\s*)\\*{7} x", "..." },
+		{ "^\xc3\xa9?x", "\xc3\xa9x|x" },
+		{ "^(?:a\\d)?b", "a...|b" },
+		/* Unknown: unanchored, options that change the reading, odd groups. */
+		{ "foo", "?" },
+		{ "^foo|bar", "?" },
+		{ "^foo|", "?" },
+		{ "(?i)^foo", "?" },
+		{ "^a(?i)b", "?" },
+		{ "^(?:x|y(?i))z", "?" },
+		{ "^(?:x|y\\d(?i))z", "?" },
+		{ "^(*UCP)x", "?" },
+		{ "^(?|a|b)", "?" },
+		{ "^(?#c)a", "?" },
+		{ "^a)", "?" },
+		{ "^(a", "?" },
+		{ "", "?" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = leads_text(cases[i].pattern);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("'%s': leads '%s', want '%s'", cases[i].pattern, got,
+			         cases[i].want);
+		free(got);
+	}
+}
+
+/* Too many ways: the set stays a cover of every match, with nothing exact. */
+static void lead_sets_bounded(void **state)
+{
+	(void)state;
+	struct ul_leads l;
+	ul_lead_analyse("^(a|b|c|d)(a|b|c|d)(a|b|c|d)x", &l);
+	assert_true(l.known);
+	assert_true(l.n <= UL_LEAD_MAX);
+	for (size_t k = 0; k < l.n; k++)
+		assert_false(l.v[k].exact);
+	assert_false(ul_lead_excludes(&l, "dcbx", 4));
+	assert_true(ul_lead_excludes(&l, "e", 1));
+	char long_lit[200];
+	memset(long_lit, 'q', sizeof(long_lit) - 1);
+	long_lit[0] = '^';
+	long_lit[sizeof(long_lit) - 1] = '\0';
+	ul_lead_analyse(long_lit, &l);
+	assert_true(l.known);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].len, UL_LEAD_LEN);
+	assert_false(l.v[0].exact);
+}
+
+static void lead_excludes(void **state)
+{
+	(void)state;
+	struct ul_leads l;
+	ul_lead_analyse("^Note: 1: (1708|1725)\\b", &l);
+	assert_true(ul_lead_excludes(&l, "Note: 1: 2205 2:", 16));
+	assert_false(ul_lead_excludes(&l, "Note: 1: 17", 11));      /* a prefix of an entry */
+	assert_false(ul_lead_excludes(&l, "Note: 1: 1708 2:", 16)); /* an entry is its prefix */
+	ul_lead_analyse("unanchored", &l);
+	assert_false(ul_lead_excludes(&l, "anything", 8));
+}
+
+/* The decisive literals of family msi as "literal=rule" lines. */
+static char *decisive_text(const struct ul_catalog *cat)
+{
+	char *out = tu_fmt("%s", "");
+	for (unsigned b = 0; b < 256; b++) {
+		size_t n;
+		const struct ul_decisive *d =
+		        ul_catalog_decisive(cat, UL_FAM_MSI, (unsigned char)b, &n);
+		for (size_t k = 0; k < n; k++) {
+			assert_int_equal((unsigned char)d[k].lit[0], b);
+			char *next = tu_fmt("%s%.*s=%s\n", out, (int)d[k].len, d[k].lit,
+			                    rule_id(cat, d[k].rank));
+			free(out);
+			out = next;
+		}
+	}
+	return out;
+}
+
+#define NOISE(id, prio, match)                                                             \
+	"rule " id "\n  severity noise\n  family msi\n  priority " prio "\n  match " match \
+	"\n  sample Executing op: x\n"
+
+static void decisive_literals(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *rules, *want;
+	} cases[] = {
+		{ "alone", NOISE("n.op", "10", "^Executing op:"), "Executing op:=n.op\n" },
+		{ "each exact branch",
+		  NOISE("n.do", "10", "^(?:Doing action: |Skipping [^ ]+ action: |Skip: )"),
+		  "Doing action: =n.do\nSkip: =n.do\n" },
+		{ "a higher rule on another prefix",
+		  "rule e.start\n  severity error\n  family msi\n  priority 30\n"
+		  "  match ^Action start\n  sample Action start\n" NOISE("n.op", "10",
+		                                                         "^Executing op:"),
+		  "Executing op:=n.op\n" },
+		{ "a higher rule that may take the line",
+		  "rule e.crash\n  severity error\n  family msi\n  priority 30\n"
+		  "  match ^Executing op: Crash\n  sample Executing op: Crash\n" NOISE(
+		          "n.op", "10", "^Executing op:"),
+		  "" },
+		{ "a higher rule the line may start",
+		  "rule e.crash\n  severity error\n  family msi\n  priority 30\n"
+		  "  match ^Exec\\w+\n  sample Executing\n" NOISE("n.op", "10", "^Executing op:"),
+		  "" },
+		{ "a higher unanchored rule",
+		  "rule e.any\n  severity error\n  family msi\n  priority 30\n"
+		  "  match failed\n  sample failed\n" NOISE("n.op", "10", "^Executing op:"),
+		  "" },
+		{ "a higher caseless rule",
+		  "rule e.any\n  severity error\n  family msi\n  priority 30\n"
+		  "  match (?i)^executing op: crash\n  sample EXECUTING OP: CRASH\n" NOISE(
+		          "n.op", "10", "^Executing op:"),
+		  "" },
+		{ "a lower unanchored rule",
+		  NOISE("n.op", "10",
+		        "^Executing op:") "rule e.any\n  severity error\n  family msi\n"
+		                          "  match op:\n  sample op:\n",
+		  "Executing op:=n.op\n" },
+		{ "a rule of another family",
+		  "rule e.crash\n  severity error\n  family burn\n  priority 30\n"
+		  "  match ^Executing op: Crash\n  sample Executing op: Crash\n" NOISE(
+		          "n.op", "10", "^Executing op:"),
+		  "Executing op:=n.op\n" },
+		{ "not noise",
+		  "rule i.op\n  severity info\n  family msi\n  match ^Executing op:\n"
+		  "  sample Executing op: x\n",
+		  "" },
+		{ "an event",
+		  "rule n.stop\n  severity noise\n  family msi\n  event log-stop\n"
+		  "  match ^=== Logging stopped\n  sample === Logging stopped\n",
+		  "" },
+		{ "not exact", NOISE("n.op", "10", "^Executing op:$"), "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ul_catalog *cat = build1(cases[i].rules);
+		char *got = decisive_text(cat);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s: decisive\n%s\nwant\n%s", cases[i].name, got, cases[i].want);
+		free(got);
+		ul_catalog_destroy(cat);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +986,10 @@ int main(void)
 		cmocka_unit_test(add_dir_errors_name_folder),
 		cmocka_unit_test(add_dir_name_order),
 		cmocka_unit_test(shipped_catalogue_compiles),
+		cmocka_unit_test(lead_sets),
+		cmocka_unit_test(lead_sets_bounded),
+		cmocka_unit_test(lead_excludes),
+		cmocka_unit_test(decisive_literals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <time.h>
 
+#include "catalog_impl.h"
 #include "upglog/catalog.h"
 #include "upglog/classify.h"
 #include "upglog/decode.h"
@@ -657,6 +658,48 @@ static void compare_hits(const struct ul_catalog *cat, const struct ul_chunk *c,
 	}
 }
 
+/* Each line's rule on the reference path (`ref`, no shortcuts) and with every shortcut. */
+static void same_rules(const struct ul_catalog *cat, const struct ul_chunk *c,
+                       const struct ul_hits *ref, const struct ul_hits *fast, enum ul_family fam)
+{
+	size_t i = 0, j = 0;
+	while (i < ref->n || j < fast->n) {
+		uint32_t la = i < ref->n ? ref->v[i].line : UINT32_MAX;
+		uint32_t lb = j < fast->n ? fast->v[j].line : UINT32_MAX;
+		uint32_t line = la < lb ? la : lb;
+		long ra = la == line ? (long)ref->v[i].rule : -1;
+		long rb = lb == line ? (long)fast->v[j].rule : -1;
+		if (ra != rb)
+			fail_msg("family %s: line '%.*s': %s on the reference path, %s with "
+			         "shortcuts",
+			         ul_family_name(fam), (int)c->lines[line].len,
+			         c->text + c->lines[line].start, id_of(cat, ra), id_of(cat, rb));
+		i += la == line;
+		j += lb == line;
+	}
+}
+
+/* How many lines of the chunk a decisive literal of `fam` decides. */
+static size_t decisive_lines(const struct ul_catalog *cat, const struct ul_chunk *c,
+                             enum ul_family fam)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < c->nlines; i++) {
+		const char *s = c->text + c->lines[i].start;
+		size_t d = ul_classify_msi_prefix(s, c->lines[i].len), len = c->lines[i].len - d, n;
+		if (!len)
+			continue;
+		const struct ul_decisive *v =
+		        ul_catalog_decisive(cat, fam, (unsigned char)s[d], &n);
+		for (size_t k = 0; k < n; k++)
+			if (v[k].len <= len && memcmp(v[k].lit, s + d, v[k].len) == 0) {
+				count++;
+				break;
+			}
+	}
+	return count;
+}
+
 static void prefilter_same_hits_shipped(void **state)
 {
 	(void)state;
@@ -681,7 +724,7 @@ static void prefilter_same_hits_shipped(void **state)
 	ul_hits_init(&ha);
 	ul_hits_init(&hb);
 	struct ul_error err;
-	size_t matched = 0;
+	size_t matched = 0, decided = 0;
 	for (int f = 0; f < UL_FAM_COUNT; f++) {
 		for (int all = 0; all < 2; all++) {
 			ul_error_clear(&err);
@@ -690,6 +733,16 @@ static void prefilter_same_hits_shipped(void **state)
 			compare_hits(cat, &c, &ha, &hb, (enum ul_family)f, all);
 			matched += ha.n;
 		}
+		/* Decisive literals and the memo against every rule tried in order. */
+		ul_error_clear(&err);
+		assert_true(ul_classify_chunk(ref, (enum ul_family)f, &c, true, &ha, &err));
+		for (int p = 0; p < 2; p++) {
+			struct ul_classifier *fast = p ? pf : ref;
+			assert_true(
+			        ul_classify_chunk(fast, (enum ul_family)f, &c, false, &hb, &err));
+			same_rules(cat, &c, &ha, &hb, (enum ul_family)f);
+		}
+		decided += decisive_lines(cat, &c, (enum ul_family)f);
 		/* Line by line with captures. */
 		for (size_t i = 0; i < c.nlines; i++) {
 			const char *s = c.text + c.lines[i].start;
@@ -707,8 +760,9 @@ static void prefilter_same_hits_shipped(void **state)
 			        rb);
 		}
 	}
-	/* The generator must reach the rules, or the comparison proves little. */
+	/* The generator must reach the rules and the shortcuts, or the comparison proves little. */
 	assert_true(matched > l.n / 2);
+	assert_true(decided > 100);
 	ul_hits_finish(&ha);
 	ul_hits_finish(&hb);
 	ul_classifier_destroy(ref);
