@@ -26,8 +26,8 @@
 #define MEMO_KEY   96
 #define PENDING    INT32_MIN
 
+/* A slot; its hash lives apart (`memo_tags`) so that a miss reads 8 bytes of a 64 KiB array. */
 struct memo {
-	uint64_t hash;
 	int32_t rank; /* -1: no rule */
 	uint8_t fam, len;
 	char key[MEMO_KEY];
@@ -50,6 +50,7 @@ struct ul_classifier {
 	int32_t *known;
 	uint64_t *hashv;
 	size_t lines_cap;
+	uint64_t *memo_tags; /* hash of each slot's message */
 	struct memo *memo;
 	struct ul_pf_scratch *pfs;
 	/* Per family: positions the prefilter cannot report, tried on every line (lazy). */
@@ -95,6 +96,7 @@ void ul_classifier_destroy(struct ul_classifier *cl)
 	free(cl->delta);
 	free(cl->known);
 	free(cl->hashv);
+	free(cl->memo_tags);
 	free(cl->memo);
 	free(cl);
 }
@@ -111,10 +113,13 @@ struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool pr
 	cl->mctx = ul_catalog_match_context(cat);
 	cl->md = pcre2_match_data_create(ul_catalog_max_groups(cat), NULL);
 	cl->memo = calloc(MEMO_SLOTS, sizeof(*cl->memo));
-	if (!cl->md || !cl->memo) {
+	cl->memo_tags = calloc(MEMO_SLOTS, sizeof(*cl->memo_tags));
+	if (!cl->md || !cl->memo || !cl->memo_tags) {
 		ul_error_set(err, "memory", "out of memory");
 		goto fail;
 	}
+	for (size_t k = 0; k < MEMO_SLOTS; k++)
+		cl->memo[k].len = UINT8_MAX; /* empty: no message is that long */
 #if UL_HAVE_HYPERSCAN
 	cl->prefilter = prefilter;
 	if (prefilter && !(cl->pfs = ul_pf_scratch_new())) {
@@ -372,8 +377,8 @@ static size_t lay_out(struct ul_classifier *cl, enum ul_family fam, const struct
 		if (shortcuts && blen <= MEMO_KEY) {
 			uint64_t h = memo_hash(s + d, blen);
 			const struct memo *e = &cl->memo[h & (MEMO_SLOTS - 1)];
-			if (e->hash == h && e->fam == (uint8_t)fam && e->len == blen &&
-			    memcmp(e->key, s + d, blen) == 0) {
+			if (cl->memo_tags[h & (MEMO_SLOTS - 1)] == h && e->fam == (uint8_t)fam &&
+			    e->len == blen && memcmp(e->key, s + d, blen) == 0) {
 				cl->known[i] = e->rank;
 				continue;
 			}
@@ -392,7 +397,7 @@ static void memo_put(struct ul_classifier *cl, enum ul_family fam, const char *b
                      uint64_t h, long rank)
 {
 	struct memo *e = &cl->memo[h & (MEMO_SLOTS - 1)];
-	e->hash = h;
+	cl->memo_tags[h & (MEMO_SLOTS - 1)] = h;
 	e->rank = (int32_t)rank;
 	e->fam = (uint8_t)fam;
 	e->len = (uint8_t)len;
