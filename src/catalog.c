@@ -745,23 +745,62 @@ static void compute_hash(struct ul_catalog *cat)
 
 /* ---- decisive literals ------------------------------------------------------------------- */
 
-_Static_assert(sizeof(((struct ul_decisive *)0)->lit) >= UL_LEAD_LEN, "a lead fits a literal");
+_Static_assert(sizeof(((struct ul_decisive *)0)->lit) >= UL_LEAD_LEN &&
+                       sizeof(((struct ul_decisive *)0)->exc[0]) >= UL_LEAD_LEN,
+               "a lead fits a literal");
 
 static int cmp_decisive(const void *a, const void *b)
 {
 	const struct ul_decisive *x = a, *y = b;
 	int c = (int)(unsigned char)x->lit[0] - (int)(unsigned char)y->lit[0];
-	return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
+	if (!c)
+		c = (x->rank > y->rank) - (x->rank < y->rank);
+	if (!c)
+		c = (int)x->confirm - (int)y->confirm;
+	if (!c)
+		c = memcmp(x->lit, y->lit, x->len < y->len ? x->len : y->len);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Shortest lead worth a PCRE2 run of its rule before the matchers. */
+#define CONFIRM_MIN 6
+
+/*
+ * Can `lit` decide for the rule at family position k? Every rule before it must be unable to
+ * match a message starting with `lit`, except through a longer lead that extends `lit`: such
+ * leads become the literal's exceptions (at most UL_DECISIVE_EXC).
+ */
+static bool decides(const struct ul_catalog *cat, int f, size_t k, const struct ul_leads *leads,
+                    const struct ul_lead_entry *lit, struct ul_decisive *out)
+{
+	out->nexc = 0;
+	for (size_t q = 0; q < k; q++) {
+		const struct ul_leads *other = &leads[cat->fam[f][q]];
+		if (!other->known)
+			return false;
+		for (size_t j = 0; j < other->n; j++) {
+			const struct ul_lead_entry *e = &other->v[j];
+			size_t n = e->len < lit->len ? e->len : lit->len;
+			if (memcmp(e->s, lit->s, n) != 0)
+				continue; /* starts differently: cannot match */
+			if (e->len <= lit->len || out->nexc == UL_DECISIVE_EXC)
+				return false;
+			memcpy(out->exc[out->nexc], e->s, e->len);
+			out->exc_len[out->nexc++] = e->len;
+		}
+	}
+	return true;
 }
 
 /*
- * Family f's decisive literals (catalog_impl.h): each exact lead of a noise rule without an
- * event that no rule before it in the family can match a message starting with.
+ * Family f's decisive literals (catalog_impl.h): the leads of noise rules without an event
+ * that no rule before them can match a message with (exceptions aside). An exact lead decides
+ * alone; another one with its rule's pattern.
  */
 static bool find_decisive_family(struct ul_catalog *cat, int f, const struct ul_leads *leads)
 {
 	size_t n = cat->nfam[f], count = 0, cap = 0;
-	struct ul_decisive *v = NULL;
+	struct ul_decisive *v = NULL, d;
 	for (size_t k = 0; k < n; k++) {
 		uint32_t rank = cat->fam[f][k];
 		const struct ul_rule *r = &cat->order[rank]->pub;
@@ -770,13 +809,10 @@ static bool find_decisive_family(struct ul_catalog *cat, int f, const struct ul_
 			continue;
 		for (size_t e = 0; e < own->n; e++) {
 			const struct ul_lead_entry *lit = &own->v[e];
-			if (!lit->exact || !lit->len)
+			if (!lit->len || (!lit->exact && lit->len < CONFIRM_MIN))
 				continue;
-			bool free_of_others = true;
-			for (size_t q = 0; q < k && free_of_others; q++)
-				free_of_others =
-				        ul_lead_excludes(&leads[cat->fam[f][q]], lit->s, lit->len);
-			if (!free_of_others)
+			memset(&d, 0, sizeof(d));
+			if (!decides(cat, f, k, leads, lit, &d))
 				continue;
 			if (count == cap) {
 				cap = cap ? cap * 2 : 16;
@@ -787,10 +823,11 @@ static bool find_decisive_family(struct ul_catalog *cat, int f, const struct ul_
 				}
 				v = nv;
 			}
-			memcpy(v[count].lit, lit->s, lit->len);
-			v[count].len = lit->len;
-			v[count].rank = rank;
-			count++;
+			memcpy(d.lit, lit->s, lit->len);
+			d.len = lit->len;
+			d.rank = rank;
+			d.confirm = !lit->exact;
+			v[count++] = d;
 		}
 	}
 	if (count)

@@ -17,17 +17,27 @@ uint32_t ul_catalog_max_groups(const struct ul_catalog *cat);
 /** PCRE2 match context with the catalogue's match and depth limits. */
 pcre2_match_context *ul_catalog_match_context(const struct ul_catalog *cat);
 
+/** Most exceptions one decisive literal carries. */
+#define UL_DECISIVE_EXC 4
+
 /**
- * A decisive literal of a family: every message that starts with `lit` goes to rule `rank`,
- * a noise rule without an event (so no captures are ever wanted), and to no earlier rule.
- * The catalogue proves it when it compiles (lead.h): the rule's pattern matches every message
- * starting with `lit`, and no rule before it in the family's order can match one. The
- * classifier then decides such lines with one comparison instead of the matchers.
+ * A decisive literal of a family: a message that starts with `lit`, and with none of the
+ * exceptions, goes to rule `rank` (a noise rule without an event, so no captures are ever
+ * wanted) when `confirm` is false, and when the rule's pattern matches it otherwise; no
+ * earlier rule of the family can take it. The catalogue proves it when it compiles (lead.h):
+ * every earlier rule's possible leads start differently, or extend `lit` (those leads are the
+ * exceptions); and without `confirm`, the rule's pattern matches whatever follows `lit`. The
+ * classifier then decides such lines with a comparison, or one PCRE2 run, instead of the
+ * matchers.
  */
 struct ul_decisive {
 	char lit[48];
 	uint32_t len;
 	uint32_t rank;
+	bool confirm;
+	uint8_t nexc;
+	uint8_t exc_len[UL_DECISIVE_EXC];
+	char exc[UL_DECISIVE_EXC][48];
 };
 
 /** The decisive literals of `fam` whose first byte is `first`; NULL or *n == 0 when none. */

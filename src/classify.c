@@ -343,17 +343,29 @@ static uint64_t memo_hash(const char *s, size_t n)
 	return h ^ (h >> 29);
 }
 
+static bool starts_with(const char *s, size_t len, const char *lit, size_t n)
+{
+	return n <= len && memcmp(s, lit, n) == 0;
+}
+
 /* Does a decisive literal (catalog_impl.h) give this message its rule? */
-static bool decided(const struct ul_classifier *cl, enum ul_family fam, const char *body,
-                    size_t blen, int32_t *rank)
+static bool decided(struct ul_classifier *cl, enum ul_family fam, const char *body, size_t blen,
+                    int32_t *rank)
 {
 	size_t n;
 	const struct ul_decisive *d = ul_catalog_decisive(cl->cat, fam, (unsigned char)body[0], &n);
-	for (size_t k = 0; k < n; k++)
-		if (d[k].len <= blen && memcmp(d[k].lit, body, d[k].len) == 0) {
-			*rank = (int32_t)d[k].rank;
-			return true;
-		}
+	for (size_t k = 0; k < n; k++) {
+		if (!starts_with(body, blen, d[k].lit, d[k].len))
+			continue;
+		bool exception = false;
+		for (unsigned x = 0; x < d[k].nexc && !exception; x++)
+			exception = starts_with(body, blen, d[k].exc[x], d[k].exc_len[x]);
+		if (exception ||
+		    (d[k].confirm && !pmatch(cl, d[k].rank, body, blen, PCRE2_NO_UTF_CHECK)))
+			continue;
+		*rank = (int32_t)d[k].rank;
+		return true;
+	}
 	return false;
 }
 

@@ -28,22 +28,6 @@ static bool any_open(const struct ul_leads *t)
 	return false;
 }
 
-/* Append bytes to every open entry; an entry that runs out of room is closed. */
-static void append(struct ul_leads *t, const char *s, size_t len)
-{
-	for (size_t k = 0; k < t->n; k++) {
-		struct ul_lead_entry *e = &t->v[k];
-		if (!e->exact)
-			continue;
-		if (e->len + len > UL_LEAD_LEN) {
-			e->exact = false;
-			continue;
-		}
-		memcpy(e->s + e->len, s, len);
-		e->len = (uint8_t)(e->len + len);
-	}
-}
-
 /* t := t followed by one of g. When the product is too large, t is closed instead. */
 static void concat(struct ul_leads *t, const struct ul_leads *g)
 {
@@ -233,6 +217,68 @@ static char quantifier(struct lp *p)
 static void parse_alt(struct lp *p, struct ul_leads *r);
 
 /* One branch, extending t, up to the '|' or ')' that ends it. */
+/* A set of one exact entry. */
+static void single(struct ul_leads *g, const char *s, size_t len)
+{
+	memset(g, 0, sizeof(*g));
+	g->known = true;
+	g->n = 1;
+	g->v[0].exact = true;
+	memcpy(g->v[0].s, s, len);
+	g->v[0].len = (uint8_t)len;
+}
+
+/*
+ * A small character class at '[' as a set of one-character entries: ASCII members, escaped
+ * punctuation and ranges, at most CLASS_MAX of them, not negated. False (nothing consumed)
+ * for any other class.
+ */
+#define CLASS_MAX 8
+
+static bool read_class(struct lp *p, struct ul_leads *g)
+{
+	const char *s = p->p;
+	size_t i = p->i + 1;
+	char members[CLASS_MAX];
+	size_t n = 0;
+	if (s[i] == '^' || s[i] == ']')
+		return false;
+	while (s[i] != ']') {
+		unsigned char a = (unsigned char)s[i], b;
+		if (!a || a >= 0x80 || a == '[')
+			return false;
+		if (a == '\\') {
+			if (!s[i + 1] || !ispunct((unsigned char)s[i + 1]))
+				return false;
+			a = (unsigned char)s[++i];
+		}
+		i++;
+		b = a;
+		if (s[i] == '-' && s[i + 1] != ']') {
+			b = (unsigned char)s[i + 1];
+			if (!b || b >= 0x80 || b == '\\' || b == '[' || b < a)
+				return false;
+			i += 2;
+		}
+		for (unsigned ch = a; ch <= b; ch++) {
+			if (n == CLASS_MAX)
+				return false;
+			members[n++] = (char)ch;
+		}
+	}
+	memset(g, 0, sizeof(*g));
+	g->known = true;
+	for (size_t k = 0; k < n; k++) {
+		struct ul_leads one;
+		single(&one, &members[k], 1);
+		if (!unite(g, &one))
+			return false;
+	}
+	p->i = i + 1;
+	return true;
+}
+
+/* One branch, extending t, up to the '|' or ')' that ends it. */
 static void parse_seq(struct lp *p, struct ul_leads *t)
 {
 	const char *s = p->p;
@@ -244,6 +290,8 @@ static void parse_seq(struct lp *p, struct ul_leads *t)
 			skip_branch(p);
 			return;
 		}
+		/* The next atom as a set g: a group, a small class or one literal character. */
+		struct ul_leads g;
 		if (c == '(') {
 			size_t body;
 			enum group kind = group_kind(p, &body);
@@ -256,53 +304,41 @@ static void parse_seq(struct lp *p, struct ul_leads *t)
 				continue;
 			}
 			p->i = body;
-			struct ul_leads g = { .known = true, .n = 1 };
-			g.v[0].exact = true;
+			single(&g, "", 0);
 			parse_alt(p, &g);
 			if (p->bad || s[p->i] != ')') {
 				p->bad = true;
 				return;
 			}
 			p->i++;
-			char q = quantifier(p);
-			if (q == '*') {
+		} else if (c == '[') {
+			if (!read_class(p, &g)) {
 				close_all(t);
 				continue;
 			}
-			struct ul_leads skipped = *t;
-			concat(t, &g);
-			if (q == '+')
-				close_all(t);
-			else if (q == '?' && !unite(t, &skipped)) {
-				*t = skipped;
-				close_all(t);
-			}
-			continue;
-		}
-		const char *lit = s + p->i;
-		size_t len;
-		if (c == '\\') {
+		} else if (c == '\\') {
 			if (!s[p->i + 1] || !ispunct((unsigned char)s[p->i + 1])) {
 				close_all(t);
 				continue;
 			}
-			lit++;
-			len = 1;
+			single(&g, s + p->i + 1, 1);
 			p->i += 2;
-		} else if (strchr("^$.[]{}?*+", c)) {
+		} else if (strchr("^$.]{}?*+", c)) {
 			close_all(t);
 			continue;
 		} else {
-			len = char_len(lit);
+			size_t len = char_len(s + p->i);
+			single(&g, s + p->i, len);
 			p->i += len;
 		}
+		/* Then what may repeat or skip it. */
 		char q = quantifier(p);
 		if (q == '*') {
 			close_all(t);
 			continue;
 		}
 		struct ul_leads skipped = *t;
-		append(t, lit, len);
+		concat(t, &g);
 		if (q == '+')
 			close_all(t);
 		else if (q == '?' && !unite(t, &skipped)) {

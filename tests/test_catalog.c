@@ -809,7 +809,17 @@ static void lead_sets(void **state)
 		{ "^a\\.b\\\\c", "a.b\\c" },
 		{ "^a\\db", "a..." },
 		{ "^a\\Q.b\\E", "a..." },
-		{ "^a[bc]d", "a..." },
+		{ "^a[bc]d", "abd|acd" },
+		{ "^Property\\([CSN]\\):", "Property(C):|Property(S):|Property(N):" },
+		{ "^x[0-3]?y", "x0y|x1y|x2y|x3y|xy" },
+		{ "^[.\\]-]", ".|]|-" },
+		{ "^[A-Za-z]:", "..." },
+		{ "^[^a]b", "..." },
+		{ "^[]a]b", "..." },
+		{ "^[\\d]x", "..." },
+		{ "^[[:alpha:]]x", "..." },
+		{ "^[\xc3\xa9]x", "..." },
+		{ "^[ab]+c", "a...|b..." },
 		{ "^a.b", "a..." },
 		{ "^foo$", "foo..." },
 		{ "^foo\\b", "foo..." },
@@ -887,8 +897,18 @@ static char *decisive_text(const struct ul_catalog *cat)
 		        ul_catalog_decisive(cat, UL_FAM_MSI, (unsigned char)b, &n);
 		for (size_t k = 0; k < n; k++) {
 			assert_int_equal((unsigned char)d[k].lit[0], b);
-			char *next = tu_fmt("%s%.*s=%s\n", out, (int)d[k].len, d[k].lit,
-			                    rule_id(cat, d[k].rank));
+			char *next =
+			        tu_fmt("%s%.*s=%s%s", out, (int)d[k].len, d[k].lit,
+			               rule_id(cat, d[k].rank), d[k].confirm ? " (confirm)" : "");
+			free(out);
+			out = next;
+			for (unsigned x = 0; x < d[k].nexc; x++) {
+				next = tu_fmt("%s except %.*s", out, (int)d[k].exc_len[x],
+				              d[k].exc[x]);
+				free(out);
+				out = next;
+			}
+			next = tu_fmt("%s\n", out);
 			free(out);
 			out = next;
 		}
@@ -909,15 +929,28 @@ static void decisive_literals(void **state)
 		{ "alone", NOISE("n.op", "10", "^Executing op:"), "Executing op:=n.op\n" },
 		{ "each exact branch",
 		  NOISE("n.do", "10", "^(?:Doing action: |Skipping [^ ]+ action: |Skip: )"),
-		  "Doing action: =n.do\nSkip: =n.do\n" },
+		  "Doing action: =n.do\nSkip: =n.do\nSkipping =n.do (confirm)\n" },
+		{ "a lead too short to confirm", NOISE("n.note", "10", "^Note\\d"), "" },
+		{ "a lead to confirm", NOISE("n.key", "10", "^Note: 1: 1402 2: .* 3: 2\\s*$"),
+		  "Note: 1: 1402 2: =n.key (confirm)\n" },
 		{ "a higher rule on another prefix",
 		  "rule e.start\n  severity error\n  family msi\n  priority 30\n"
 		  "  match ^Action start\n  sample Action start\n" NOISE("n.op", "10",
 		                                                         "^Executing op:"),
 		  "Executing op:=n.op\n" },
-		{ "a higher rule that may take the line",
+		{ "a higher rule on a longer lead",
 		  "rule e.crash\n  severity error\n  family msi\n  priority 30\n"
 		  "  match ^Executing op: Crash\n  sample Executing op: Crash\n" NOISE(
+		          "n.op", "10", "^Executing op:"),
+		  "Executing op:=n.op except Executing op: Crash\n" },
+		{ "a higher rule on the same lead",
+		  "rule e.crash\n  severity error\n  family msi\n  priority 30\n"
+		  "  match ^Executing op:\\d\n  sample Executing op:1\n" NOISE("n.op", "10",
+		                                                               "^Executing op:"),
+		  "" },
+		{ "too many exceptions",
+		  "rule e.crash\n  severity error\n  family msi\n  priority 30\n"
+		  "  match ^Executing op: (?:A|B|C|D|E)\n  sample Executing op: A\n" NOISE(
 		          "n.op", "10", "^Executing op:"),
 		  "" },
 		{ "a higher rule the line may start",
@@ -951,7 +984,8 @@ static void decisive_literals(void **state)
 		  "rule n.stop\n  severity noise\n  family msi\n  event log-stop\n"
 		  "  match ^=== Logging stopped\n  sample === Logging stopped\n",
 		  "" },
-		{ "not exact", NOISE("n.op", "10", "^Executing op:$"), "" },
+		{ "not exact", NOISE("n.op", "10", "^Executing op:$"),
+		  "Executing op:=n.op (confirm)\n" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ul_catalog *cat = build1(cases[i].rules);

@@ -120,6 +120,59 @@ static void precedence(void **state)
 	ul_catalog_destroy(cat);
 }
 
+/* Lines a decisive literal must not decide: its exceptions, and its rule failing to match. */
+static const char shortcut_rules[] =
+        "rule s.reboot\n  severity info\n  family msi\n  event reboot\n  priority 11\n"
+        "  match ^PROPERTY CHANGE: Adding ReplacedInUseFiles property\n"
+        "  sample PROPERTY CHANGE: Adding ReplacedInUseFiles property\n"
+        "rule s.change\n  severity noise\n  family msi\n  priority 10\n"
+        "  match ^PROPERTY CHANGE:\n  sample PROPERTY CHANGE: Adding X property.\n"
+        "rule s.key-missing\n  severity noise\n  family msi\n  priority 10\n"
+        "  match ^Note: 1: 1402 2: .* 3: 2\\s*$\n  sample Note: 1: 1402 2: HKEY 3: 2\n"
+        "rule s.key-denied\n  severity warning\n  family msi\n  priority 10\n"
+        "  match ^Note: 1: 1402 2: (?<key>.*) 3: 5\\s*$\n  sample Note: 1: 1402 2: HKEY 3: 5\n"
+        "rule s.denied\n  severity error\n  family msi\n"
+        "  match denied\n  sample access denied\n";
+
+static void shortcuts_fall_through(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *rule;
+	} cases[] = {
+		{ "MSI (s) (A0:EC): PROPERTY CHANGE: Adding X property. Its value is 'denied'.",
+		  "s.change" },
+		{ "PROPERTY CHANGE: Adding ReplacedInUseFiles property. Its value is 'x'.",
+		  "s.reboot" },
+		{ "Note: 1: 1402 2: HKEY_LOCAL_MACHINE\\Software\\denied 3: 2", "s.key-missing" },
+		{ "Note: 1: 1402 2: HKEY_LOCAL_MACHINE\\Software 3: 5", "s.key-denied" },
+		{ "Note: 1: 1402 2: HKEY_LOCAL_MACHINE\\Software\\denied 3: 4", "s.denied" },
+		{ "Note: 1: 1402 2: HKEY_LOCAL_MACHINE 3: 4", NULL },
+	};
+	struct ul_catalog *cat = build(shortcut_rules);
+	size_t n;
+	assert_non_null(ul_catalog_decisive(cat, UL_FAM_MSI, 'P', &n));
+	assert_int_equal(n, 1);
+	assert_non_null(ul_catalog_decisive(cat, UL_FAM_MSI, 'N', &n));
+	assert_int_equal(n, 1);
+	for (int pf = 0; pf < 2; pf++) {
+		struct ul_classifier *cl = classifier(cat, pf);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			/* Without captures the shortcuts run; with them, every rule in order. */
+			uint32_t caps[2 * UL_MAX_CAPS];
+			long fast = line(cl, UL_FAM_MSI, cases[i].line, NULL);
+			long slow = line(cl, UL_FAM_MSI, cases[i].line, caps);
+			const char *want = cases[i].rule ? cases[i].rule : "(none)";
+			if (strcmp(id_of(cat, fast), want) != 0 ||
+			    strcmp(id_of(cat, slow), want) != 0)
+				fail_msg("'%s': %s with shortcuts, %s without, want %s",
+				         cases[i].line, id_of(cat, fast), id_of(cat, slow), want);
+		}
+		ul_classifier_destroy(cl);
+	}
+	ul_catalog_destroy(cat);
+}
+
 static const char cap_rules[] =
         "rule c.code\n  severity error\n  family generic\n"
         "  match ^(?<code>\\d+)(?: (?<action>[A-Z]\\w+))?(?: x(?<rv>\\d))?$\n  sample 1\n"
@@ -1072,6 +1125,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(precedence),
+		cmocka_unit_test(shortcuts_fall_through),
 		cmocka_unit_test(captures_in_slot_order),
 		cmocka_unit_test(classify_chunk_captures),
 		cmocka_unit_test(msi_prefix_grammar),
