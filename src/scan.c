@@ -379,6 +379,35 @@ static bool consume_oldest(struct scan *s, bool block)
 
 /* ---- producer: inputs into the queue ------------------------------------------------------- */
 
+/*
+ * With workers running, the reading thread takes a block itself rather than wait for one: it
+ * claims the oldest unclaimed block and classifies it. False when there is none.
+ */
+static bool help(struct scan *s)
+{
+	struct pool *p = &s->pool;
+	struct task *t = NULL;
+	if (!p->nthreads)
+		return false;
+	pthread_mutex_lock(&p->mu);
+	if (p->claim < p->tail)
+		p->claim = p->tail;
+	while (!t && p->claim < p->head) {
+		struct task *c = &p->slots[p->claim++ % p->q];
+		if (c->kind == T_BLOCK)
+			t = c;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!t)
+		return false;
+	process_block(p, t, s->inline_cl);
+	pthread_mutex_lock(&p->mu);
+	t->done = true;
+	pthread_cond_broadcast(&p->done);
+	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
 /* A free slot at the head of the queue, prepared for `kind`. */
 static struct task *next_slot(struct scan *s, enum task_kind kind)
 {
@@ -389,7 +418,8 @@ static struct task *next_slot(struct scan *s, enum task_kind kind)
 		pthread_mutex_unlock(&p->mu);
 		if (!full)
 			break;
-		consume_oldest(s, true);
+		if (!consume_oldest(s, false) && !help(s))
+			consume_oldest(s, true);
 	}
 	struct task *t = &p->slots[p->head % p->q];
 	t->kind = kind;
@@ -658,7 +688,7 @@ static bool pool_start(struct scan *s, unsigned jobs)
 	p->max_line = s->opts->max_line ? s->opts->max_line : UL_SCAN_MAX_LINE;
 	p->all_caps = s->opts->keep_noise;
 	p->prefilter = !s->opts->no_prefilter;
-	p->q = jobs <= 1 ? 1 : 4 * (size_t)jobs + 4;
+	p->q = jobs <= 1 ? 1 : 2 * (size_t)jobs + 2;
 	p->slots = calloc(p->q, sizeof(*p->slots));
 	if (!p->slots)
 		return ul_error_set(&s->err, "memory", "out of memory");
@@ -669,14 +699,17 @@ static bool pool_start(struct scan *s, unsigned jobs)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
-	if (jobs <= 1) {
-		s->inline_cl = ul_classifier_create(s->cat, p->prefilter, &s->err);
-		return s->inline_cl != NULL;
-	}
-	p->threads = calloc(jobs, sizeof(*p->threads));
+	/* The reading thread classifies too: alone, or helping the workers (see help()). */
+	s->inline_cl = ul_classifier_create(s->cat, p->prefilter, &s->err);
+	if (!s->inline_cl)
+		return false;
+	unsigned workers = jobs <= 1 ? 0 : jobs - 1;
+	if (!workers)
+		return true;
+	p->threads = calloc(workers, sizeof(*p->threads));
 	if (!p->threads)
 		return ul_error_set(&s->err, "memory", "out of memory");
-	for (unsigned i = 0; i < jobs; i++) {
+	for (unsigned i = 0; i < workers; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
 			return ul_error_set(&s->err, "memory", "cannot start worker threads");
 		p->nthreads++;

@@ -41,7 +41,7 @@ struct ul_scan_stats {
 struct ul_scan_opts {
 	const char *const *paths;
 	size_t npaths;
-	unsigned jobs;     /**< workers; 0 = one per online CPU */
+	unsigned jobs;     /**< threads that classify, the reading one included; 0 = one per CPU */
 	bool keep_noise;   /**< store noise lines as findings too */
 	bool no_prefilter; /**< PCRE2 only, even when built with Hyperscan (same results) */
 	bool force;        /**< read every file again even when unchanged */
