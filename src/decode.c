@@ -413,7 +413,7 @@ static bool block_utf8(const unsigned char *buf, size_t len, size_t max_line, un
 				return false;
 			memcpy(w.o, p, n);
 			w.o += n;
-			bool last = next == end;
+			bool last = q == end;
 			if (!end_line(&w, (size_t)(p - buf), last && (flags & UL_BLOCK_CONTINUES)))
 				return false;
 			p = next;
@@ -445,6 +445,55 @@ static bool block_utf8(const unsigned char *buf, size_t len, size_t max_line, un
 
 /* ---- UTF-16 ------------------------------------------------------------------------------ */
 
+static bool plain16(unsigned u)
+{
+	return u < 0x80 && u != 0 && u != '\n' && u != '\r';
+}
+
+#if defined(__SSE2__)
+/* Eight code units from p as 16-bit lanes in host order. */
+static __m128i load16(const unsigned char *p, bool le)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	return le ? v : _mm_or_si128(_mm_slli_epi16(v, 8), _mm_srli_epi16(v, 8));
+}
+#endif
+
+/* The first unit from i on that is not plain ASCII (LF, CR, NUL or 0x80 and up), or `units`. */
+static size_t plain16_end(const unsigned char *buf, size_t i, size_t units, bool le)
+{
+#if defined(__SSE2__)
+	const __m128i high = _mm_set1_epi16((short)0xFF80), lf = _mm_set1_epi16('\n'),
+	              cr = _mm_set1_epi16('\r'), zero = _mm_setzero_si128();
+	for (; units - i >= 8; i += 8) {
+		__m128i v = load16(buf + 2 * i, le);
+		__m128i ok = _mm_cmpeq_epi16(_mm_and_si128(v, high), zero);
+		__m128i stop =
+		        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(v, lf), _mm_cmpeq_epi16(v, cr)),
+		                     _mm_cmpeq_epi16(v, zero));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(stop, ok)) ^ 0xFFFFu;
+		if (mask)
+			return i + (size_t)__builtin_ctz(mask) / 2;
+	}
+#endif
+	for (; i < units; i++)
+		if (!plain16(unit16(buf + 2 * i, le)))
+			break;
+	return i;
+}
+
+/* Units [i, j), all plain ASCII, as bytes at o. */
+static void narrow16(const unsigned char *buf, size_t i, size_t j, bool le, char *o)
+{
+#if defined(__SSE2__)
+	for (; j - i >= 8; i += 8, o += 8)
+		_mm_storel_epi64((__m128i *)(void *)o,
+		                 _mm_packus_epi16(load16(buf + 2 * i, le), _mm_setzero_si128()));
+#endif
+	for (; i < j; i++)
+		*o++ = (char)unit16(buf + 2 * i, le);
+}
+
 static bool block_utf16(const unsigned char *buf, size_t len, bool le, size_t max_line,
                         unsigned flags, struct ul_chunk *c)
 {
@@ -453,7 +502,27 @@ static bool block_utf16(const unsigned char *buf, size_t len, bool le, size_t ma
 	struct writer w;
 
 	while (i < units || (dangling && i == units)) {
-		size_t j = i;
+		/* The usual line, plain ASCII ending in LF, CRLF or the block's end: narrowed. */
+		size_t j = plain16_end(buf, i, units, le), next = 0;
+		if (j == units && !dangling)
+			next = units;
+		else if (j < units && unit16(buf + 2 * j, le) == '\n')
+			next = j + 1;
+		else if (j + 1 < units && unit16(buf + 2 * j, le) == '\r' &&
+		         unit16(buf + 2 * (j + 1), le) == '\n')
+			next = j + 2;
+		if (next && j - i <= max_line) {
+			if (!begin_line(&w, c, j - i, max_line, 1))
+				return false;
+			narrow16(buf, i, j, le, w.o);
+			w.o += j - i;
+			bool last = j == units;
+			if (!end_line(&w, 2 * i, last && (flags & UL_BLOCK_CONTINUES)))
+				return false;
+			i = next;
+			continue;
+		}
+		j = i;
 		while (j < units) {
 			unsigned u = unit16(buf + 2 * j, le);
 			if (u == '\n' || u == '\r')
