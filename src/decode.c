@@ -459,39 +459,43 @@ static __m128i load16(const unsigned char *p, bool le)
 }
 #endif
 
-/* The first unit from i on that is not plain ASCII (LF, CR, NUL or 0x80 and up), or `units`. */
-static size_t plain16_end(const unsigned char *buf, size_t i, size_t units, bool le)
-{
 #if defined(__SSE2__)
+/* Lanes of v that are not plain ASCII, as 0xFFFF. */
+static __m128i stop16(__m128i v)
+{
 	const __m128i high = _mm_set1_epi16((short)0xFF80), lf = _mm_set1_epi16('\n'),
 	              cr = _mm_set1_epi16('\r'), zero = _mm_setzero_si128();
-	for (; units - i >= 8; i += 8) {
-		__m128i v = load16(buf + 2 * i, le);
-		__m128i ok = _mm_cmpeq_epi16(_mm_and_si128(v, high), zero);
-		__m128i stop =
-		        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(v, lf), _mm_cmpeq_epi16(v, cr)),
-		                     _mm_cmpeq_epi16(v, zero));
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(stop, ok)) ^ 0xFFFFu;
+	__m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(v, lf), _mm_cmpeq_epi16(v, cr)),
+	                           _mm_cmpeq_epi16(v, zero));
+	return _mm_or_si128(bad, _mm_xor_si128(_mm_cmpeq_epi16(_mm_and_si128(v, high), zero),
+	                                       _mm_set1_epi16(-1)));
+}
+#endif
+
+/*
+ * Narrow the plain ASCII units from i on (not LF, CR, NUL or 0x80 and up) into o, at most
+ * `cap` of them (all inside the block), sixteen a step; returns the first unit not taken. Bytes
+ * past the returned length may be written too, within `cap`.
+ */
+static size_t plain16_take(const unsigned char *buf, size_t i, bool le, char *o, size_t cap)
+{
+	size_t k = i, end = i + cap;
+#if defined(__SSE2__)
+	for (; end - k >= 16; k += 16) {
+		__m128i a = load16(buf + 2 * k, le), b = load16(buf + 2 * k + 16, le);
+		_mm_storeu_si128((__m128i *)(void *)(o + (k - i)), _mm_packus_epi16(a, b));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(stop16(a), stop16(b)));
 		if (mask)
-			return i + (size_t)__builtin_ctz(mask) / 2;
+			return k + (size_t)__builtin_ctz(mask);
 	}
 #endif
-	for (; i < units; i++)
-		if (!plain16(unit16(buf + 2 * i, le)))
+	for (; k < end; k++) {
+		unsigned u = unit16(buf + 2 * k, le);
+		if (!plain16(u))
 			break;
-	return i;
-}
-
-/* Units [i, j), all plain ASCII, as bytes at o. */
-static void narrow16(const unsigned char *buf, size_t i, size_t j, bool le, char *o)
-{
-#if defined(__SSE2__)
-	for (; j - i >= 8; i += 8, o += 8)
-		_mm_storel_epi64((__m128i *)(void *)o,
-		                 _mm_packus_epi16(load16(buf + 2 * i, le), _mm_setzero_si128()));
-#endif
-	for (; i < j; i++)
-		*o++ = (char)unit16(buf + 2 * i, le);
+		o[k - i] = (char)u;
+	}
+	return k;
 }
 
 static bool block_utf16(const unsigned char *buf, size_t len, bool le, size_t max_line,
@@ -502,8 +506,14 @@ static bool block_utf16(const unsigned char *buf, size_t len, bool le, size_t ma
 	struct writer w;
 
 	while (i < units || (dangling && i == units)) {
-		/* The usual line, plain ASCII ending in LF, CRLF or the block's end: narrowed. */
-		size_t j = plain16_end(buf, i, units, le), next = 0;
+		/*
+		 * The usual line, plain ASCII ending in LF, CRLF or the block's end: narrowed as it
+		 * is scanned, in room for the longest line it can be.
+		 */
+		size_t cap = units - i < max_line ? units - i : max_line;
+		if (!begin_line(&w, c, cap, max_line, 1))
+			return false;
+		size_t j = plain16_take(buf, i, le, w.o, cap), next = 0;
 		if (j == units && !dangling)
 			next = units;
 		else if (j < units && unit16(buf + 2 * j, le) == '\n')
@@ -511,10 +521,7 @@ static bool block_utf16(const unsigned char *buf, size_t len, bool le, size_t ma
 		else if (j + 1 < units && unit16(buf + 2 * j, le) == '\r' &&
 		         unit16(buf + 2 * (j + 1), le) == '\n')
 			next = j + 2;
-		if (next && j - i <= max_line) {
-			if (!begin_line(&w, c, j - i, max_line, 1))
-				return false;
-			narrow16(buf, i, j, le, w.o);
+		if (next) {
 			w.o += j - i;
 			bool last = j == units;
 			if (!end_line(&w, 2 * i, last && (flags & UL_BLOCK_CONTINUES)))

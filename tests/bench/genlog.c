@@ -4,6 +4,9 @@
  *
  *   genlog SIZE [utf8|utf16] > install.log     (SIZE in MB, or in KB with a k: 2k)
  *
+ * SIZE counts the text: in UTF-16 the same lines take twice the bytes, so the two encodings of
+ * one SIZE are the same log.
+ *
  * The line mix follows real verbose logs: mostly engine bookkeeping and harmless notes
  * (2205/2228 lookups, 1402 registry notes, 2262 stream notes), property, component and feature
  * lines, `Executing op:` lines of the script phase, actions that start and end, and, rarely,
@@ -104,7 +107,7 @@ static void emit(const char *s)
 		if (utf16)
 			out[outlen++] = 0;
 	}
-	written += utf16 ? 2 * n : n;
+	written += n;
 }
 
 static char line[1024];
