@@ -13,8 +13,10 @@
  *
  * Timestamps: the date comes from the session header (in the machine's short-date format) or
  * from lines that carry one, the time of day from each line; a clock that jumps back by more
- * than twelve hours means midnight passed. A line without a time of its own takes the time of
- * the last line that had one (it happened at or after it). Secrets (`PWD=...`, `password=...`) are masked in every text handed out.
+ * than twelve hours means midnight passed. A finding whose line has no time of its own takes
+ * the time of the nearest line of its block that has one, above or below (a time from below
+ * dates that finding only), else the last time seen. Secrets (`PWD=...`, `password=...`) are
+ * masked in every text handed out.
  *
  * Memory is bounded per file: only counters, the action stack and a few candidate findings are
  * kept, whatever the file's size.
