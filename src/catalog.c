@@ -109,6 +109,23 @@ bool ul_family_parse(const char *word, enum ul_family *out)
 	return true;
 }
 
+void ul_family_set_format(unsigned set, const char *sep, char *buf, size_t cap)
+{
+	if (!cap)
+		return;
+	buf[0] = '\0';
+	if (set == UL_FAM_ANY) {
+		snprintf(buf, cap, "any");
+		return;
+	}
+	for (int f = 0; f < UL_FAM_COUNT; f++) {
+		if (!(set & (1u << f)))
+			continue;
+		size_t len = strlen(buf);
+		snprintf(buf + len, cap - len, "%s%s", len ? sep : "", family_names[f]);
+	}
+}
+
 const char *ul_event_name(enum ul_event e)
 {
 	return (unsigned)e < UL_EV_COUNT ? event_names[e] : "?";

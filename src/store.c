@@ -336,22 +336,6 @@ static void now_iso(char buf[32])
 
 /* ---- scans and sources --------------------------------------------------------------------- */
 
-static void family_list(unsigned set, char *buf, size_t cap)
-{
-	buf[0] = '\0';
-	if (set == UL_FAM_ANY) {
-		snprintf(buf, cap, "any");
-		return;
-	}
-	for (int f = 0; f < UL_FAM_COUNT; f++) {
-		if (!(set & (1u << f)))
-			continue;
-		size_t len = strlen(buf);
-		snprintf(buf + len, cap - len, "%s%s", len ? " " : "",
-		         ul_family_name((enum ul_family)f));
-	}
-}
-
 static bool sync_rules(struct ul_store *st, const struct ul_catalog *cat, struct ul_error *err)
 {
 	static const char sql[] =
@@ -371,7 +355,7 @@ static bool sync_rules(struct ul_store *st, const struct ul_catalog *cat, struct
 	for (size_t i = 0; ok && i < ul_catalog_count(cat); i++) {
 		const struct ul_rule *r = ul_catalog_rule(cat, i);
 		char fam[64];
-		family_list(r->families, fam, sizeof(fam));
+		ul_family_set_format(r->families, " ", fam, sizeof(fam));
 		bind_text(s, 1, r->id);
 		sqlite3_bind_int64(s, 2, (int64_t)i);
 		bind_text(s, 3, ul_severity_name(r->severity));

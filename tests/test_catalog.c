@@ -199,6 +199,23 @@ static void family_words(void **state)
 	ul_catalog_destroy(cat);
 }
 
+static void family_sets_as_text(void **state)
+{
+	(void)state;
+	char buf[64];
+	ul_family_set_format(UL_FAM_ANY, ",", buf, sizeof(buf));
+	assert_string_equal(buf, "any");
+	ul_family_set_format(1u << UL_FAM_MSI | 1u << UL_FAM_CISCO, " ", buf, sizeof(buf));
+	assert_string_equal(buf, "msi cisco");
+	ul_family_set_format(1u << UL_FAM_SQL | 1u << UL_FAM_DCD | 1u << UL_FAM_GENERIC, ",", buf,
+	                     sizeof(buf));
+	assert_string_equal(buf, "sql,dcd,generic");
+	ul_family_set_format(0, ",", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	ul_family_set_format(1u << UL_FAM_MSI | 1u << UL_FAM_BURN, ",", buf, 6);
+	assert_string_equal(buf, "msi,b"); /* cut, still terminated */
+}
+
 static void names_round_trip(void **state)
 {
 	(void)state;
@@ -1005,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(unset_title_is_the_id),
 		cmocka_unit_test(family_words),
 		cmocka_unit_test(names_round_trip),
+		cmocka_unit_test(family_sets_as_text),
 		cmocka_unit_test(errors_name_origin_line_reason),
 		cmocka_unit_test(pcre2_error_message),
 		cmocka_unit_test(precedence_priority_then_load_order),

@@ -54,6 +54,8 @@ enum ul_family {
 
 const char *ul_family_name(enum ul_family f);
 bool ul_family_parse(const char *word, enum ul_family *out);
+/** A set of families (bits of `1u << enum ul_family`) as names joined by `sep`, or "any". */
+void ul_family_set_format(unsigned set, const char *sep, char *buf, size_t cap);
 
 /**
  * Events a rule can signal to the interpreter (interpret.h). The state machines key on events,

@@ -62,22 +62,6 @@ static int check(const struct cli_io *io, const struct ul_catalog *cat)
 	return UL_EXIT_OK;
 }
 
-static void families(unsigned set, char *buf, size_t cap)
-{
-	buf[0] = '\0';
-	if (set == UL_FAM_ANY) {
-		snprintf(buf, cap, "any");
-		return;
-	}
-	for (int f = 0; f < UL_FAM_COUNT; f++) {
-		if (!(set & (1u << f)))
-			continue;
-		size_t len = strlen(buf);
-		snprintf(buf + len, cap - len, "%s%s", len ? "," : "",
-		         ul_family_name((enum ul_family)f));
-	}
-}
-
 static int list(const struct cli_io *io, const struct ul_catalog *cat)
 {
 	fprintf(io->out, "%-4s %-36s %-12s %-16s %-14s %4s %-9s %s\n", "rank", "id", "severity",
@@ -85,7 +69,7 @@ static int list(const struct cli_io *io, const struct ul_catalog *cat)
 	for (size_t i = 0; i < ul_catalog_count(cat); i++) {
 		const struct ul_rule *r = ul_catalog_rule(cat, i);
 		char fam[64];
-		families(r->families, fam, sizeof(fam));
+		ul_family_set_format(r->families, ",", fam, sizeof(fam));
 		fprintf(io->out, "%-4zu %-36s %-12s %-16s %-14s %4d %-9s %s\n", i, r->id,
 		        ul_severity_name(r->severity), fam,
 		        r->event ? ul_event_name(r->event) : "-", r->priority, r->evidence,
