@@ -18,9 +18,11 @@
  * short messages and the rule that won them (kept only for rules that need no captures)
  * spares the matchers the repeats. Results are the same with or without it.
  *
- * Before the memo, the catalogue's decisive literals (catalog_impl.h): `Executing op:` and
- * its kin start a third or more of a verbose log, and the catalogue has proved that such a
- * message goes to its noise rule whatever follows; one comparison decides it.
+ * Before the memo, the catalogue's decisive literals (catalog_impl.h): `Executing op:`,
+ * `PROPERTY CHANGE:`, `Note: 1: 1402 2: ` and their kin start most lines of a verbose log, and
+ * the catalogue has proved which noise rule such a message goes to (unless one of the
+ * literal's exceptions starts it, and, where the literal is not the whole pattern, when that
+ * rule matches). A comparison, or one anchored PCRE2 run, decides it.
  */
 #define MEMO_SLOTS 8192
 #define MEMO_KEY   96

@@ -356,7 +356,7 @@ struct exprs {
  * Hyperscan checks when loading. A cache that cannot be read or written is simply not
  * used. UPGLOG_CACHE_DIR names another folder; set it empty to turn the cache off.
  */
-#define CACHE_FORMAT "4"
+#define CACHE_FORMAT "5"
 #define CACHE_MAGIC  "upglog-prefilter-" CACHE_FORMAT "\n"
 
 static bool cache_dir(char *buf, size_t cap)
@@ -379,6 +379,16 @@ static bool cache_path(const char *key, enum ul_family fam, char *buf, size_t ca
 	return len > 0 && (size_t)len < cap;
 }
 
+static uint64_t cache_sum(const uint8_t *mode, size_t n, const char *bytes, size_t size)
+{
+	struct ul_hash h;
+	ul_hash_init(&h);
+	ul_hash_update(&h, mode, n);
+	if (size)
+		ul_hash_update(&h, bytes, size);
+	return ul_hash_final(&h);
+}
+
 /*
  * Load the modes and the database. The modes must fit the rewritten rules (a rule that could
  * not be rewritten is absent); a family Hyperscan takes nothing of is stored without database.
@@ -391,13 +401,17 @@ static bool cache_load(struct ul_prefilter *pf, const struct exprs *x, const cha
 	char magic[sizeof(CACHE_MAGIC) - 1];
 	uint64_t n = 0, size = 0;
 	char *bytes = NULL;
+	uint64_t sum = 0;
 	bool ok = fread(magic, 1, sizeof(magic), f) == sizeof(magic) &&
 	          memcmp(magic, CACHE_MAGIC, sizeof(magic)) == 0 &&
 	          fread(&n, sizeof(n), 1, f) == 1 && n == pf->n &&
 	          fread(pf->mode, 1, pf->n, f) == pf->n && fread(&size, sizeof(size), 1, f) == 1 &&
 	          size < (1ull << 31) && (bytes = malloc(size ? size : 1)) &&
-	          fread(bytes, 1, size, f) == size && fgetc(f) == EOF;
+	          fread(bytes, 1, size, f) == size && fread(&sum, sizeof(sum), 1, f) == 1 &&
+	          fgetc(f) == EOF;
 	fclose(f);
+	/* A damaged file must not pass for a good one: the modes decide what PCRE2 confirms. */
+	ok = ok && sum == cache_sum(pf->mode, pf->n, bytes, size);
 	bool any = false;
 	for (size_t k = 0; ok && k < pf->n; k++) {
 		ok = pf->mode[k] <= UL_PF_EXACT && (x->expr[k] || pf->mode[k] == UL_PF_ABSENT);
@@ -491,6 +505,8 @@ static void cache_store(const struct ul_prefilter *pf, const char *path)
 		          fwrite(&n, sizeof(n), 1, f) == 1 &&
 		          fwrite(pf->mode, 1, pf->n, f) == pf->n &&
 		          fwrite(&sz, sizeof(sz), 1, f) == 1 && fwrite(bytes, 1, size, f) == size;
+		uint64_t sum = cache_sum(pf->mode, pf->n, bytes, size);
+		ok = ok && fwrite(&sum, sizeof(sum), 1, f) == 1;
 		ok = fclose(f) == 0 && ok;
 		if (!ok || rename(tmp, path) != 0)
 			unlink(tmp);

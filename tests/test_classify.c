@@ -841,7 +841,39 @@ static void prefilter_cache_is_transparent(void **state)
 	ul_hits_init(&ha);
 	ul_hits_init(&hb);
 	struct ul_error err;
-	for (int round = 0; round < 3; round++) {
+	char *kept[8] = { 0 }, *names[8] = { 0 };
+	size_t kept_len[8] = { 0 }, nkept = 0;
+	for (int round = 0; round < 4; round++) {
+		if (round == 3) {
+			/*
+			 * A damaged mode byte (how Hyperscan takes a rule) must not pass for a good one:
+			 * the file is rejected and written again as it was.
+			 */
+			DIR *d = opendir(dir);
+			assert_non_null(d);
+			for (struct dirent *e; (e = readdir(d)) && nkept < 8;) {
+				if (e->d_name[0] == '.')
+					continue;
+				char *p = tu_join(dir, e->d_name);
+				size_t len;
+				char *bytes = tu_slurp(p, &len);
+				const char *nl = memchr(bytes, '\n', len);
+				assert_non_null(nl);
+				size_t at = (size_t)(nl - bytes) + 1 +
+				            8; /* after the magic and the count */
+				assert_true(at < len);
+				kept[nkept] = tu_xmalloc(len);
+				memcpy(kept[nkept], bytes, len);
+				kept_len[nkept] = len;
+				names[nkept++] = tu_fmt("%s", e->d_name);
+				bytes[at] ^= 3;
+				free(tu_write(dir, e->d_name, bytes, len));
+				free(bytes);
+				free(p);
+			}
+			closedir(d);
+			assert_true(nkept > 0);
+		}
 		if (round == 2) {
 			/* Damage what the earlier rounds left: flip bytes, cut files short. */
 			DIR *d = opendir(dir);
@@ -885,6 +917,17 @@ static void prefilter_cache_is_transparent(void **state)
 		ul_classifier_destroy(ref);
 		ul_classifier_destroy(pf);
 		ul_catalog_destroy(cat);
+	}
+	for (size_t k = 0; k < nkept; k++) {
+		char *p = tu_join(dir, names[k]);
+		size_t len;
+		char *bytes = tu_slurp(p, &len);
+		assert_int_equal(len, kept_len[k]);
+		assert_memory_equal(bytes, kept[k], len);
+		free(bytes);
+		free(p);
+		free(kept[k]);
+		free(names[k]);
 	}
 	ul_hits_finish(&ha);
 	ul_hits_finish(&hb);
