@@ -843,6 +843,7 @@ static void prefilter_cache_is_transparent(void **state)
 	struct ul_error err;
 	char *kept[8] = { 0 }, *names[8] = { 0 };
 	size_t kept_len[8] = { 0 }, nkept = 0;
+	bool hyperscan = false;
 	for (int round = 0; round < 4; round++) {
 		if (round == 3) {
 			/*
@@ -872,7 +873,6 @@ static void prefilter_cache_is_transparent(void **state)
 				free(p);
 			}
 			closedir(d);
-			assert_true(nkept > 0);
 		}
 		if (round == 2) {
 			/* Damage what the earlier rounds left: flip bytes, cut files short. */
@@ -914,10 +914,13 @@ static void prefilter_cache_is_transparent(void **state)
 			assert_true(ul_classify_chunk(pf, (enum ul_family)f, &c, true, &hb, &err));
 			compare_hits(cat, &c, &ha, &hb, (enum ul_family)f, true);
 		}
+		/* Without Hyperscan there is no database, so nothing to cache. */
+		hyperscan = ul_classifier_prefiltered(pf);
 		ul_classifier_destroy(ref);
 		ul_classifier_destroy(pf);
 		ul_catalog_destroy(cat);
 	}
+	assert_true(hyperscan ? nkept > 0 : nkept == 0);
 	for (size_t k = 0; k < nkept; k++) {
 		char *p = tu_join(dir, names[k]);
 		size_t len;
