@@ -402,6 +402,27 @@ def zip_bytes(members, compress=zipfile.ZIP_DEFLATED):
     return buf.getvalue()
 
 
+def streamed_zip(name, data):
+    """A zip written to a pipe: sizes and CRC follow the data (descriptor, flag bit 3)."""
+    class Pipe(io.RawIOBase):
+        def __init__(self):
+            self.buf = bytearray()
+        def writable(self):
+            return True
+        def seekable(self):
+            return False
+        def write(self, b):
+            self.buf += b
+            return len(b)
+    pipe = Pipe()
+    with zipfile.ZipFile(pipe, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open(name, "w") as member:
+            member.write(data)
+    raw = bytes(pipe.buf)
+    assert raw[raw.find(b"PK\x03\x04") + 6] & 8, "no data descriptor"
+    return raw
+
+
 def encrypted_zip(name, data):
     """A zip whose one member says it is encrypted (traditional PKWARE bit)."""
     raw = bytearray(zip_bytes([(name, data)], zipfile.ZIP_STORED))
@@ -447,6 +468,7 @@ class Hostile(unittest.TestCase):
         (d / "sub01.tar.gz").write_bytes(tar.getvalue())
         (d / "single.log.gz").write_bytes(gzip.compress(GOOD_MSI.encode(), mtime=0))
         (d / "unicode.log").write_bytes(GOOD_MSI.encode("utf-16"))
+        (d / "streamed.zip").write_bytes(streamed_zip("streamed.log", FAILED_MSI.encode()))
         # Bad inputs, each with the status word upglog must record.
         cls.bad = {}
         big = FAILED_MSI.encode() * 2000
@@ -524,6 +546,7 @@ class Hostile(unittest.TestCase):
         self.assertEqual(verdict("single.log.gz"), "succeeded")
         self.assertEqual(verdict("unicode.log"), "succeeded")
         self.assertEqual(verdict("damaged.zip!fine.log"), "succeeded")
+        self.assertEqual(verdict("streamed.zip!streamed.log"), "failed")
         locs = dict(self.con.execute("SELECT path, location FROM files"))
         self.assertEqual(locs[f"{self.dir}/pub01.zip!C/Program Files/Common Files/Cisco/Logs/"
                               "ccminst.log"], "cisco-logs")
