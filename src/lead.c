@@ -376,6 +376,9 @@ void ul_lead_analyse(const char *pattern, struct ul_leads *out)
 {
 	struct lp p = { .p = pattern };
 	memset(out, 0, sizeof(*out));
+	/* Quoted text may hide brackets and bars from the skipping below: do not guess. */
+	if (strstr(pattern, "\\Q"))
+		goto unknown;
 	for (;;) {
 		/* Every top-level branch must be anchored at the start of the subject. */
 		if (pattern[p.i] != '^')
