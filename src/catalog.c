@@ -822,7 +822,7 @@ static bool find_decisive_family(struct ul_catalog *cat, int f, const struct ul_
 		uint32_t rank = cat->fam[f][k];
 		const struct ul_rule *r = &cat->order[rank]->pub;
 		const struct ul_leads *own = &leads[rank];
-		if (r->severity != UL_SEV_NOISE || r->event != UL_EV_NONE || !own->known)
+		if (!ul_rule_counted_only(r) || !own->known)
 			continue;
 		for (size_t e = 0; e < own->n; e++) {
 			const struct ul_lead_entry *lit = &own->v[e];

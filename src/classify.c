@@ -275,8 +275,7 @@ static bool record(struct ul_classifier *cl, const uint32_t *ranks, size_t n, lo
 	*won = -1;
 	while (k >= 0) {
 		const struct ul_rule *r = ul_catalog_rule(cl->cat, ranks[k]);
-		bool want = all_captures || r->severity > UL_SEV_NOISE || r->event != UL_EV_NONE;
-		if (!want) {
+		if (!all_captures && ul_rule_counted_only(r)) {
 			*won = (long)ranks[k];
 			return push_hit(out, line, ranks[k], NULL, 0);
 		}
@@ -531,8 +530,7 @@ bool ul_classify_chunk(struct ul_classifier *cl, enum ul_family fam, const struc
 			goto oom;
 		/* Remember it when the result is the same for every line with this message. */
 		if (shortcuts && blen <= MEMO_KEY &&
-		    (won < 0 || (ul_catalog_rule(cl->cat, (size_t)won)->severity == UL_SEV_NOISE &&
-		                 ul_catalog_rule(cl->cat, (size_t)won)->event == UL_EV_NONE)))
+		    (won < 0 || ul_rule_counted_only(ul_catalog_rule(cl->cat, (size_t)won))))
 			memo_put(cl, fam, body, blen, cl->hashv[i], won);
 	}
 	out->limit_errors = cl->limit_errors;

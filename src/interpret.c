@@ -1010,9 +1010,9 @@ bool ul_interp_chunk(struct ul_interp *in, const struct ul_chunk *chunk, uint64_
 			.offset = raw_base + l->raw,
 		};
 		tally(in, h->rule, c.number);
-		bool keep = c.r->severity > UL_SEV_NOISE || in->keep_noise;
-		if (!keep && c.r->event == UL_EV_NONE)
+		if (ul_rule_counted_only(c.r) && !in->keep_noise)
 			continue;
+		bool keep = c.r->severity > UL_SEV_NOISE || in->keep_noise;
 		char ts[32] = "";
 		const char *tcap = NULL;
 		size_t tlen = 0;

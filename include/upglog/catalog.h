@@ -125,6 +125,16 @@ struct ul_rule {
 	int known[UL_CAP_KNOWN];         /**< slot of each `enum ul_cap` name, or -1 */
 };
 
+/**
+ * A noise rule without an event: its lines are only counted. Its captures are never needed,
+ * and which rule a line gets then depends on the line's message alone (the classifier's
+ * shortcuts rest on this).
+ */
+static inline bool ul_rule_counted_only(const struct ul_rule *r)
+{
+	return r->severity == UL_SEV_NOISE && r->event == UL_EV_NONE;
+}
+
 struct ul_catalog;
 
 /** An empty catalogue; NULL when memory runs out. */
