@@ -128,6 +128,23 @@ static void process_block(struct pool *p, struct task *t, struct ul_classifier *
 	t->ok = ul_classify_chunk(cl, t->fam, &t->chunk, p->all_caps, &t->hits, &t->err);
 }
 
+/*
+ * With the pool locked: claim the oldest block no thread has claimed, or NULL when none is
+ * queued. Tasks below the tail were consumed without a worker (only blocks need one) and their
+ * slots may already hold newer tasks: they are never claimed.
+ */
+static struct task *claim_block(struct pool *p)
+{
+	if (p->claim < p->tail)
+		p->claim = p->tail;
+	while (p->claim < p->head) {
+		struct task *t = &p->slots[p->claim++ % p->q];
+		if (t->kind == T_BLOCK)
+			return t;
+	}
+	return NULL;
+}
+
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
@@ -140,24 +157,13 @@ static void *worker(void *arg)
 		p->err = err;
 	}
 	for (;;) {
-		/*
-		 * Tasks below the tail were consumed without a worker (only blocks need one) and
-		 * their slots may already hold newer tasks: never claim them.
-		 */
-		if (p->claim < p->tail)
-			p->claim = p->tail;
-		while (!p->stop && p->claim == p->head)
-			pthread_cond_wait(&p->work, &p->mu);
-		if (p->claim < p->tail)
-			p->claim = p->tail;
-		if (p->claim == p->head) {
+		struct task *t = claim_block(p);
+		if (!t) {
 			if (p->stop)
 				break;
+			pthread_cond_wait(&p->work, &p->mu);
 			continue;
 		}
-		struct task *t = &p->slots[p->claim++ % p->q];
-		if (t->kind != T_BLOCK)
-			continue;
 		pthread_mutex_unlock(&p->mu);
 		if (cl) {
 			process_block(p, t, cl);
@@ -386,17 +392,10 @@ static bool consume_oldest(struct scan *s, bool block)
 static bool help(struct scan *s)
 {
 	struct pool *p = &s->pool;
-	struct task *t = NULL;
 	if (!p->nthreads)
 		return false;
 	pthread_mutex_lock(&p->mu);
-	if (p->claim < p->tail)
-		p->claim = p->tail;
-	while (!t && p->claim < p->head) {
-		struct task *c = &p->slots[p->claim++ % p->q];
-		if (c->kind == T_BLOCK)
-			t = c;
-	}
+	struct task *t = claim_block(p);
 	pthread_mutex_unlock(&p->mu);
 	if (!t)
 		return false;
