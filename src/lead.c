@@ -122,28 +122,6 @@ static enum group group_kind(const struct lp *p, size_t *body)
 	return G_BAD;
 }
 
-/* Skip a character class starting at '['. */
-static void skip_class(struct lp *p)
-{
-	const char *s = p->p;
-	p->i++;
-	if (s[p->i] == '^')
-		p->i++;
-	if (s[p->i] == ']')
-		p->i++;
-	while (s[p->i] && s[p->i] != ']') {
-		if (s[p->i] == '\\' && s[p->i + 1])
-			p->i += 2;
-		else if (s[p->i] == '[' && s[p->i + 1] == ':') {
-			const char *e = strstr(s + p->i + 2, ":]");
-			p->i = e ? (size_t)(e - s) + 2 : p->i + 1;
-		} else
-			p->i++;
-	}
-	if (s[p->i])
-		p->i++;
-}
-
 /* Skip an escape at '\' (a \Q...\E quote whole). */
 static void skip_escape(struct lp *p)
 {
@@ -153,6 +131,28 @@ static void skip_escape(struct lp *p)
 		p->i = e ? (size_t)(e - s) + 2 : strlen(s);
 	} else
 		p->i += s[p->i + 1] ? 2 : 1;
+}
+
+/* Skip a character class starting at '[' (quotes inside it too). */
+static void skip_class(struct lp *p)
+{
+	const char *s = p->p;
+	p->i++;
+	if (s[p->i] == '^')
+		p->i++;
+	if (s[p->i] == ']')
+		p->i++;
+	while (s[p->i] && s[p->i] != ']') {
+		if (s[p->i] == '\\')
+			skip_escape(p);
+		else if (s[p->i] == '[' && s[p->i + 1] == ':') {
+			const char *e = strstr(s + p->i + 2, ":]");
+			p->i = e ? (size_t)(e - s) + 2 : p->i + 1;
+		} else
+			p->i++;
+	}
+	if (s[p->i])
+		p->i++;
 }
 
 /* Skip to the '|' or ')' that ends the current branch (not consumed), or the end. */
@@ -376,9 +376,6 @@ void ul_lead_analyse(const char *pattern, struct ul_leads *out)
 {
 	struct lp p = { .p = pattern };
 	memset(out, 0, sizeof(*out));
-	/* Quoted text may hide brackets and bars from the skipping below: do not guess. */
-	if (strstr(pattern, "\\Q"))
-		goto unknown;
 	for (;;) {
 		/* Every top-level branch must be anchored at the start of the subject. */
 		if (pattern[p.i] != '^')
