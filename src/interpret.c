@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json.h"
+
 #define MAX_DEPTH    32   /* action stack */
 #define MAX_ERRORS   16   /* first eligible errors remembered per file */
 #define MAX_PENDING  256  /* findings waiting for their lines below */
@@ -621,18 +623,12 @@ static void json_str(struct sbuf *b, const char *s, size_t n)
 {
 	sb_add(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[8];
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			sb_add(b, esc, 2);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			sb_add(b, esc, 6);
-		} else {
-			sb_add(b, (const char *)&c, 1);
-		}
+		char buf[8];
+		const char *esc = ul_json_escape((unsigned char)s[i], buf);
+		if (esc)
+			sb_add(b, esc, strlen(esc));
+		else
+			sb_add(b, s + i, 1);
 	}
 	sb_add(b, "\"", 1);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
 #define MAX_OTHER  8  /* other failures listed in text */
 #define MAX_NOISE  6  /* noise kinds named in the hidden-lines line */
 #define CELL_MAX   80 /* widest table cell */
@@ -228,28 +230,12 @@ void ul_report_json_string(FILE *out, const char *s)
 	}
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
+		char buf[8];
+		const char *esc = ul_json_escape(*p, buf);
+		if (esc)
+			fputs(esc, out);
+		else
+			fputc(*p, out);
 	}
 	fputc('"', out);
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "upglog/report.h"
+
 void cli_scan_init(struct cli_scan *cs)
 {
 	memset(cs, 0, sizeof(*cs));
@@ -89,31 +91,23 @@ int cli_scan_option(struct cli_scan *cs, int c, const char *arg, const struct cl
 /* JSON array of the command line, for scans.arguments. */
 static char *arguments_json(int argc, char **argv)
 {
-	size_t cap = 2;
-	for (int i = 0; i < argc; i++)
-		cap += 6 * strlen(argv[i]) + 4;
-	char *s = malloc(cap), *o = s;
-	if (!s)
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+	if (!f)
 		return NULL;
-	*o++ = '[';
+	fputc('[', f);
 	for (int i = 0; i < argc; i++) {
 		if (i)
-			*o++ = ',';
-		*o++ = '"';
-		for (const unsigned char *p = (const unsigned char *)argv[i]; *p; p++) {
-			if (*p == '"' || *p == '\\') {
-				*o++ = '\\';
-				*o++ = (char)*p;
-			} else if (*p < 0x20) {
-				o += sprintf(o, "\\u%04x", *p);
-			} else {
-				*o++ = (char)*p;
-			}
-		}
-		*o++ = '"';
+			fputc(',', f);
+		ul_report_json_string(f, argv[i]);
 	}
-	*o++ = ']';
-	*o = '\0';
+	fputc(']', f);
+	bool ok = !ferror(f);
+	if (fclose(f) != 0 || !ok) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
