@@ -55,10 +55,6 @@ struct ul_classifier {
 	uint64_t *memo_tags; /* hash of each slot's message */
 	struct memo *memo;
 	struct ul_pf_scratch *pfs;
-	/* Per family: positions the prefilter cannot report, tried on every line (lazy). */
-	uint32_t *absent[UL_FAM_COUNT];
-	size_t nabsent[UL_FAM_COUNT];
-	bool absent_ready[UL_FAM_COUNT];
 	struct ul_error pf_err;
 };
 
@@ -89,8 +85,6 @@ void ul_classifier_destroy(struct ul_classifier *cl)
 		return;
 	pcre2_match_data_free(cl->md);
 	ul_pf_scratch_free(cl->pfs);
-	for (int f = 0; f < UL_FAM_COUNT; f++)
-		free(cl->absent[f]);
 	free(cl->bodies);
 	free(cl->starts);
 	free(cl->best);
@@ -417,25 +411,6 @@ static void memo_put(struct ul_classifier *cl, enum ul_family fam, const char *b
 	memcpy(e->key, body, len);
 }
 
-static const uint32_t *absent_list(struct ul_classifier *cl, enum ul_family fam,
-                                   const struct ul_prefilter *pf, size_t *n)
-{
-	if (!cl->absent_ready[fam]) {
-		size_t total;
-		ul_catalog_family(cl->cat, fam, &total);
-		const uint8_t *mode = ul_prefilter_modes(pf);
-		cl->absent[fam] = malloc((total ? total : 1) * sizeof(uint32_t));
-		if (!cl->absent[fam])
-			return NULL;
-		for (size_t k = 0; k < total; k++)
-			if (mode[k] == UL_PF_ABSENT)
-				cl->absent[fam][cl->nabsent[fam]++] = (uint32_t)k;
-		cl->absent_ready[fam] = true;
-	}
-	*n = cl->nabsent[fam];
-	return cl->absent[fam];
-}
-
 /* What the matchers need to decide each matcher line. */
 struct decide {
 	const uint32_t *ranks;
@@ -452,8 +427,9 @@ static bool prefilter(struct ul_classifier *cl, enum ul_family fam, size_t m, si
                       struct decide *dc)
 {
 	const struct ul_prefilter *pf = ul_catalog_prefilter(cl->cat, fam, &cl->pf_err);
-	if (!pf || !(dc->absent = absent_list(cl, fam, pf, &dc->nabsent)))
+	if (!pf)
 		return false;
+	dc->absent = ul_prefilter_absent(pf, &dc->nabsent);
 	for (size_t j = 0; j < m; j++)
 		cl->best[j] = UINT32_MAX;
 	return ul_prefilter_scan(pf, cl->pfs, cl->bodies, len, cl->starts, m, cl->best, &dc->cand,

@@ -335,6 +335,8 @@ struct ul_prefilter {
 	hs_database_t *db;
 	uint8_t *mode;
 	size_t n;
+	uint32_t *absent; /* positions whose mode is UL_PF_ABSENT */
+	size_t nabsent;
 	unsigned id; /* distinct per database, for the scratch bookkeeping */
 };
 
@@ -634,6 +636,14 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_fa
 	}
 done:
 	exprs_free(&x);
+	if (!(pf->absent = malloc((n ? n : 1) * sizeof(*pf->absent)))) {
+		ul_error_set(err, "memory", "out of memory building the prefilter");
+		ul_prefilter_free(pf);
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (pf->mode[k] == UL_PF_ABSENT)
+			pf->absent[pf->nabsent++] = (uint32_t)k;
 	pf->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	return pf;
 fail:
@@ -648,12 +658,14 @@ void ul_prefilter_free(struct ul_prefilter *pf)
 		return;
 	hs_free_database(pf->db);
 	free(pf->mode);
+	free(pf->absent);
 	free(pf);
 }
 
-const uint8_t *ul_prefilter_modes(const struct ul_prefilter *pf)
+const uint32_t *ul_prefilter_absent(const struct ul_prefilter *pf, size_t *n)
 {
-	return pf->mode;
+	*n = pf->nabsent;
+	return pf->absent;
 }
 
 /* ---- scanning ------------------------------------------------------------------------------ */
@@ -802,9 +814,10 @@ void ul_prefilter_free(struct ul_prefilter *pf)
 	(void)pf;
 }
 
-const uint8_t *ul_prefilter_modes(const struct ul_prefilter *pf)
+const uint32_t *ul_prefilter_absent(const struct ul_prefilter *pf, size_t *n)
 {
 	(void)pf;
+	*n = 0;
 	return NULL;
 }
 

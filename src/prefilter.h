@@ -34,8 +34,11 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_fa
                                         struct ul_error *err);
 void ul_prefilter_free(struct ul_prefilter *pf);
 
-/** Mode of each family position (UL_PF_*). */
-const uint8_t *ul_prefilter_modes(const struct ul_prefilter *pf);
+/**
+ * The family positions the database cannot report (UL_PF_ABSENT), in order: PCRE2 tries them on
+ * every line. Never NULL for a built prefilter.
+ */
+const uint32_t *ul_prefilter_absent(const struct ul_prefilter *pf, size_t *n);
 
 /** Per-thread scan state. */
 struct ul_pf_scratch;
