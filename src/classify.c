@@ -252,11 +252,6 @@ static bool push_hit(struct ul_hits *h, uint32_t line, uint32_t rule, const uint
 }
 
 /*
- * Line i won position k (PCRE2 has just matched it when `matched`). Record the hit, with its
- * captures when wanted. PCRE2 has the last word: when it does not confirm a rule the prefilter
- * vouched for, the next rule in order gets its chance.
- */
-/*
  * Line `line` won position k (PCRE2 has just matched it when `matched`). Record the hit, with its
  * captures when wanted, and say in *won which rank it went to (-1: none). PCRE2 has the last
  * word: when it does not confirm a rule the prefilter vouched for, the next rule gets its turn.

@@ -216,7 +216,6 @@ static char quantifier(struct lp *p)
 
 static void parse_alt(struct lp *p, struct ul_leads *r);
 
-/* One branch, extending t, up to the '|' or ')' that ends it. */
 /* A set of one exact entry. */
 static void single(struct ul_leads *g, const char *s, size_t len)
 {
