@@ -64,7 +64,7 @@ static const char *const event_names[UL_EV_COUNT] = {
 	"none",           "log-start",  "log-stop",      "action-start",  "action-info",
 	"action-end",     "rollback",   "engine-return", "server-return", "final-status",
 	"product-failed", "product-ok", "ca-exit",       "exit-code",     "outcome-failed",
-	"outcome-ok",     "reboot",     "summary",
+	"outcome-ok",     "reboot",     "summary",       "fact",
 };
 static const char *const cap_known_names[UL_CAP_KNOWN] = {
 	"code", "action", "time", "date", "rv", "product",

@@ -18,8 +18,9 @@
 
 const char *ul_outcome_name(enum ul_outcome o)
 {
-	static const char *const names[] = { "unknown", "succeeded", "failed", "incomplete" };
-	return (unsigned)o < 4 ? names[o] : "unknown";
+	static const char *const names[UL_OUTCOME_COUNT] = { "unknown", "succeeded", "failed",
+		                                             "incomplete", "cancelled" };
+	return (unsigned)o < UL_OUTCOME_COUNT ? names[o] : "unknown";
 }
 
 /* ---- small owned strings ----------------------------------------------------------------- */
@@ -213,6 +214,25 @@ static bool line_stamp(const char *s, size_t len, int *y, int *mo, int *d, struc
 		const char *b = memchr(s, '[', (size_t)(end - s));
 		return b && parse_tod(b + 1, end, t);
 	}
+	/* ctime(): "Mon Mar 14 21:40:03 2005" */
+	if (len >= 24 && s[3] == ' ' && s[7] == ' ' && isupper((unsigned char)s[4])) {
+		static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+		const char *mp = NULL;
+		for (int k = 0; k < 12 && !mp; k++)
+			if (memcmp(s + 4, months + 3 * k, 3) == 0)
+				mp = months + 3 * k;
+		const char *q = s + 8;
+		int dd, yy;
+		if (mp && (*q == ' ' ? (void)q++, true : true) && read_num(&q, end, &dd, 2) &&
+		    q < end && *q == ' ' && parse_tod(q + 1, end, t) && q + 10 < end &&
+		    q[9] == ' ') {
+			const char *yp = q + 10;
+			if (read_num(&yp, end, &yy, 4) && valid_date(yy, (int)(mp - months) / 3 + 1, dd)) {
+				*y = yy, *mo = (int)(mp - months) / 3 + 1, *d = dd;
+				return true;
+			}
+		}
+	}
 	for (const char *p = s; p + 8 <= end; p++) {
 		if (!isdigit((unsigned char)*p) || (p > s && isdigit((unsigned char)p[-1])))
 			continue;
@@ -245,19 +265,19 @@ static bool line_stamp(const char *s, size_t len, int *y, int *mo, int *d, struc
 
 /* ---- the state machine ------------------------------------------------------------------- */
 
-struct frame {
-	char name[64];
-	uint64_t start;
-	uint64_t first_err; /* 0 = none yet */
-};
-
 struct err {
-	uint64_t line;
+	uint64_t line; /* 0 = none */
 	uint32_t rule;
 	enum ul_severity sev;
 	bool ca_exit;
 	char action[64];
 	char ts[32];
+};
+
+struct frame {
+	char name[64];
+	uint64_t start;
+	struct err first_err; /* line 0 = none yet */
 };
 
 struct pending {
@@ -292,7 +312,8 @@ struct ul_interp {
 	struct frame stack[MAX_DEPTH];
 	size_t depth;
 	bool any_msi, rollback;
-	uint64_t fail_line, fail_start, fail_root;
+	uint64_t fail_line, fail_start;
+	struct err fail_root; /* first error inside the failing action (line 0: none) */
 	char fail_action[64];
 	uint64_t cancel_line;
 	bool has_final, product_failed, product_ok;
@@ -305,8 +326,10 @@ struct ul_interp {
 	/* everyone */
 	struct err errors[MAX_ERRORS];
 	size_t nerrors;
-	struct err last_err; /* the latest eligible error before the failure */
-	uint64_t first_cat;  /* first eligible catastrophic finding */
+	struct err last_err;  /* the latest eligible error before the failure */
+	struct err first_cat; /* first eligible catastrophic finding (line 0: none) */
+	struct ul_fact facts[UL_MAX_FACTS];
+	size_t nfacts;
 	bool reboot;
 	char product[128], host[64], started[32];
 	uint64_t line_count;
@@ -377,7 +400,9 @@ void ul_interp_begin(struct ul_interp *in, enum ul_family fam, const struct ul_i
 	in->days = in->last_secs = 0;
 	in->depth = 0;
 	in->any_msi = in->rollback = false;
-	in->fail_line = in->fail_start = in->fail_root = in->cancel_line = 0;
+	in->fail_line = in->fail_start = in->cancel_line = 0;
+	memset(&in->fail_root, 0, sizeof(in->fail_root));
+	in->nfacts = 0;
 	in->fail_action[0] = '\0';
 	in->has_final = in->product_failed = in->product_ok = false;
 	in->status_line = 0;
@@ -385,7 +410,7 @@ void ul_interp_begin(struct ul_interp *in, enum ul_family fam, const struct ul_i
 	in->has_exit_event = false;
 	in->nerrors = 0;
 	memset(&in->last_err, 0, sizeof(in->last_err));
-	in->first_cat = 0;
+	memset(&in->first_cat, 0, sizeof(in->first_cat));
 	in->reboot = false;
 	in->product[0] = in->host[0] = in->started[0] = '\0';
 	in->line_count = 0;
@@ -675,10 +700,47 @@ struct hitctx {
 	const char *ts;
 };
 
+/*
+ * A placeholder whose capture did not take part leaves nothing behind: no "?", no doubled
+ * space, no empty brackets or quotes ("Service '' (?) failed" reads "Service failed").
+ */
+static void tidy_title(struct sbuf *b)
+{
+	if (!b->p)
+		return;
+	static const char *const empty[] = { "''", "\"\"", "()", "[]" };
+	char *s = b->p;
+	bool again = true;
+	while (again) {
+		again = false;
+		for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+			char *at = strstr(s, empty[i]);
+			if (at) {
+				memmove(at, at + 2, strlen(at + 2) + 1);
+				again = true;
+			}
+		}
+	}
+	size_t o = 0;
+	for (size_t i = 0; s[i]; i++) {
+		if (s[i] == ' ' && (o == 0 || s[o - 1] == ' '))
+			continue;
+		if (o > 0 && s[o - 1] == ' ' && (s[i] == ',' || s[i] == '.' || s[i] == ':' ||
+		                                 s[i] == ';' || s[i] == ')'))
+			o--;
+		s[o++] = s[i];
+	}
+	while (o > 0 && s[o - 1] == ' ')
+		o--;
+	s[o] = '\0';
+	b->len = o;
+}
+
 /* The rule's title with {capture} placeholders filled in from this line. */
 static void render_title(struct pending *p, const struct hitctx *c)
 {
 	const char *t = c->r->title;
+	bool missing = false;
 	while (*t) {
 		const char *open = strchr(t, '{');
 		if (!open) {
@@ -702,10 +764,11 @@ static void render_title(struct pending *p, const struct hitctx *c)
 				sb_add(&p->title, s, utf8_cut(s, len, 200));
 				found = true;
 			}
-		if (!found)
-			sb_add(&p->title, "?", 1);
+		missing = missing || !found;
 		t = close + 1;
 	}
+	if (missing)
+		tidy_title(&p->title);
 	if (p->title.len)
 		ul_interp_mask(p->title.p);
 }
@@ -834,11 +897,11 @@ static void note_error(struct ul_interp *in, const struct hitctx *c, const char 
 		in->errors[in->nerrors++] = e;
 	if (!in->fail_line)
 		in->last_err = e;
-	if (r->severity == UL_SEV_CATASTROPHIC && !in->first_cat)
-		in->first_cat = c->number;
+	if (r->severity == UL_SEV_CATASTROPHIC && !in->first_cat.line)
+		in->first_cat = e;
 	for (size_t i = 0; i < in->depth; i++)
-		if (!in->stack[i].first_err)
-			in->stack[i].first_err = c->number;
+		if (!in->stack[i].first_err.line)
+			in->stack[i].first_err = e;
 }
 
 static void on_action_start(struct ul_interp *in, const char *name, size_t n, uint64_t line)
@@ -849,14 +912,15 @@ static void on_action_start(struct ul_interp *in, const char *name, size_t n, ui
 	struct frame *f = &in->stack[in->depth++];
 	copy_cap(f->name, sizeof(f->name), name, n);
 	f->start = line;
-	f->first_err = 0;
+	memset(&f->first_err, 0, sizeof(f->first_err));
 }
 
 static void on_action_end(struct ul_interp *in, const char *name, size_t n, long rv, uint64_t line)
 {
 	char nm[64];
 	copy_cap(nm, sizeof(nm), name, n);
-	uint64_t start = 0, first_err = 0;
+	uint64_t start = 0;
+	struct err first_err = { 0 };
 	for (size_t i = in->depth; i-- > 0;) {
 		if (strcmp(in->stack[i].name, nm) == 0) {
 			start = in->stack[i].start;
@@ -873,6 +937,32 @@ static void on_action_end(struct ul_interp *in, const char *name, size_t n, long
 	in->fail_start = start;
 	in->fail_root = first_err;
 	snprintf(in->fail_action, sizeof(in->fail_action), "%s", nm);
+}
+
+/* Every named capture of a `fact` rule other than the engine's own is a fact: first one wins. */
+static void note_facts(struct ul_interp *in, const struct hitctx *c)
+{
+	const struct ul_rule *r = c->r;
+	for (unsigned i = 0; i < r->ncaps; i++) {
+		bool known = false;
+		for (int k = 0; k < UL_CAP_KNOWN; k++)
+			known = known || r->known[k] == (int)i;
+		const char *s;
+		size_t n;
+		if (known || !cap(c->hits, c->h, c->line, (int)i, &s, &n) || n == 0)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < in->nfacts && !seen; k++)
+			seen = strcmp(in->facts[k].key, r->cap_names[i]) == 0;
+		if (seen || in->nfacts == UL_MAX_FACTS)
+			continue;
+		struct ul_fact *f = &in->facts[in->nfacts++];
+		snprintf(f->key, sizeof(f->key), "%s", r->cap_names[i]);
+		copy_cap(f->value, sizeof(f->value), s, n);
+		ul_interp_mask(f->value);
+		f->line = c->number;
+		snprintf(f->ts, sizeof(f->ts), "%s", c->ts ? c->ts : "");
+	}
 }
 
 static void handle_event(struct ul_interp *in, const struct hitctx *c)
@@ -967,6 +1057,9 @@ static void handle_event(struct ul_interp *in, const struct hitctx *c)
 	case UL_EV_REBOOT:
 		in->reboot = true;
 		break;
+	case UL_EV_FACT:
+		note_facts(in, c);
+		break;
 	case UL_EV_SERVER_RETURN:
 	case UL_EV_CA_EXIT:
 	case UL_EV_LOG_STOP:
@@ -1017,7 +1110,7 @@ bool ul_interp_chunk(struct ul_interp *in, const struct ul_chunk *chunk, uint64_
 		bool ahead = false;
 		bool have_near = keep && !tcap && nearest_time(in, chunk, h->line, &near, &ahead);
 		stamp(in, c.line, c.len, tcap, tlen, have_near ? &near : NULL, ahead,
-		      keep || eligible(c.r), ts);
+		      keep || eligible(c.r) || c.r->event == UL_EV_FACT, ts);
 		c.ts = ts;
 		if (c.r->event != UL_EV_NONE)
 			handle_event(in, &c);
@@ -1052,8 +1145,11 @@ static const struct err *find_error(const struct ul_interp *in, uint64_t line)
 	for (size_t i = 0; i < in->nerrors; i++)
 		if (in->errors[i].line == line)
 			return &in->errors[i];
-	if (in->last_err.line == line)
-		return &in->last_err;
+	/* Beyond the first MAX_ERRORS: the ones remembered on their own. */
+	const struct err *kept[] = { &in->last_err, &in->first_cat, &in->fail_root };
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (kept[i]->line == line)
+			return kept[i];
 	return NULL;
 }
 
@@ -1109,12 +1205,10 @@ static void msi_verdict(struct ul_interp *in, struct ul_verdict *v)
 		         "action %s returned 3; the log ends before "
 		         "the final status",
 		         in->fail_action);
-	} else if (in->first_cat) {
+	} else if (in->first_cat.line) {
 		v->outcome = UL_OUT_FAILED;
 		snprintf(v->reason, sizeof(v->reason), "a fatal error (%s) and no final status",
-		         rule_id(in, find_error(in, in->first_cat)
-		                             ? find_error(in, in->first_cat)->rule
-		                             : 0));
+		         rule_id(in, in->first_cat.rule));
 	} else if (in->any_msi) {
 		v->outcome = UL_OUT_INCOMPLETE;
 		snprintf(v->reason, sizeof(v->reason),
@@ -1135,11 +1229,14 @@ static void other_verdict(struct ul_interp *in, struct ul_verdict *v)
 		v->has_exit = true;
 		v->exit_code = in->bad_exit;
 		v->outcome = UL_OUT_FAILED;
-		snprintf(v->reason, sizeof(v->reason), "the setup exited with %ld", in->bad_exit);
 		if (in->exit_event != in->bad_exit)
-			snprintf(v->reason + strlen(v->reason),
-			         sizeof(v->reason) - strlen(v->reason),
-			         " (a later run exited with %ld)", in->exit_event);
+			snprintf(v->reason, sizeof(v->reason),
+			         "a run of the setup failed with exit code %ld (line %llu); the last "
+			         "run logged exited with %ld",
+			         in->bad_exit, (unsigned long long)in->bad_exit_line, in->exit_event);
+		else
+			snprintf(v->reason, sizeof(v->reason), "the setup exited with %ld",
+			         in->bad_exit);
 	} else if (in->outcome_failed) {
 		v->outcome = UL_OUT_FAILED;
 		snprintf(v->reason, sizeof(v->reason), "the log says the setup failed");
@@ -1152,9 +1249,10 @@ static void other_verdict(struct ul_interp *in, struct ul_verdict *v)
 	} else if (in->outcome_ok) {
 		v->outcome = UL_OUT_SUCCEEDED;
 		snprintf(v->reason, sizeof(v->reason), "the log says the setup succeeded");
-	} else if (in->first_cat) {
+	} else if (in->first_cat.line) {
 		v->outcome = UL_OUT_FAILED;
-		snprintf(v->reason, sizeof(v->reason), "a fatal error and no final status");
+		snprintf(v->reason, sizeof(v->reason), "a fatal error (%s) and no final status",
+		         rule_id(in, in->first_cat.rule));
 	} else {
 		v->outcome = UL_OUT_UNKNOWN;
 		snprintf(v->reason, sizeof(v->reason), "nothing in the log says how it ended");
@@ -1165,12 +1263,10 @@ static void choose_root(struct ul_interp *in, struct ul_verdict *v)
 {
 	if (in->fail_line) {
 		snprintf(v->action, sizeof(v->action), "%s", in->fail_action);
-		if (in->fail_root) {
-			const struct err *e = find_error(in, in->fail_root);
-			add_candidate(v, in->fail_root,
+		if (in->fail_root.line)
+			add_candidate(v, in->fail_root.line,
 			              "first error inside the failing action %s (%s)",
-			              in->fail_action, e ? rule_id(in, e->rule) : "error");
-		}
+			              in->fail_action, rule_id(in, in->fail_root.rule));
 		/* A custom action's exit code inside the failing action names the program. */
 		for (size_t i = 0; i < in->nerrors; i++) {
 			const struct err *e = &in->errors[i];
@@ -1194,11 +1290,9 @@ static void choose_root(struct ul_interp *in, struct ul_verdict *v)
 		if (in->nerrors)
 			add_candidate(v, in->errors[0].line, "first error in the log (%s)",
 			              rule_id(in, in->errors[0].rule));
-		if (in->first_cat)
-			add_candidate(v, in->first_cat, "first fatal error in the log (%s)",
-			              find_error(in, in->first_cat)
-			                      ? rule_id(in, find_error(in, in->first_cat)->rule)
-			                      : "error");
+		if (in->first_cat.line)
+			add_candidate(v, in->first_cat.line, "first fatal error in the log (%s)",
+			              rule_id(in, in->first_cat.rule));
 		for (size_t i = 1; i < in->nerrors; i++)
 			add_candidate(v, in->errors[i].line, "error in the log (%s)",
 			              rule_id(in, in->errors[i].rule));
@@ -1212,6 +1306,18 @@ static void choose_root(struct ul_interp *in, struct ul_verdict *v)
 	}
 	if (v->ncandidates)
 		v->root_line = v->candidates[0].line;
+}
+
+/* The clock where the file ended: its last time of day on the date it had reached. */
+static void finished_ts(const struct ul_interp *in, char ts[32])
+{
+	ts[0] = '\0';
+	if (!in->have_date || !in->have_clock)
+		return;
+	int y = in->y, mo = in->mo, d = in->d;
+	add_days(&y, &mo, &d, in->days);
+	snprintf(ts, 32, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, in->last_secs / 3600,
+	         in->last_secs / 60 % 60, in->last_secs % 60);
 }
 
 bool ul_interp_end(struct ul_interp *in, struct ul_verdict *v)
@@ -1230,6 +1336,9 @@ bool ul_interp_end(struct ul_interp *in, struct ul_verdict *v)
 	snprintf(v->started, sizeof(v->started), "%s", in->started);
 	const struct err *root = v->root_line ? find_error(in, v->root_line) : NULL;
 	snprintf(v->failed_at, sizeof(v->failed_at), "%s", root ? root->ts : "");
+	finished_ts(in, v->finished);
+	memcpy(v->facts, in->facts, sizeof(in->facts[0]) * in->nfacts);
+	v->nfacts = in->nfacts;
 
 	/* Tallies in rank order. */
 	size_t n = 0;

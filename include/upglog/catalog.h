@@ -80,8 +80,9 @@ enum ul_event {
 	UL_EV_OUTCOME_OK,     /**< a non-MSI log states that the setup succeeded */
 	UL_EV_REBOOT,         /**< a restart is required to finish */
 	UL_EV_SUMMARY, /**< a line that repeats an outcome (`Note: 1: 1708`): never a root cause */
+	UL_EV_FACT,    /**< a fact about the server: every other named capture is one (`host`) */
 };
-#define UL_EV_COUNT 18
+#define UL_EV_COUNT 19
 
 const char *ul_event_name(enum ul_event e);
 bool ul_event_parse(const char *word, enum ul_event *out);

@@ -36,9 +36,11 @@ enum ul_outcome {
 	UL_OUT_SUCCEEDED,
 	UL_OUT_FAILED,
 	UL_OUT_INCOMPLETE, /**< an installer log that ends mid-install */
+	UL_OUTCOME_CANCELLED, /**< the user cancelled (1602) */
 };
+#define UL_OUTCOME_COUNT 5
 
-/** "unknown", "succeeded", "failed", "incomplete". */
+/** "unknown", "succeeded", "failed", "incomplete", "cancelled". */
 const char *ul_outcome_name(enum ul_outcome o);
 
 /** Lines of context kept above and below findings of severity error and worse. */
@@ -72,6 +74,21 @@ struct ul_candidate {
 	char reason[160];
 };
 
+/**
+ * A fact a rule with event `fact` stated about the server: the capture's name and value
+ * (`host` = `PUB01`, `nt_product_type` = `2`, `from_version` = `3.3(4)`), the first of each
+ * name in the file.
+ */
+struct ul_fact {
+	char key[32];
+	char value[96];
+	uint64_t line;
+	char ts[32]; /**< timestamp of the line, "" when unknown */
+};
+
+/** Most facts kept per file. */
+#define UL_MAX_FACTS 16
+
 /** How one file ended. */
 struct ul_verdict {
 	enum ul_outcome outcome;
@@ -85,6 +102,9 @@ struct ul_verdict {
 	char host[64];      /**< computer name when the log said it */
 	char started[32];   /**< first timestamp of the file ("" when unknown) */
 	char failed_at[32]; /**< timestamp of the root cause ("" when unknown) */
+	char finished[32];  /**< last timestamp of the file ("" when unknown) */
+	struct ul_fact facts[UL_MAX_FACTS];
+	size_t nfacts;
 	struct ul_candidate candidates[3];
 	size_t ncandidates;
 };
