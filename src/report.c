@@ -24,7 +24,7 @@ struct fnd {
 
 struct fview {
 	char *path, *family, *location, *encoding, *status, *error, *outcome, *reason, *action,
-	        *product, *failed_at;
+	        *product, *failed_at, *host;
 	int64_t lines, exit_code;
 	bool has_exit, reboot;
 	struct fnd root;
@@ -96,6 +96,7 @@ static bool collect_file(void *ctx, const struct ul_file_view *f)
 	d->action = dup(f->action);
 	d->product = dup(f->product);
 	d->failed_at = dup(f->failed_at);
+	d->host = dup(f->host);
 	d->lines = f->lines;
 	d->has_exit = f->has_exit;
 	d->exit_code = f->exit_code;
@@ -120,7 +121,7 @@ static void model_free(struct model *m)
 		struct fview *d = &m->v[i];
 		char *all[] = { d->path,   d->family,  d->location, d->encoding,
 			        d->status, d->error,   d->outcome,  d->reason,
-			        d->action, d->product, d->failed_at };
+			        d->action, d->product, d->failed_at, d->host };
 		for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
 			free(all[k]);
 		fnd_free(&d->root);
@@ -130,7 +131,7 @@ static void model_free(struct model *m)
 	free(m->v);
 }
 
-/* ---- deciding the bundle's verdict --------------------------------------------------------- */
+/* ---- file outcomes ------------------------------------------------------------------------- */
 
 static int outcome_rank(const char *o)
 {
@@ -138,86 +139,11 @@ static int outcome_rank(const char *o)
 		return 0;
 	if (strcmp(o, "failed") == 0)
 		return 3;
-	if (strcmp(o, "incomplete") == 0)
+	if (strcmp(o, "incomplete") == 0 || strcmp(o, "cancelled") == 0)
 		return 2;
 	if (strcmp(o, "succeeded") == 0)
 		return 1;
 	return 0;
-}
-
-static enum ul_outcome rank_outcome(int r)
-{
-	static const enum ul_outcome map[] = { UL_OUT_UNKNOWN, UL_OUT_SUCCEEDED, UL_OUT_INCOMPLETE,
-		                               UL_OUT_FAILED };
-	return map[r];
-}
-
-/* Failed files in the order their root causes happened (time unknown last, then path). */
-static int cmp_failure(const void *x, const void *y)
-{
-	const struct fview *a = *(const struct fview *const *)x,
-	                   *b = *(const struct fview *const *)y;
-	if (a->failed_at && b->failed_at) {
-		int c = strcmp(a->failed_at, b->failed_at);
-		if (c)
-			return c;
-	} else if (a->failed_at || b->failed_at) {
-		return a->failed_at ? -1 : 1;
-	}
-	return strcmp(a->path, b->path);
-}
-
-/* A root-cause candidate of the whole bundle. */
-struct bcand {
-	const struct fview *file;
-	const struct fnd *f;
-	char reason[200];
-};
-
-/*
- * The bundle's candidates. One failed log: its own three. Several: the first line of each
- * failed log in time order (the chain of failures), then more of the first log's own. Returns
- * the first failed file (NULL when none) and fills `out`.
- */
-static const struct fview *bundle_candidates(const struct model *m, struct bcand out[3], size_t *n)
-{
-	const struct fview **failed = malloc((m->n ? m->n : 1) * sizeof(*failed));
-	size_t nf = 0;
-	*n = 0;
-	if (!failed)
-		return NULL;
-	for (size_t i = 0; i < m->n; i++)
-		if (outcome_rank(m->v[i].outcome) == 3)
-			failed[nf++] = &m->v[i];
-	qsort(failed, nf, sizeof(*failed), cmp_failure);
-	const struct fview *first = nf ? failed[0] : NULL;
-	for (size_t i = 1; i < nf && *n < 2; i++) {
-		const struct fview *f = failed[i];
-		if (!f->ncand)
-			continue;
-		struct bcand *c = &out[1 + (*n)++];
-		c->file = f;
-		c->f = &f->cand[0];
-		snprintf(c->reason, sizeof(c->reason), "a later failure, in another log (%s)",
-		         f->reason ? f->reason : "failed");
-	}
-	size_t chain = *n;
-	*n = 0;
-	if (first && first->ncand) {
-		out[0] = (struct bcand){ .file = first, .f = &first->cand[0] };
-		snprintf(out[0].reason, sizeof(out[0].reason), "%s",
-		         first->cand[0].reason ? first->cand[0].reason : "");
-		*n = 1 + chain;
-		for (size_t k = 1; k < first->ncand && *n < 3; k++) {
-			struct bcand *c = &out[(*n)++];
-			c->file = first;
-			c->f = &first->cand[k];
-			snprintf(c->reason, sizeof(c->reason), "%s",
-			         first->cand[k].reason ? first->cand[k].reason : "");
-		}
-	}
-	free(failed);
-	return first;
 }
 
 /* ---- output helpers ------------------------------------------------------------------------ */
@@ -330,16 +256,18 @@ static bool collect_noise(void *ctx, const char *rule, const char *code, uint64_
 
 struct other_ctx {
 	const struct ul_report_opts *o;
-	const struct fnd *skip[4];
+	const char *skip_file[8]; /* lines already shown as causes */
+	int64_t skip_line[8];
+	size_t nskip;
 	size_t shown, total;
 	bool json, first;
 };
 
 static bool is_skipped(const struct other_ctx *c, const struct ul_finding_view *f)
 {
-	for (size_t i = 0; i < 4; i++)
-		if (c->skip[i] && c->skip[i]->present && c->skip[i]->line == f->line &&
-		    c->skip[i]->file && f->file && strcmp(c->skip[i]->file, f->file) == 0)
+	for (size_t i = 0; i < c->nskip; i++)
+		if (c->skip_line[i] == f->line && c->skip_file[i] && f->file &&
+		    strcmp(c->skip_file[i], f->file) == 0)
 			return true;
 	return false;
 }
@@ -378,36 +306,184 @@ static bool print_other(void *ctx, const struct ul_finding_view *f)
 	return true;
 }
 
-static void text_root(const struct ul_report_opts *o, const struct fview *f)
+/* ---- the gathered triage: what every renderer reads -------------------------------------- */
+
+struct triage {
+	struct model m;
+	const struct ul_cluster *cl;
+	const struct ul_server *servers;
+	size_t nservers;
+	const struct ul_check *checks;
+	size_t nchecks;
+	const struct ul_server *first; /* the failed server whose root cause happened first */
+	struct ul_triage_summary sum;
+};
+
+static bool bad_outcome(enum ul_outcome o)
 {
-	const struct fnd *r = &f->root;
+	return o == UL_OUT_FAILED || o == UL_OUTCOME_CANCELLED;
+}
+
+static void gather_first(struct triage *t)
+{
+	const struct ul_server *best = NULL;
+	for (size_t i = 0; i < t->nservers; i++) {
+		const struct ul_server *s = &t->servers[i];
+		if (!bad_outcome(s->outcome))
+			continue;
+		if (!best) {
+			best = s;
+			continue;
+		}
+		const char *a = s->ncauses ? s->causes[0].ts : NULL;
+		const char *b = best->ncauses ? best->causes[0].ts : NULL;
+		if (a && (!b || strcmp(a, b) < 0))
+			best = s;
+	}
+	t->first = best;
+}
+
+static const char *upper_outcome(enum ul_outcome o)
+{
+	static const char *const words[UL_OUTCOME_COUNT] = { "UNKNOWN", "SUCCEEDED", "FAILED",
+		                                             "INCOMPLETE", "CANCELLED" };
+	return (unsigned)o < UL_OUTCOME_COUNT ? words[o] : "UNKNOWN";
+}
+
+static int outcome_colour(enum ul_outcome o)
+{
+	return bad_outcome(o) ? C_RED : o == UL_OUT_SUCCEEDED ? C_GREEN : C_YELLOW;
+}
+
+/* ---- text triage --------------------------------------------------------------------------- */
+
+static void text_cause(const struct ul_report_opts *o, const struct ul_server_cause *r)
+{
 	FILE *out = o->out;
-	fprintf(out, "\n%sRoot cause%s  %s:%" PRId64 "\n", paint(o, C_BOLD), paint(o, C_RESET),
-	        shown(o, f->path), r->line);
-	fprintf(out, "            ");
-	if (r->code)
+	fprintf(out, "\n  %sRoot cause%s  %s:%" PRId64 "\n", paint(o, C_BOLD), paint(o, C_RESET),
+	        shown(o, r->file), r->line);
+	fprintf(out, "              ");
+	bool sep = false;
+	if (r->code) {
 		fprintf(out, "code %s", r->code);
-	if (r->action && *r->action)
-		fprintf(out, "%saction %s", r->code ? " \xC2\xB7 " : "", r->action);
-	if (r->ts)
-		fprintf(out, " \xC2\xB7 %s", r->ts);
-	fprintf(out, " \xC2\xB7 rule %s\n", r->rule ? r->rule : "?");
+		sep = true;
+	}
+	if (r->ts) {
+		fprintf(out, "%s%s", sep ? " \xC2\xB7 " : "", r->ts);
+		sep = true;
+	}
+	fprintf(out, "%srule %s\n", sep ? " \xC2\xB7 " : "", r->rule ? r->rule : "?");
 	if (r->title && *r->title)
-		fprintf(out, "            %s\n", r->title);
-	fputc('\n', out);
-	int64_t nb = count_lines(r->before);
-	int width = 1;
-	for (int64_t v = r->line + 3; v >= 10; v /= 10)
-		width++;
-	print_context(o, r->before, r->line - nb, width);
-	fprintf(out, "%s  > %*" PRId64 " | %.300s%s\n", paint(o, C_RED), width, r->line,
-	        r->text ? r->text : "", paint(o, C_RESET));
-	print_context(o, r->after, r->line + 1, width);
+		fprintf(out, "              %s\n", r->title);
+	fprintf(out, "              %s\n", r->reason ? r->reason : "");
+	if (r->text) {
+		fputc('\n', out);
+		int64_t nb = count_lines(r->before);
+		int width = 1;
+		for (int64_t v = r->line + 3; v >= 10; v /= 10)
+			width++;
+		print_context(o, r->before, r->line - nb, width);
+		fprintf(out, "%s  > %*" PRId64 " | %.300s%s\n", paint(o, C_RED), width, r->line,
+		        r->text, paint(o, C_RESET));
+		print_context(o, r->after, r->line + 1, width);
+	}
 	if (r->explain && *r->explain)
-		fprintf(out, "\n%sWhy%s         %s\n", paint(o, C_BOLD), paint(o, C_RESET),
+		fprintf(out, "\n  %sWhy%s         %s\n", paint(o, C_BOLD), paint(o, C_RESET),
 		        r->explain);
-	if (r->fix && *r->fix)
-		fprintf(out, "%sWhat to do%s  %s\n", paint(o, C_BOLD), paint(o, C_RESET), r->fix);
+}
+
+static void text_server(const struct ul_report_opts *o, const struct ul_server *s,
+                        struct other_ctx *oc, size_t *skipped)
+{
+	FILE *out = o->out;
+	fprintf(out, "\n%s%s%s", paint(o, C_BOLD), *s->host ? s->host : "(unnamed server)",
+	        paint(o, C_RESET));
+	fprintf(out, " \xC2\xB7 %s", ul_role_name(s->role));
+	if (s->role_evidence)
+		fprintf(out, " (%s)", s->role_evidence);
+	fprintf(out, " \xC2\xB7 %s%s%s\n", paint(o, outcome_colour(s->outcome)),
+	        upper_outcome(s->outcome), paint(o, C_RESET));
+	if (s->product || s->from_version || s->to_version)
+		fprintf(out, "  %s%s%s -> %s", s->product ? s->product : "",
+		        s->product && s->from_version ? " " : "",
+		        s->from_version ? s->from_version : (s->product ? "" : "?"),
+		        s->to_version ? s->to_version : "?");
+	else
+		fputs("  version unknown", out);
+	if (s->started)
+		fprintf(out, " \xC2\xB7 %s to %s", s->started, s->finished ? s->finished : "?");
+	if (s->reboot)
+		fputs(" \xC2\xB7 restart pending", out);
+	fprintf(out, "\n  %s\n", s->verdict ? s->verdict : "");
+	if (bad_outcome(s->outcome) && s->ncauses) {
+		text_cause(o, &s->causes[0]);
+		if (*skipped < 4) {
+			oc->skip_file[*skipped] = s->causes[0].file;
+			oc->skip_line[(*skipped)++] = s->causes[0].line;
+		}
+	}
+	if (s->advice)
+		fprintf(out, "  %sWhat to do%s  %s\n", paint(o, C_BOLD), paint(o, C_RESET),
+		        s->advice);
+	if (bad_outcome(s->outcome) && s->ncauses > 1) {
+		fprintf(out, "\n  %sOther candidates%s\n", paint(o, C_BOLD), paint(o, C_RESET));
+		for (size_t i = 1; i < s->ncauses; i++) {
+			const struct ul_server_cause *c = &s->causes[i];
+			fprintf(out, "    %zu. %s:%" PRId64 "  %s\n       %.160s\n", i + 1,
+			        shown(o, c->file), c->line, c->reason ? c->reason : "",
+			        c->text ? c->text : "");
+			if (*skipped < 8) {
+				oc->skip_file[*skipped] = c->file;
+				oc->skip_line[(*skipped)++] = c->line;
+			}
+		}
+	}
+}
+
+static void text_cluster(const struct ul_report_opts *o, const struct triage *t)
+{
+	FILE *out = o->out;
+	const char *t0 = ul_cluster_started(t->cl), *t1 = ul_cluster_finished(t->cl);
+	fprintf(out, "\n%sCluster%s     %zu server%s", paint(o, C_BOLD), paint(o, C_RESET),
+	        t->nservers, t->nservers == 1 ? "" : "s");
+	if (t0 && t1)
+		fprintf(out, ", %s to %s", t0, t1);
+	fputc('\n', out);
+	size_t hw = 4, rw = 4;
+	for (size_t i = 0; i < t->nservers; i++) {
+		size_t h = strlen(*t->servers[i].host ? t->servers[i].host : "?");
+		size_t r = strlen(ul_role_name(t->servers[i].role));
+		hw = h > hw ? h : hw;
+		rw = r > rw ? r : rw;
+	}
+	fprintf(out, "  %-*s  %-*s  %-23s  %-23s  %s\n", (int)hw, "host", (int)rw, "role", "started",
+	        "finished", "verdict");
+	for (size_t i = 0; i < t->nservers; i++) {
+		const struct ul_server *s = &t->servers[i];
+		fprintf(out, "  %-*s  %-*s  %-23s  %-23s  %s%s%s\n", (int)hw, *s->host ? s->host : "?",
+		        (int)rw, ul_role_name(s->role), s->started ? s->started : "-",
+		        s->finished ? s->finished : "-", paint(o, outcome_colour(s->outcome)),
+		        ul_outcome_name(s->outcome), paint(o, C_RESET));
+	}
+	fprintf(out, "\n%sChecks%s\n", paint(o, C_BOLD), paint(o, C_RESET));
+	if (!t->nchecks)
+		fprintf(out, "  none fired (upgrade order, concurrency, window, versions, pre-flight)\n");
+	for (size_t i = 0; i < t->nchecks; i++) {
+		const struct ul_check *c = &t->checks[i];
+		int col = c->severity >= UL_SEV_ERROR     ? C_RED
+		          : c->severity == UL_SEV_WARNING ? C_YELLOW
+		                                          : C_DIM;
+		fprintf(out, "  %s[%s]%s %s", paint(o, col), ul_severity_name(c->severity),
+		        paint(o, C_RESET), c->name);
+		if (c->hosts)
+			fprintf(out, " (%s)", c->hosts);
+		if (c->file)
+			fprintf(out, "  %s:%" PRId64, shown(o, c->file), c->line);
+		fprintf(out, "\n      %s\n", c->text ? c->text : "");
+		if (c->advice)
+			fprintf(out, "      %s%s%s\n", paint(o, C_DIM), c->advice, paint(o, C_RESET));
+		fprintf(out, "      evidence: %s\n", c->evidence ? c->evidence : "inferred");
+	}
 }
 
 static void text_summary(const struct ul_report_opts *o, const struct model *m,
@@ -434,45 +510,34 @@ static void text_summary(const struct ul_report_opts *o, const struct model *m,
 }
 
 static bool text_triage(struct ul_store *st, int64_t scan_id, const struct ul_report_opts *o,
-                        const struct model *m, const struct ul_triage_summary *sum,
-                        struct ul_error *err)
+                        const struct triage *t, struct ul_error *err)
 {
 	FILE *out = o->out;
-	struct bcand cand[3];
-	size_t ncand;
-	const struct fview *ff = bundle_candidates(m, cand, &ncand);
-	static const char *const words[] = { "UNKNOWN", "SUCCEEDED", "FAILED", "INCOMPLETE" };
-	int colour = sum->verdict == UL_OUT_FAILED      ? C_RED
-	             : sum->verdict == UL_OUT_SUCCEEDED ? C_GREEN
-	                                                : C_YELLOW;
-	fprintf(out, "%s%s%s", paint(o, colour), words[sum->verdict], paint(o, C_RESET));
-	if (ff) {
-		const char *base = strrchr(ff->path, '/');
-		fprintf(out, "  %s%s%s (%s)", ff->product ? ff->product : "",
-		        ff->product ? ": " : "", ff->reason ? ff->reason : "failed",
-		        base ? base + 1 : ff->path);
-	} else if (sum->verdict == UL_OUT_SUCCEEDED)
+	const struct ul_triage_summary *sum = &t->sum;
+	fprintf(out, "%s%s%s", paint(o, outcome_colour(sum->verdict)), upper_outcome(sum->verdict),
+	        paint(o, C_RESET));
+	size_t nbad = 0, nerr = 0;
+	for (size_t i = 0; i < t->nservers; i++)
+		nbad += bad_outcome(t->servers[i].outcome);
+	for (size_t i = 0; i < t->nchecks; i++)
+		nerr += t->checks[i].severity >= UL_SEV_ERROR;
+	if (t->nservers == 1 && t->servers[0].verdict)
+		fprintf(out, "  %s", t->servers[0].verdict);
+	else if (t->nservers > 1)
+		fprintf(out, "  %zu servers: %zu failed or cancelled; %zu check%s of severity error%s%s",
+		        t->nservers, nbad, nerr, nerr == 1 ? "" : "s",
+		        t->first ? "; first: " : "", t->first ? t->first->verdict : "");
+	else if (sum->verdict == UL_OUT_SUCCEEDED)
 		fprintf(out, "  no installer session failed");
 	fputc('\n', out);
 
 	struct other_ctx oc = { .o = o };
-	if (ff && ff->root.present) {
-		text_root(o, ff);
-		oc.skip[0] = &ff->root;
-	} else if (ff) {
-		fprintf(out, "\nRoot cause  %s: %s (no single line to point at)\n",
-		        shown(o, ff->path), ff->reason ? ff->reason : "failed");
-	}
-	if (ncand > 1) {
-		fprintf(out, "\n%sOther candidates%s\n", paint(o, C_BOLD), paint(o, C_RESET));
-		for (size_t i = 1; i < ncand; i++) {
-			const struct fnd *c = cand[i].f;
-			fprintf(out, "  %zu. %s:%" PRId64 "  %s\n     %.160s\n", i + 1,
-			        shown(o, cand[i].file->path), c->line, cand[i].reason,
-			        c->text ? c->text : "");
-			oc.skip[i] = c;
-		}
-	}
+	size_t skipped = 0;
+	for (size_t i = 0; i < t->nservers; i++)
+		text_server(o, &t->servers[i], &oc, &skipped);
+	oc.nskip = skipped;
+	text_cluster(o, t);
+
 	fprintf(out, "\n%sOther failures%s\n", paint(o, C_BOLD), paint(o, C_RESET));
 	if (!ul_store_each_finding(st, scan_id, UL_SEV_ERROR, true, print_other, &oc, err))
 		return false;
@@ -481,7 +546,7 @@ static bool text_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 	else if (oc.total > oc.shown)
 		fprintf(out, "  ... and %zu more (upglog query for all)\n", oc.total - oc.shown);
 
-	text_summary(o, m, sum);
+	text_summary(o, &t->m, sum);
 	struct noise_ctx nc = { 0 };
 	if (!ul_store_each_noise(st, scan_id, collect_noise, &nc, err))
 		return false;
@@ -524,8 +589,30 @@ static void json_lines(FILE *out, const char *block)
 	fputc(']', out);
 }
 
-static void json_finding(FILE *out, const struct fnd *f, const char *file, bool context,
-                         const char *reason)
+static void json_cause(FILE *out, const struct ul_server_cause *c, bool context)
+{
+	fputs("{", out);
+	json_kv(out, "file", c->file, false);
+	fprintf(out, ", \"line\": %" PRId64, c->line);
+	json_kv(out, "rule", c->rule, true);
+	json_kv(out, "code", c->code, true);
+	json_kv(out, "text", c->text, true);
+	json_kv(out, "ts", c->ts, true);
+	if (context) {
+		json_kv(out, "title", c->title, true);
+		json_kv(out, "explain", c->explain, true);
+		json_kv(out, "fix", c->fix, true);
+		fputs(", \"context\": {\"before\": ", out);
+		json_lines(out, c->before);
+		fputs(", \"after\": ", out);
+		json_lines(out, c->after);
+		fputs("}", out);
+	}
+	json_kv(out, "reason", c->reason, true);
+	fputs("}", out);
+}
+
+static void json_fnd(FILE *out, const struct fnd *f, const char *file)
 {
 	fputs("{", out);
 	json_kv(out, "file", f->file ? f->file : file, false);
@@ -536,18 +623,6 @@ static void json_finding(FILE *out, const struct fnd *f, const char *file, bool 
 	json_kv(out, "action", f->action, true);
 	json_kv(out, "text", f->text, true);
 	json_kv(out, "ts", f->ts, true);
-	if (context) {
-		json_kv(out, "title", f->title, true);
-		json_kv(out, "explain", f->explain, true);
-		json_kv(out, "fix", f->fix, true);
-		fputs(", \"context\": {\"before\": ", out);
-		json_lines(out, f->before);
-		fputs(", \"after\": ", out);
-		json_lines(out, f->after);
-		fputs("}", out);
-	}
-	if (reason)
-		json_kv(out, "reason", reason, true);
 	fputs("}", out);
 }
 
@@ -563,27 +638,103 @@ static bool json_noise(void *ctx, const char *rule, const char *code, uint64_t c
 	return true;
 }
 
+static void json_server(FILE *out, const struct ul_server *s)
+{
+	json_kv(out, "host", s->host, false);
+	json_kv(out, "role", ul_role_name(s->role), true);
+	json_kv(out, "role_evidence", s->role_evidence, true);
+	json_kv(out, "verdict", ul_outcome_name(s->outcome), true);
+	json_kv(out, "summary", s->verdict, true);
+	json_kv(out, "product", s->product, true);
+	json_kv(out, "from_version", s->from_version, true);
+	json_kv(out, "to_version", s->to_version, true);
+	json_kv(out, "final_version", s->final_version, true);
+	json_kv(out, "started", s->started, true);
+	json_kv(out, "finished", s->finished, true);
+	fprintf(out, ", \"reboot\": %s", s->reboot ? "true" : "false");
+	fprintf(out, ", \"files\": %zu, \"run_files\": %zu", s->files, s->run_files);
+	fputs(", \"root_cause\": ", out);
+	if (bad_outcome(s->outcome) && s->ncauses)
+		json_cause(out, &s->causes[0], true);
+	else
+		fputs("null", out);
+	fputs(", \"candidates\": [", out);
+	for (size_t i = 0; bad_outcome(s->outcome) && i < s->ncauses; i++) {
+		fputs(i ? ", " : "", out);
+		json_cause(out, &s->causes[i], false);
+	}
+	fputs("]", out);
+	json_kv(out, "advice", s->advice, true);
+}
+
+static void json_check(FILE *out, const struct ul_check *c)
+{
+	json_kv(out, "name", c->name, false);
+	json_kv(out, "severity", ul_severity_name(c->severity), true);
+	json_kv(out, "host", c->host, true);
+	fputs(", \"hosts\": [", out);
+	const char *h = c->hosts;
+	for (bool first = true; h && *h; first = false) {
+		size_t n = strcspn(h, ",");
+		char *one = strndup(h, n);
+		fputs(first ? "" : ", ", out);
+		ul_report_json_string(out, one ? one : "");
+		free(one);
+		h += n;
+		if (*h == ',')
+			h++;
+	}
+	fputs("]", out);
+	json_kv(out, "file", c->file, true);
+	if (c->file)
+		fprintf(out, ", \"line\": %" PRId64, c->line);
+	else
+		fputs(", \"line\": null", out);
+	json_kv(out, "text", c->text, true);
+	json_kv(out, "advice", c->advice, true);
+	json_kv(out, "evidence", c->evidence, true);
+}
+
 static bool json_triage(struct ul_store *st, int64_t scan_id, const struct ul_report_opts *o,
-                        const struct model *m, const struct ul_triage_summary *sum,
-                        struct ul_error *err)
+                        const struct triage *t, struct ul_error *err)
 {
 	FILE *out = o->out;
-	struct bcand cand[3];
-	size_t ncand;
-	const struct fview *ff = bundle_candidates(m, cand, &ncand);
+	const struct model *m = &t->m;
 	fputs("{\n  ", out);
-	json_kv(out, "verdict", ul_outcome_name(sum->verdict), false);
+	json_kv(out, "verdict", ul_outcome_name(t->sum.verdict), false);
 	fputs(",\n  \"root_cause\": ", out);
-	if (ff && ff->root.present)
-		json_finding(out, &ff->root, ff->path, true, NULL);
+	if (t->first && t->first->ncauses)
+		json_cause(out, &t->first->causes[0], true);
 	else
 		fputs("null", out);
 	fputs(",\n  \"candidates\": [", out);
-	for (size_t i = 0; i < ncand; i++) {
+	for (size_t i = 0; t->first && i < t->first->ncauses; i++) {
 		fputs(i ? ",\n    " : "\n    ", out);
-		json_finding(out, cand[i].f, cand[i].file->path, false, cand[i].reason);
+		json_cause(out, &t->first->causes[i], false);
 	}
-	fputs("],\n  \"failures\": [", out);
+	fputs("],\n  \"servers\": [", out);
+	for (size_t i = 0; i < t->nservers; i++) {
+		fputs(i ? ",\n    {" : "\n    {", out);
+		json_server(out, &t->servers[i]);
+		fputs("}", out);
+	}
+	fputs("],\n  \"checks\": [", out);
+	for (size_t i = 0; i < t->nchecks; i++) {
+		fputs(i ? ",\n    {" : "\n    {", out);
+		json_check(out, &t->checks[i]);
+		fputs("}", out);
+	}
+	fputs("],\n  \"cluster\": {", out);
+	json_kv(out, "verdict", ul_outcome_name(ul_cluster_verdict(t->cl)), false);
+	json_kv(out, "started", ul_cluster_started(t->cl), true);
+	json_kv(out, "finished", ul_cluster_finished(t->cl), true);
+	fputs(", \"order\": [", out);
+	for (size_t i = 0; i < t->nservers; i++) {
+		fputs(i ? ", " : "", out);
+		ul_report_json_string(out, t->servers[i].host);
+	}
+	fprintf(out, "], \"servers\": %zu", t->nservers);
+	fputs("},\n  \"failures\": [", out);
 	bool first = true;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct fview *f = &m->v[i];
@@ -600,7 +751,7 @@ static bool json_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 			fputs(", \"exit_code\": null", out);
 		fputs(", \"root_cause\": ", out);
 		if (f->root.present)
-			json_finding(out, &f->root, f->path, false, NULL);
+			json_fnd(out, &f->root, f->path);
 		else
 			fputs("null", out);
 		fputs("}", out);
@@ -625,6 +776,7 @@ static bool json_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 		const struct fview *f = &m->v[i];
 		fputs(i ? ",\n    {" : "\n    {", out);
 		json_kv(out, "path", f->path, false);
+		json_kv(out, "host", f->host, true);
 		json_kv(out, "family", f->family, true);
 		json_kv(out, "location", f->location, true);
 		json_kv(out, "encoding", f->encoding, true);
@@ -656,31 +808,38 @@ static bool json_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 bool ul_report_triage(struct ul_store *st, int64_t scan_id, const struct ul_report_opts *o,
                       struct ul_triage_summary *sum, struct ul_error *err)
 {
-	struct model m = { 0 };
+	struct triage t = { 0 };
+	struct ul_cluster *own = NULL;
 	memset(sum, 0, sizeof(*sum));
-	bool ok = ul_store_each_file(st, scan_id, collect_file, &m, err);
-	if (!ok && m.oom)
+	bool ok = ul_store_each_file(st, scan_id, collect_file, &t.m, err);
+	if (!ok && t.m.oom)
 		ul_error_set(err, "memory", "out of memory");
+	t.cl = o->cluster;
+	if (ok && !t.cl) {
+		own = ul_cluster_build(st, scan_id, NULL, err);
+		t.cl = own;
+		ok = own != NULL;
+	}
 	if (ok) {
-		int worst = 0;
-		for (size_t i = 0; i < m.n; i++) {
-			const struct fview *f = &m.v[i];
+		t.servers = ul_cluster_servers(t.cl, &t.nservers);
+		t.checks = ul_cluster_checks(t.cl, &t.nchecks);
+		gather_first(&t);
+		for (size_t i = 0; i < t.m.n; i++) {
+			const struct fview *f = &t.m.v[i];
 			bool readable = f->status && strcmp(f->status, "ok") == 0;
 			if (!readable)
-				sum->unreadable++;
+				t.sum.unreadable++;
 			if (f->outcome || readable)
-				sum->files++;
-			int r = outcome_rank(f->outcome);
-			if (r > worst)
-				worst = r;
-			sum->failed_files += r == 3;
+				t.sum.files++;
+			t.sum.failed_files += outcome_rank(f->outcome) == 3;
 		}
-		sum->verdict = rank_outcome(worst);
+		t.sum.verdict = ul_cluster_verdict(t.cl);
+		*sum = t.sum;
+		ok = o->format == UL_FMT_JSON ? json_triage(st, scan_id, o, &t, err)
+		                              : text_triage(st, scan_id, o, &t, err);
 	}
-	if (ok)
-		ok = o->format == UL_FMT_JSON ? json_triage(st, scan_id, o, &m, sum, err)
-		                              : text_triage(st, scan_id, o, &m, sum, err);
-	model_free(&m);
+	ul_cluster_destroy(own);
+	model_free(&t.m);
 	return ok;
 }
 

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "upglog/classify.h"
+#include "upglog/cluster.h"
 #include "upglog/decode.h"
 #include "upglog/hash.h"
 #include "upglog/interpret.h"
@@ -99,6 +100,7 @@ struct scan {
 	bool fatal;
 	/* consumer */
 	int64_t source_id;
+	char *source_path; /* as stored: "stdin:LABEL" for a labelled standard input */
 	bool source_clean;
 	struct file_state file;
 	struct timespec started, last_progress;
@@ -315,6 +317,8 @@ static void consume(struct scan *s, struct task *t)
 	case T_SOURCE_BEGIN:
 		s->stats.sources++;
 		s->source_clean = true;
+		free(s->source_path);
+		s->source_path = t->path ? strdup(t->path) : NULL;
 		if (!ul_store_source(s->st, s->scan_id, t->path, t->kind_word, t->size, t->mtime,
 		                     t->unchanged, &s->source_id, &s->err))
 			s->fatal = true;
@@ -323,6 +327,12 @@ static void consume(struct scan *s, struct task *t)
 		if (!ul_store_source_done(s->st, s->scan_id, s->source_id,
 		                          t->complete && s->source_clean, &s->err))
 			s->fatal = true;
+		else {
+			char name[64];
+			ul_cluster_host_from_name(s->source_path, name, sizeof(name));
+			if (!ul_store_source_host(s->st, s->source_id, s->opts->host, name, &s->err))
+				s->fatal = true;
+		}
 		break;
 	case T_FILE_FAILED:
 		file_row(s, t, &row, t->status, t->message);
@@ -632,6 +642,13 @@ static void scan_path(struct scan *s, const char *path)
 	struct ul_error err;
 	struct ul_source *src = ul_source_open(path, &s->opts->limits, &err);
 	struct task *t = next_slot(s, T_SOURCE_BEGIN);
+	/* A labelled standard input is stored under its label: two runs keep their own rows. */
+	char *label = NULL;
+	if (strcmp(path, "-") == 0 && s->opts->label && *s->opts->label &&
+	    asprintf(&label, "stdin:%s", s->opts->label) < 0)
+		label = NULL;
+	if (label)
+		path = label;
 	t->path = strdup(path);
 	if (!src) {
 		/* Nothing to read: still record the input and say why, once. */
@@ -640,6 +657,7 @@ static void scan_path(struct scan *s, const char *path)
 		submit_simple(s, T_FILE_FAILED, path, err.kind, err.msg, UL_LOC_OTHER);
 		struct task *end = next_slot(s, T_SOURCE_END);
 		submit(s, end);
+		free(label);
 		return;
 	}
 	t->kind_word = ul_source_kind_name(ul_source_kind(src));
@@ -654,6 +672,12 @@ static void scan_path(struct scan *s, const char *path)
 	const struct ul_entry *e;
 	while (!unchanged && !s->fatal && ul_source_next(src, &e)) {
 		struct ul_known k;
+		struct ul_entry named;
+		if (label) {
+			named = *e;
+			named.path = label;
+			e = &named;
+		}
 		if (e->error_kind) {
 			submit_simple(s, T_FILE_FAILED, e->path, e->error_kind, e->error,
 			              e->location);
@@ -676,6 +700,7 @@ static void scan_path(struct scan *s, const char *path)
 	struct task *end = next_slot(s, T_SOURCE_END);
 	end->complete = !s->fatal;
 	submit(s, end);
+	free(label);
 }
 
 /* ---- set-up -------------------------------------------------------------------------------- */
@@ -790,6 +815,7 @@ out:
 	ul_chunk_finish(&s->sniff);
 	ul_interp_destroy(s->interp);
 	free(s->rb);
+	free(s->source_path);
 	s->stats.seconds = since(&s->started);
 	if (stats)
 		*stats = s->stats;

@@ -134,6 +134,73 @@ static const char schema_sql[] =
         "  WHERE h.severity = 'noise';\n"
         "PRAGMA user_version = 1;\n";
 
+/*
+ * Schema step v1 -> v2: servers and the cluster. Self-contained: run on a v1 database inside
+ * one write transaction (a fresh database runs schema_sql first, then this).
+ */
+static const char schema_v2_sql[] =
+        "ALTER TABLE files ADD COLUMN host TEXT;\n"
+        "ALTER TABLE files ADD COLUMN host_from TEXT;\n"
+        "ALTER TABLE verdicts ADD COLUMN finished TEXT;\n"
+        "CREATE TABLE facts (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"
+        "  key TEXT NOT NULL,\n"
+        "  value TEXT NOT NULL,\n"
+        "  line INTEGER NOT NULL,\n"
+        "  ts TEXT\n"
+        ");\n"
+        "CREATE INDEX facts_file ON facts(file_id);\n"
+        "CREATE TABLE servers (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  scan_id INTEGER NOT NULL REFERENCES scans(id),\n"
+        "  host TEXT NOT NULL,\n"
+        "  role TEXT NOT NULL,\n"
+        "  role_evidence TEXT,\n"
+        "  outcome TEXT NOT NULL,\n"
+        "  product TEXT,\n"
+        "  from_version TEXT,\n"
+        "  to_version TEXT,\n"
+        "  final_version TEXT,\n"
+        "  started TEXT,\n"
+        "  finished TEXT,\n"
+        "  reboot INTEGER NOT NULL DEFAULT 0,\n"
+        "  reason TEXT,\n"
+        "  file_id INTEGER REFERENCES files(id) ON DELETE SET NULL,\n"
+        "  line INTEGER,\n"
+        "  finding_id INTEGER REFERENCES findings(id) ON DELETE SET NULL,\n"
+        "  UNIQUE(scan_id, host)\n"
+        ");\n"
+        "CREATE TABLE checks (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  scan_id INTEGER NOT NULL REFERENCES scans(id),\n"
+        "  name TEXT NOT NULL,\n"
+        "  severity TEXT NOT NULL,\n"
+        "  host TEXT,\n"
+        "  hosts TEXT,\n"
+        "  file_id INTEGER REFERENCES files(id) ON DELETE SET NULL,\n"
+        "  line INTEGER,\n"
+        "  text TEXT NOT NULL,\n"
+        "  advice TEXT,\n"
+        "  evidence TEXT NOT NULL\n"
+        ");\n"
+        "CREATE INDEX checks_scan ON checks(scan_id);\n"
+        "CREATE VIEW v_servers AS\n"
+        "  SELECT s.host, s.role, s.outcome, s.from_version, s.to_version, s.final_version,\n"
+        "         s.started, s.finished, s.reason, fi.path AS file, s.line, f.text\n"
+        "  FROM servers s LEFT JOIN files fi ON fi.id = s.file_id\n"
+        "  LEFT JOIN findings f ON f.id = s.finding_id\n"
+        "  WHERE s.scan_id = (SELECT max(scan_id) FROM servers);\n"
+        "CREATE VIEW v_failed_servers AS\n"
+        "  SELECT host, role, outcome, reason, file, line, text FROM v_servers\n"
+        "  WHERE outcome IN ('failed', 'cancelled', 'incomplete');\n"
+        "CREATE VIEW v_checks AS\n"
+        "  SELECT c.name, c.severity, coalesce(c.host, c.hosts) AS hosts, fi.path AS file,\n"
+        "         c.line, c.text, c.advice, c.evidence\n"
+        "  FROM checks c LEFT JOIN files fi ON fi.id = c.file_id\n"
+        "  WHERE c.scan_id = (SELECT max(scan_id) FROM checks);\n"
+        "PRAGMA user_version = 2;\n";
+
 enum stmt {
 	S_FILE_DELETE,
 	S_FILE_INSERT,
@@ -143,6 +210,7 @@ enum stmt {
 	S_VERDICT,
 	S_CANDIDATE,
 	S_FIND_LINE,
+	S_FACT,
 	S_LOOKUP,
 	S_KEEP,
 	S_COUNT
@@ -164,8 +232,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_HIT] = "INSERT INTO rule_hits (file_id, rule_id, severity, count, first_line, last_line)"
 	          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_VERDICT] = "INSERT INTO verdicts (file_id, outcome, finding_id, root_line, action,"
-	              " exit_code, reboot, reason, product, host, started, failed_at)"
-	              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	              " exit_code, reboot, reason, product, host, started, failed_at, finished)"
+	              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[S_FACT] = "INSERT INTO facts (file_id, key, value, line, ts) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_CANDIDATE] = "INSERT INTO candidates (verdict_id, rank, line, finding_id, reason)"
 	                " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_FIND_LINE] = "SELECT id FROM findings WHERE file_id = ?1 AND line = ?2",
@@ -221,6 +290,22 @@ static bool ensure_schema(struct ul_store *st, struct ul_error *err)
 		return ul_error_set(err, "store",
 		                    "database schema v%lld is newer than this upglog (v%d)",
 		                    (long long)version, UL_SCHEMA_VERSION);
+	if (version == 1) {
+		/* Upgrade in place: v1 -> v2. */
+		if (st->mode == UL_STORE_READONLY)
+			return ul_error_set(err, "store",
+			                    "database schema v1 must be upgraded to v%d: run a "
+			                    "scan on it (or query --write) once",
+			                    UL_SCHEMA_VERSION);
+		if (!exec(st, "BEGIN IMMEDIATE", err))
+			return false;
+		/* Another writer may have upgraded it while we waited for the lock. */
+		if (one_int(st, "PRAGMA user_version") == 1 && !exec(st, schema_v2_sql, err)) {
+			exec(st, "ROLLBACK", NULL);
+			return false;
+		}
+		return exec(st, "COMMIT", err);
+	}
 	if (one_int(st, "SELECT count(*) FROM sqlite_schema") > 0)
 		return ul_error_set(err, "store",
 		                    "the database holds other tables: not an upglog "
@@ -229,7 +314,7 @@ static bool ensure_schema(struct ul_store *st, struct ul_error *err)
 		return ul_error_set(err, "store", "not an upglog database (no schema)");
 	if (!exec(st, "BEGIN IMMEDIATE", err))
 		return false;
-	if (!exec(st, schema_sql, err)) {
+	if (!exec(st, schema_sql, err) || !exec(st, schema_v2_sql, err)) {
 		exec(st, "ROLLBACK", NULL);
 		return false;
 	}
@@ -516,6 +601,58 @@ bool ul_store_source_done(struct ul_store *st, int64_t scan_id, int64_t source_i
 	return exec(st, "COMMIT", err);
 }
 
+bool ul_store_source_host(struct ul_store *st, int64_t source_id, const char *given,
+                          const char *from_name, struct ul_error *err)
+{
+	sqlite3_stmt *s;
+	char host[64] = "";
+	const char *from = NULL;
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT host FROM files WHERE source_id = ?1 AND host_from = 'log'"
+	                       " GROUP BY upper(host) ORDER BY count(*) DESC, min(id) LIMIT 1",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "host");
+	sqlite3_bind_int64(s, 1, source_id);
+	if (sqlite3_step(s) == SQLITE_ROW && col(s, 0)) {
+		snprintf(host, sizeof(host), "%s", col(s, 0));
+		from = "bundle";
+	}
+	sqlite3_finalize(s);
+	if (!from && given && *given) {
+		snprintf(host, sizeof(host), "%s", given);
+		from = "option";
+	} else if (!from && from_name && *from_name) {
+		snprintf(host, sizeof(host), "%s", from_name);
+		from = "name";
+	}
+	if (!from)
+		return true;
+	static const char *const sql[] = {
+		"UPDATE sources SET host = ?2 WHERE id = ?1",
+		"UPDATE files SET host = ?2, host_from = ?3 WHERE source_id = ?1 AND host IS NULL",
+		"UPDATE verdicts SET host = ?2 WHERE (host IS NULL OR host = '') AND file_id IN"
+		" (SELECT id FROM files WHERE source_id = ?1 AND host_from = ?3)",
+	};
+	bool ok = exec(st, "BEGIN IMMEDIATE", err);
+	for (size_t i = 0; ok && i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
+			ok = db_err(st, err, "host");
+			break;
+		}
+		sqlite3_bind_int64(s, 1, source_id);
+		bind_text(s, 2, host);
+		if (i > 0)
+			bind_text(s, 3, from);
+		ok = run_stmt(st, s, err, "host");
+		sqlite3_finalize(s);
+	}
+	if (!ok) {
+		exec(st, "ROLLBACK", NULL);
+		return false;
+	}
+	return exec(st, "COMMIT", err);
+}
+
 /* ---- files --------------------------------------------------------------------------------- */
 
 bool ul_store_lookup(struct ul_store *st, const char *path, struct ul_known *out,
@@ -651,9 +788,33 @@ static bool write_verdict(struct ul_store *st, int64_t file_id, const struct ul_
 	bind_text(s, 10, v->host[0] ? v->host : NULL);
 	bind_text(s, 11, v->started[0] ? v->started : NULL);
 	bind_text(s, 12, v->failed_at[0] ? v->failed_at : NULL);
+	bind_text(s, 13, v->finished[0] ? v->finished : NULL);
 	if (!run_stmt(st, s, err, "verdict"))
 		return false;
 	int64_t verdict_id = sqlite3_last_insert_rowid(st->db);
+	for (size_t i = 0; i < v->nfacts; i++) {
+		sqlite3_stmt *f = st->stmt[S_FACT];
+		sqlite3_bind_int64(f, 1, file_id);
+		bind_text(f, 2, v->facts[i].key);
+		bind_text(f, 3, v->facts[i].value);
+		sqlite3_bind_int64(f, 4, (int64_t)v->facts[i].line);
+		bind_text(f, 5, v->facts[i].ts[0] ? v->facts[i].ts : NULL);
+		if (!run_stmt(st, f, err, "fact"))
+			return false;
+	}
+	if (v->host[0]) {
+		sqlite3_stmt *h;
+		if (sqlite3_prepare_v2(st->db,
+		                       "UPDATE files SET host = ?2, host_from = 'log' WHERE id = ?1",
+		                       -1, &h, NULL) != SQLITE_OK)
+			return db_err(st, err, "host");
+		sqlite3_bind_int64(h, 1, file_id);
+		bind_text(h, 2, v->host);
+		bool ok = run_stmt(st, h, err, "host");
+		sqlite3_finalize(h);
+		if (!ok)
+			return false;
+	}
 	for (size_t i = 0; i < v->ncandidates; i++) {
 		sqlite3_stmt *c = st->stmt[S_CANDIDATE];
 		int64_t fid = 0;
@@ -843,6 +1004,7 @@ bool ul_store_each_file(struct ul_store *st, int64_t scan_id,
 	        "SELECT fi.id, fi.path, fi.location, fi.family, fi.encoding, fi.status, fi.error,"
 	        " fi.lines, fi.bytes, v.outcome, v.reason, v.action, v.product, v.started,"
 	        " v.failed_at, v.exit_code, v.reboot, v.finding_id IS NOT NULL, " FINDING_COLS
+	        ", v.finished, fi.host, fi.host_from"
 	        " FROM files fi LEFT JOIN verdicts v ON v.file_id = fi.id"
 	        " LEFT JOIN findings f ON f.id = v.finding_id"
 	        " LEFT JOIN rules r ON r.rule_id = f.rule_id"
@@ -882,6 +1044,9 @@ bool ul_store_each_file(struct ul_store *st, int64_t scan_id,
 		fv.has_root = sqlite3_column_int(s, 17) != 0;
 		if (fv.has_root)
 			read_finding(s, 18, &fv.root);
+		fv.finished = col(s, 33);
+		fv.host = col(s, 34);
+		fv.host_from = col(s, 35);
 		if (fv.outcome && !read_candidates(st, fv.id, &fv, a, err)) {
 			ok = false;
 			break;
@@ -928,6 +1093,122 @@ bool ul_store_each_finding(struct ul_store *st, int64_t scan_id, enum ul_severit
 	return ok;
 }
 
+bool ul_store_each_fact(struct ul_store *st, int64_t scan_id,
+                        bool (*cb)(void *ctx, const struct ul_fact_view *f), void *ctx,
+                        struct ul_error *err)
+{
+	static const char sql[] = "SELECT fa.file_id, fi.path, fa.key, fa.value, fa.line, fa.ts"
+	                          " FROM facts fa JOIN files fi ON fi.id = fa.file_id"
+	                          " WHERE " SCOPE " ORDER BY fi.path, fa.line, fa.id";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "facts");
+	sqlite3_bind_int64(s, 1, scan_id);
+	bool ok = true;
+	int rc;
+	while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ul_fact_view v = {
+			.file_id = sqlite3_column_int64(s, 0),
+			.file = col(s, 1),
+			.key = col(s, 2),
+			.value = col(s, 3),
+			.line = sqlite3_column_int64(s, 4),
+			.ts = col(s, 5),
+		};
+		ok = cb(ctx, &v);
+	}
+	if (ok && rc != SQLITE_DONE)
+		ok = db_err(st, err, "facts");
+	sqlite3_finalize(s);
+	return ok;
+}
+
+bool ul_store_write_cluster(struct ul_store *st, int64_t scan_id,
+                            const struct ul_server_row *servers, size_t nservers,
+                            const struct ul_check_row *checks, size_t nchecks,
+                            struct ul_error *err)
+{
+	static const char del[] = "DELETE FROM servers WHERE scan_id = ?1;"
+	                          " DELETE FROM checks WHERE scan_id = ?1";
+	static const char ins_server[] =
+	        "INSERT INTO servers (scan_id, host, role, role_evidence, outcome, product,"
+	        " from_version, to_version, final_version, started, finished, reboot, reason,"
+	        " file_id, line, finding_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	        " ?11, ?12, ?13, ?14, ?15, ?16)";
+	static const char ins_check[] =
+	        "INSERT INTO checks (scan_id, name, severity, host, hosts, file_id, line, text,"
+	        " advice, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	sqlite3_stmt *s = NULL;
+	if (!exec(st, "BEGIN IMMEDIATE", err))
+		return false;
+	const char *tail = del;
+	while (*tail) {
+		if (sqlite3_prepare_v2(st->db, tail, -1, &s, &tail) != SQLITE_OK)
+			goto fail;
+		if (!s)
+			break;
+		sqlite3_bind_int64(s, 1, scan_id);
+		if (!run_stmt(st, s, err, "cluster"))
+			goto fail_quiet;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	if (sqlite3_prepare_v2(st->db, ins_server, -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < nservers; i++) {
+		const struct ul_server_row *r = &servers[i];
+		int64_t fid = 0;
+		bool have = r->file_id > 0 && r->line > 0 &&
+		            finding_at(st, r->file_id, (uint64_t)r->line, &fid);
+		sqlite3_bind_int64(s, 1, scan_id);
+		bind_text(s, 2, r->host);
+		bind_text(s, 3, r->role);
+		bind_text(s, 4, r->role_evidence);
+		bind_text(s, 5, r->outcome);
+		bind_text(s, 6, r->product);
+		bind_text(s, 7, r->from_version);
+		bind_text(s, 8, r->to_version);
+		bind_text(s, 9, r->final_version);
+		bind_text(s, 10, r->started);
+		bind_text(s, 11, r->finished);
+		sqlite3_bind_int(s, 12, r->reboot);
+		bind_text(s, 13, r->reason);
+		bind_opt_int(s, 14, r->file_id > 0, r->file_id);
+		bind_opt_int(s, 15, r->line > 0, r->line);
+		bind_opt_int(s, 16, have, fid);
+		if (!run_stmt(st, s, err, "servers"))
+			goto fail_quiet;
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(st->db, ins_check, -1, &s, NULL) != SQLITE_OK) {
+		s = NULL;
+		goto fail;
+	}
+	for (size_t i = 0; i < nchecks; i++) {
+		const struct ul_check_row *c = &checks[i];
+		sqlite3_bind_int64(s, 1, scan_id);
+		bind_text(s, 2, c->name);
+		bind_text(s, 3, c->severity);
+		bind_text(s, 4, c->host);
+		bind_text(s, 5, c->hosts);
+		bind_opt_int(s, 6, c->file_id > 0, c->file_id);
+		bind_opt_int(s, 7, c->line > 0, c->line);
+		bind_text(s, 8, c->text);
+		bind_text(s, 9, c->advice);
+		bind_text(s, 10, c->evidence);
+		if (!run_stmt(st, s, err, "checks"))
+			goto fail_quiet;
+	}
+	sqlite3_finalize(s);
+	return exec(st, "COMMIT", err);
+fail:
+	db_err(st, err, "cluster");
+fail_quiet:
+	sqlite3_finalize(s);
+	exec(st, "ROLLBACK", NULL);
+	return false;
+}
+
 bool ul_store_summary(struct ul_store *st, int64_t scan_id, struct ul_store_summary *out,
                       struct ul_error *err)
 {
@@ -945,7 +1226,7 @@ bool ul_store_summary(struct ul_store *st, int64_t scan_id, struct ul_store_summ
 		out->files += n;
 		if (!sqlite3_column_int(s, 1))
 			out->unreadable += n;
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < UL_OUTCOME_COUNT; k++)
 			if (o && strcmp(o, ul_outcome_name((enum ul_outcome)k)) == 0)
 				out->outcome[k] += n;
 	}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "upglog/cluster.h"
 #include "upglog/error.h"
 #include "upglog/interpret.h"
 #include "upglog/store.h"
@@ -29,6 +30,8 @@ struct ul_report_opts {
 	enum ul_format format;
 	bool color;        /**< ANSI colours (text only) */
 	const char *strip; /**< path prefix to drop when showing file names (the cwd), or NULL */
+	/** Servers and checks of the scan; NULL: built by the report with default options. */
+	const struct ul_cluster *cluster;
 };
 
 /** What the triage found, for the exit status. */
@@ -38,9 +41,9 @@ struct ul_triage_summary {
 };
 
 /**
- * Print the triage of scan `scan_id`. The bundle's verdict is the worst file verdict
- * (failed > incomplete > succeeded > unknown); its root cause is the earliest failure in time
- * order (file order when times are unknown).
+ * Print the triage of scan `scan_id`: one block per server (verdict, root cause by time, what
+ * to do), the cluster table and checks, then the other failures and the noise. The verdict is
+ * the cluster's (see cluster.h).
  */
 bool ul_report_triage(struct ul_store *st, int64_t scan_id, const struct ul_report_opts *o,
                       struct ul_triage_summary *sum, struct ul_error *err);

@@ -48,6 +48,10 @@ struct ul_scan_opts {
 	size_t max_line;   /**< longest line kept, bytes; 0 = UL_SCAN_MAX_LINE */
 	struct ul_source_limits limits;
 	const char *arguments; /**< recorded in scans.arguments */
+	/** Server name for inputs whose logs name none (before the input's own name); or NULL. */
+	const char *host;
+	/** Name of standard input: stored as `stdin:LABEL` (and read for a host name); or NULL. */
+	const char *label;
 	void *ctx;
 	/** One line about an input or file that could not be read (fully or at all). */
 	void (*on_problem)(void *ctx, const char *kind, const char *message);

@@ -3,9 +3,10 @@
 #define UPGLOG_STORE_H
 
 /**
- * store: the only module that speaks SQL. Schema v1 (documented in README.md, `PRAGMA
- * user_version` = 1): scans, sources, files, findings, rule_hits, rules, verdicts, candidates,
- * and the views v_findings, v_failures, v_noise.
+ * store: the only module that speaks SQL. Schema v2 (documented in README.md, `PRAGMA
+ * user_version` = 2): scans, sources, files, findings, rule_hits, rules, verdicts, candidates,
+ * facts, servers, checks, and the views v_findings, v_failures, v_noise, v_servers,
+ * v_failed_servers, v_checks. A v1 database is upgraded in place when opened for writing.
  *
  * Writing: one writer, prepared statements, WAL, and one transaction per file, so a crash
  * leaves whole files or nothing. A file whose size and mtime (or content hash) are unchanged
@@ -25,7 +26,7 @@
 #include "upglog/error.h"
 #include "upglog/interpret.h"
 
-#define UL_SCHEMA_VERSION 1
+#define UL_SCHEMA_VERSION 2
 
 enum ul_store_mode {
 	UL_STORE_CREATE,   /**< read-write; create the file and schema when missing */
@@ -68,6 +69,15 @@ bool ul_store_source(struct ul_store *st, int64_t scan_id, const char *path, con
  */
 bool ul_store_source_done(struct ul_store *st, int64_t scan_id, int64_t source_id, bool complete,
                           struct ul_error *err);
+
+/**
+ * Name the server a finished source comes from, and give that name to its files (and their
+ * verdicts) whose own lines named none: the host its logs name most often, else `given`
+ * (`--host`), else `from_name` (derived from the input's own name); NULL or "" to skip one.
+ * `files.host_from` records where each file's host came from: `log`, `bundle`, `option`, `name`.
+ */
+bool ul_store_source_host(struct ul_store *st, int64_t source_id, const char *given,
+                          const char *from_name, struct ul_error *err);
 
 /** What the store knows of a file path from earlier scans. */
 struct ul_known {
@@ -159,6 +169,9 @@ struct ul_file_view {
 	struct ul_finding_view root;
 	struct ul_candidate_view candidates[3];
 	size_t ncandidates;
+	const char *finished;  /**< last timestamp of the file, or NULL */
+	const char *host;      /**< the server the file comes from, or NULL */
+	const char *host_from; /**< `log`, `bundle`, `option`, `name`, or NULL */
 };
 
 /** Every file the scan covered (its sources' files), in path order. */
@@ -175,10 +188,50 @@ bool ul_store_each_finding(struct ul_store *st, int64_t scan_id, enum ul_severit
                            bool causes_only, bool (*cb)(void *ctx, const struct ul_finding_view *f),
                            void *ctx, struct ul_error *err);
 
+/** A fact a `fact` rule found (see `struct ul_fact`). */
+struct ul_fact_view {
+	int64_t file_id;
+	const char *file;
+	const char *key, *value;
+	int64_t line;
+	const char *ts; /**< or NULL */
+};
+
+/** Facts of the scan's files, in (path, line) order. */
+bool ul_store_each_fact(struct ul_store *st, int64_t scan_id,
+                        bool (*cb)(void *ctx, const struct ul_fact_view *f), void *ctx,
+                        struct ul_error *err);
+
+/* ---- servers and the cluster (written by the cluster module) ------------------------------- */
+
+/** One server's verdict. Text fields may be NULL. */
+struct ul_server_row {
+	const char *host, *role, *role_evidence, *outcome, *product;
+	const char *from_version, *to_version, *final_version;
+	const char *started, *finished, *reason;
+	bool reboot;
+	int64_t file_id, line; /**< the root-cause line (0 when none) */
+};
+
+/** One cluster check that fired. */
+struct ul_check_row {
+	const char *name, *severity;
+	const char *host;  /**< the server it names first, or NULL */
+	const char *hosts; /**< every server it names, comma-separated, or NULL */
+	int64_t file_id, line;
+	const char *text, *advice, *evidence;
+};
+
+/** Replace the servers and checks of scan `scan_id` (one transaction). */
+bool ul_store_write_cluster(struct ul_store *st, int64_t scan_id,
+                            const struct ul_server_row *servers, size_t nservers,
+                            const struct ul_check_row *checks, size_t nchecks,
+                            struct ul_error *err);
+
 /** Files of a scan by verdict and status. */
 struct ul_store_summary {
 	uint64_t files;      /**< files the scan covered (read now or kept) */
-	uint64_t outcome[4]; /**< by enum ul_outcome */
+	uint64_t outcome[UL_OUTCOME_COUNT]; /**< by enum ul_outcome */
 	uint64_t unreadable; /**< files whose status is not "ok" */
 };
 

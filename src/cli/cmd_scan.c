@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* upglog scan: read inputs into the database. */
 #include "scan_opts.h"
+#include "upglog/cluster.h"
 
 static const char usage[] =
         "usage: upglog scan [--db FILE] [OPTIONS] PATH...\n"
@@ -13,8 +14,13 @@ static const char usage[] =
         "  --db FILE       the database (default: upglog.db)\n" CLI_SCAN_HELP
         "  --help          this text\n"
         "\n"
-        "Exit status: 0 nothing failed, 1 a failed installation was found, 2 usage or\n"
-        "configuration error, 3 some inputs could not be read (the rest were scanned).\n";
+        "Files are grouped by server (the host their logs name, else --host, else the\n"
+        "input's own name); the servers, their roles and the cluster checks go into the\n"
+        "servers and checks tables.\n"
+        "\n"
+        "Exit status: 0 nothing failed, 1 a failed installation was found (or a cluster\n"
+        "check of severity error fired), 2 usage or configuration error, 3 some inputs could\n"
+        "not be read (the rest were scanned).\n";
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
@@ -66,9 +72,15 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		cli_error(io, "%s", err.msg);
 		goto out;
 	}
-	rc = stats.problems || sum.unreadable ? UL_EXIT_UNREADABLE
-	     : sum.outcome[UL_OUT_FAILED]     ? UL_EXIT_FAILURE
-	                                      : UL_EXIT_OK;
+	struct ul_cluster *cl = cli_cluster(&cs, io, st, scan_id, true);
+	if (!cl)
+		goto out;
+	enum ul_outcome v = ul_cluster_verdict(cl);
+	ul_cluster_destroy(cl);
+	rc = stats.problems || sum.unreadable                           ? UL_EXIT_UNREADABLE
+	     : sum.outcome[UL_OUT_FAILED] || v == UL_OUT_FAILED ||
+	                       v == UL_OUTCOME_CANCELLED ? UL_EXIT_FAILURE
+	                                                 : UL_EXIT_OK;
 out:
 	ul_store_close(st);
 	ul_catalog_destroy(cat);

@@ -4,14 +4,17 @@
 #include <string.h>
 
 #include "scan_opts.h"
+#include "upglog/cluster.h"
 #include "upglog/report.h"
 
 static const char usage[] =
         "usage: upglog triage [--db FILE] [--format text|json] [--output FILE] [OPTIONS]\n"
         "                     [PATH...]\n"
         "\n"
-        "Say whether an upgrade failed, point at the line that explains it (with the lines\n"
-        "around it and what to do), list the other failures, and count the harmless noise.\n"
+        "Say whether an upgrade failed, server by server: each server's verdict, the line\n"
+        "that explains it (with the lines around it and what to do), the cluster's upgrade\n"
+        "order and the upgrade guide's checks; then the other failures and the harmless\n"
+        "noise. Inputs given together form one cluster.\n"
         "With PATHs, scans them first (into --db, or into a private in-memory database when\n"
         "--db is not given); without PATHs, reports the latest scan in --db.\n"
         "\n"
@@ -20,8 +23,9 @@ static const char usage[] =
         "  --output FILE    write the report to FILE instead of standard output\n" CLI_SCAN_HELP
         "  --help           this text\n"
         "\n"
-        "Exit status: 0 nothing failed, 1 a failure was found (a log's verdict is failed; a\n"
-        "fatal line in a log without a final status makes it failed), 2 usage or\n"
+        "Exit status: 0 nothing failed, 1 a failure was found (a server failed or was\n"
+        "cancelled, or a cluster check of severity error fired; a fatal line in a log\n"
+        "without a final status makes it failed), 2 usage or\n"
         "configuration error, 3 some inputs could not be read (3 wins over 1: the report still\n"
         "carries the verdict of what could be read).\n";
 
@@ -73,6 +77,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	}
 	struct ul_catalog *cat = NULL;
 	struct ul_store *st = NULL;
+	struct ul_cluster *cl = NULL;
 	struct ul_error err;
 	FILE *out = NULL;
 	if (scanning && !(cat = cli_load_catalog(io, &cs.rules)))
@@ -102,6 +107,10 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		ro.color = false;
 	}
 	ro.strip = cli_cwd();
+	cl = cli_cluster(&cs, io, st, scan_id, scanning);
+	if (!cl)
+		goto done;
+	ro.cluster = cl;
 	struct ul_triage_summary sum;
 	if (!ul_report_triage(st, scan_id, &ro, &sum, &err)) {
 		cli_error(io, "%s", err.msg);
@@ -115,11 +124,12 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	out = NULL;
 	if (stats.problems || sum.unreadable)
 		rc = UL_EXIT_UNREADABLE;
-	else if (sum.verdict == UL_OUT_FAILED)
+	else if (sum.verdict == UL_OUT_FAILED || sum.verdict == UL_OUTCOME_CANCELLED)
 		rc = UL_EXIT_FAILURE;
 	else
 		rc = UL_EXIT_OK;
 done:
+	ul_cluster_destroy(cl);
 	if (out)
 		fclose(out);
 	ul_store_close(st);

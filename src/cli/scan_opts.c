@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "upglog/cluster.h"
 #include "upglog/report.h"
 
 void cli_scan_init(struct cli_scan *cs)
@@ -77,6 +78,38 @@ int cli_scan_option(struct cli_scan *cs, int c, const char *arg, const struct cl
 		if (!size_opt(io, cmd, "--max-depth", arg, &v, &rc) || v > 16)
 			return rc ? rc : cli_usage_error(io, cmd, "--max-depth is at most 16");
 		cs->opts.limits.max_depth = (unsigned)v;
+		return 0;
+	/* ---- servers and the cluster ---- */
+	case OPT_HOST:
+		if (!*arg || strlen(arg) > 63)
+			return cli_usage_error(io, cmd, "--host needs a server name (at most 63 bytes)");
+		cs->opts.host = arg;
+		return 0;
+	case OPT_LABEL:
+		if (!*arg || strlen(arg) > 200)
+			return cli_usage_error(io, cmd, "--label needs a name (at most 200 bytes)");
+		cs->opts.label = arg;
+		return 0;
+	case OPT_ROLE: {
+		char host[64];
+		enum ul_role role;
+		if (!ul_cluster_parse_role(arg, host, sizeof(host), &role))
+			return cli_usage_error(io, cmd,
+			                       "--role needs HOST=ROLE with ROLE one of publisher, "
+			                       "tftp, services, subscriber, secondary, primary, "
+			                       "application; not '%s'",
+			                       arg);
+		if (cs->nroles == CLI_MAX_ROLES)
+			return cli_usage_error(io, cmd, "too many --role options");
+		cs->roles[cs->nroles++] = arg;
+		return 0;
+	}
+	case OPT_WINDOW:
+		if (!ul_cluster_parse_duration(arg, &cs->window))
+			return cli_usage_error(io, cmd,
+			                       "--window needs a duration such as 8h, 90m or 1h30m, "
+			                       "not '%s'",
+			                       arg);
 		return 0;
 	case OPT_MAX_LINE:
 		if (!size_opt(io, cmd, "--max-line", arg, &v, &rc) || v > (64ull << 20) || v < 256)
@@ -189,6 +222,25 @@ bool cli_scan_run(struct cli_scan *cs, const struct cli_io *io, struct ul_store 
 	if (!ok)
 		cli_error(io, "%s", err.msg);
 	return ok;
+}
+
+struct ul_cluster *cli_cluster(struct cli_scan *cs, const struct cli_io *io, struct ul_store *st,
+                               int64_t scan_id, bool save)
+{
+	struct ul_cluster_opts co = { .roles = cs->roles, .nroles = cs->nroles,
+		                      .window = cs->window };
+	struct ul_error err;
+	struct ul_cluster *cl = ul_cluster_build(st, scan_id, &co, &err);
+	if (!cl) {
+		cli_error(io, "%s", err.msg);
+		return NULL;
+	}
+	if (save && !ul_cluster_save(st, scan_id, cl, &err)) {
+		cli_error(io, "%s", err.msg);
+		ul_cluster_destroy(cl);
+		return NULL;
+	}
+	return cl;
 }
 
 /*

@@ -21,6 +21,11 @@ enum {
 	OPT_FORMAT,
 	OPT_OUTPUT,
 	OPT_WRITE,
+	/* servers and the cluster (issue 8) */
+	OPT_HOST,
+	OPT_LABEL,
+	OPT_ROLE,
+	OPT_WINDOW,
 };
 
 /* getopt entries every scanning command takes. */
@@ -35,6 +40,10 @@ enum {
 	        { "max-size", required_argument, NULL, OPT_MAX_SIZE },   \
 	        { "max-ratio", required_argument, NULL, OPT_MAX_RATIO }, \
 	        { "max-depth", required_argument, NULL, OPT_MAX_DEPTH }, \
+	        { "host", required_argument, NULL, OPT_HOST },           \
+	        { "label", required_argument, NULL, OPT_LABEL },         \
+	        { "role", required_argument, NULL, OPT_ROLE },           \
+	        { "window", required_argument, NULL, OPT_WINDOW },       \
 	{                                                                \
 		"max-line", required_argument, NULL, OPT_MAX_LINE        \
 	}
@@ -51,10 +60,21 @@ enum {
 	"  --max-ratio N   largest expansion ratio of one compressed member (default 200)\n"    \
 	"  --max-depth N   containers inside containers (default 3)\n"                          \
 	"  --max-line N    longer lines are cut to N bytes and counted (default 64K)\n"         \
-	"  --no-prefilter  match with PCRE2 alone (same findings, slower; for verification)\n"
+	"  --no-prefilter  match with PCRE2 alone (same findings, slower; for verification)\n" \
+	"  --host NAME     the server of inputs whose logs name none (else the input's name)\n" \
+	"  --label NAME    the name of standard input (-): stored as stdin:NAME\n"             \
+	"  --role HOST=ROLE  a server's role: publisher, tftp, services, subscriber, secondary,\n" \
+	"                  primary, application (repeatable; else read from the logs)\n"     \
+	"  --window TIME   the maintenance window of the cluster (default 8h; 90m, 1h30m)\n"
+
+#define CLI_MAX_ROLES 64
 
 struct cli_scan {
 	struct ul_scan_opts opts;
+	/* servers and the cluster */
+	const char *roles[CLI_MAX_ROLES];
+	size_t nroles;
+	int64_t window;
 	struct cli_rules rules;
 	const char *db;
 	bool quiet;
@@ -76,6 +96,13 @@ bool cli_scan_paths(struct cli_scan *cs, int argc, char **argv, int first);
 /** Run the scan, printing one line per unreadable input and a progress line on a terminal. */
 bool cli_scan_run(struct cli_scan *cs, const struct cli_io *io, struct ul_store *st,
                   const struct ul_catalog *cat, int64_t *scan_id, struct ul_scan_stats *stats);
+
+/**
+ * Servers, roles and checks of scan `scan_id` (with the --role and --window options); with
+ * `save`, written to the `servers` and `checks` tables. NULL after printing the error.
+ */
+struct ul_cluster *cli_cluster(struct cli_scan *cs, const struct cli_io *io, struct ul_store *st,
+                               int64_t scan_id, bool save);
 
 /** The one-line summary at the end of a scan. */
 void cli_scan_summary(const struct cli_io *io, const struct ul_scan_stats *s);
