@@ -527,10 +527,9 @@ static void server_causes(struct ul_cluster *cl, struct ul_server *s, const size
 			             first_failed->file->reason ? first_failed->file->reason
 			                                        : "failed");
 		else if (i == 0)
-			reason = fmt(cl, "the first failure of the run, in time (%s)",
-			             p[i].f->reason ? p[i].f->reason
-			             : p[i].file->reason ? p[i].file->reason
-			                                 : "failed");
+			reason = dup(cl, p[i].f->reason ? p[i].f->reason
+			                 : p[i].file->reason ? p[i].file->reason
+			                                     : "the first failure of the run");
 		else
 			reason = fmt(cl, "%s: %s, later (%s)",
 			             p[i].from_failed ? "a consequence" : "an error", base_name(p[i].file->path),
