@@ -13,8 +13,8 @@
 /* ---- names and small parsers --------------------------------------------------------------- */
 
 static const char *const role_names[UL_ROLE_COUNT] = {
-	"unknown", "publisher", "tftp", "services", "subscriber", "secondary", "primary",
-	"application",
+	"unknown",    "publisher", "tftp",    "services",
+	"subscriber", "secondary", "primary", "application",
 };
 
 const char *ul_role_name(enum ul_role r)
@@ -85,8 +85,9 @@ bool ul_cluster_parse_duration(const char *s, int64_t *secs)
 
 void ul_cluster_host_from_name(const char *path, char *out, size_t cap)
 {
-	static const char *const exts[] = { ".tar.gz", ".tgz", ".zip", ".tar", ".gz", ".log",
-		                            ".txt" };
+	static const char *const exts[] = {
+		".tar.gz", ".tgz", ".zip", ".tar", ".gz", ".log", ".txt"
+	};
 	char base[256];
 	out[0] = '\0';
 	if (!path || strcmp(path, "-") == 0 || cap == 0)
@@ -251,8 +252,8 @@ static char *fmt(struct ul_cluster *cl, const char *f, ...)
 	return keep(cl, n < 0 ? NULL : s);
 }
 
-static void copy_finding(struct ul_cluster *cl, struct cfinding *d,
-                         const struct ul_finding_view *f, int64_t line)
+static void copy_finding(struct ul_cluster *cl, struct cfinding *d, const struct ul_finding_view *f,
+                         int64_t line)
 {
 	d->present = true;
 	d->line = line;
@@ -508,7 +509,8 @@ static void server_causes(struct ul_cluster *cl, struct ul_server *s, const size
 	bool any_failed = false;
 	for (size_t i = 0; i < np; i++) {
 		any_failed = any_failed || p[i].from_failed;
-		if (p[i].from_failed || (p[i].dated && p[i].t <= first_fail && first_fail != INT64_MAX))
+		if (p[i].from_failed ||
+		    (p[i].dated && p[i].t <= first_fail && first_fail != INT64_MAX))
 			p[k++] = p[i];
 	}
 	np = any_failed ? k : 0;
@@ -520,19 +522,20 @@ static void server_causes(struct ul_cluster *cl, struct ul_server *s, const size
 	for (size_t i = 0; i < np && s->ncauses < 3; i++) {
 		char *reason;
 		if (i == 0 && !p[i].from_failed)
-			reason = fmt(cl,
-			             "the first error of the run, before %s failed (%s): the failures "
-			             "after it follow from it",
-			             base_name(first_failed->file->path),
-			             first_failed->file->reason ? first_failed->file->reason
-			                                        : "failed");
+			reason = fmt(
+			        cl,
+			        "the first error of the run, before %s failed (%s): the failures "
+			        "after it follow from it",
+			        base_name(first_failed->file->path),
+			        first_failed->file->reason ? first_failed->file->reason : "failed");
 		else if (i == 0)
-			reason = dup(cl, p[i].f->reason ? p[i].f->reason
+			reason = dup(cl, p[i].f->reason      ? p[i].f->reason
 			                 : p[i].file->reason ? p[i].file->reason
 			                                     : "the first failure of the run");
 		else
 			reason = fmt(cl, "%s: %s, later (%s)",
-			             p[i].from_failed ? "a consequence" : "an error", base_name(p[i].file->path),
+			             p[i].from_failed ? "a consequence" : "an error",
+			             base_name(p[i].file->path),
 			             p[i].file->reason ? p[i].file->reason : "failed");
 		set_cause(cl, &s->causes[s->ncauses++], &p[i], reason);
 	}
@@ -554,10 +557,12 @@ static void server_words(struct ul_cluster *cl, struct ul_server *s)
 	const char *host = *s->host ? s->host : "(unnamed server)";
 	switch (s->outcome) {
 	case UL_OUT_FAILED:
-		s->verdict = fmt(cl, "%s failed%s%s: %s", host, c && c->ts ? " at " : "",
-		                 c && c->ts ? c->ts : "", what ? what : "a log says the upgrade failed");
+		s->verdict =
+		        fmt(cl, "%s failed%s%s: %s", host, c && c->ts ? " at " : "",
+		            c && c->ts ? c->ts : "", what ? what : "a log says the upgrade failed");
 		if (s->final_version && s->verdict)
-			s->verdict = fmt(cl, "%s; %s stays on %s", s->verdict, prod, s->final_version);
+			s->verdict =
+			        fmt(cl, "%s; %s stays on %s", s->verdict, prod, s->final_version);
 		break;
 	case UL_OUTCOME_CANCELLED:
 		s->verdict = fmt(cl, "%s was cancelled by the user (1602)%s%s%s%s", host,
@@ -570,10 +575,11 @@ static void server_words(struct ul_cluster *cl, struct ul_server *s)
 		break;
 	case UL_OUT_SUCCEEDED:
 		if (s->from_version || s->to_version)
-			s->verdict = fmt(cl, "%s succeeded: %s %s -> %s%s", host, prod,
-			                 version_word(s->from_version),
-			                 version_word(s->to_version ? s->to_version : s->final_version),
-			                 s->reboot ? "; a restart is pending" : "");
+			s->verdict =
+			        fmt(cl, "%s succeeded: %s %s -> %s%s", host, prod,
+			            version_word(s->from_version),
+			            version_word(s->to_version ? s->to_version : s->final_version),
+			            s->reboot ? "; a restart is pending" : "");
 		else
 			s->verdict = fmt(cl, "%s succeeded%s", host,
 			                 s->reboot ? "; a restart is pending" : "");
@@ -587,8 +593,9 @@ static void server_words(struct ul_cluster *cl, struct ul_server *s)
 	else if (s->outcome == UL_OUTCOME_CANCELLED)
 		s->advice = "Run the upgrade again and let it finish; nothing failed.";
 	else if (s->outcome == UL_OUT_INCOMPLETE)
-		s->advice = "Find out whether the installer is still running or the server restarted "
-		            "during the upgrade; collect the logs again when it has ended.";
+		s->advice =
+		        "Find out whether the installer is still running or the server restarted "
+		        "during the upgrade; collect the logs again when it has ended.";
 }
 
 static void server_role(struct ul_cluster *cl, struct ul_server *s, const size_t *idx, size_t n,
@@ -614,8 +621,9 @@ static void server_role(struct ul_cluster *cl, struct ul_server *s, const size_t
 	}
 	if ((f = fact_of(cl, idx, n, "backup_utility", &from))) {
 		s->role = UL_ROLE_PUBLISHER;
-		s->role_evidence = fmt(cl, "inferred: the Backup Utility runs here (%s:%" PRId64 ")",
-		                       base_name(from->path), f->line);
+		s->role_evidence =
+		        fmt(cl, "inferred: the Backup Utility runs here (%s:%" PRId64 ")",
+		            base_name(from->path), f->line);
 		return;
 	}
 	const struct cfact *tftp = fact_of(cl, idx, n, "tftp_service", &from);
@@ -623,9 +631,10 @@ static void server_role(struct ul_cluster *cl, struct ul_server *s, const size_t
 	const struct cfact *ccm = fact_of(cl, idx, n, "ccm_service", &from2);
 	if (tftp && !ccm) {
 		s->role = UL_ROLE_TFTP;
-		s->role_evidence =
-		        fmt(cl, "inferred: Cisco TFTP without Cisco CallManager installed (%s:%" PRId64 ")",
-		            base_name(from->path), tftp->line);
+		s->role_evidence = fmt(
+		        cl,
+		        "inferred: Cisco TFTP without Cisco CallManager installed (%s:%" PRId64 ")",
+		        base_name(from->path), tftp->line);
 		return;
 	}
 	if ((f = fact_of(cl, idx, n, "servprep", &from))) {
@@ -687,13 +696,16 @@ static void build_server(struct ul_cluster *cl, struct ul_server *s, size_t *idx
 		s->start_file = fs->path;
 		s->start_line = 1;
 		for (size_t k = 0; k < fs->nfacts; k++)
-			if (fs->facts[k].ts && s->started && strcmp(fs->facts[k].ts, s->started) == 0) {
+			if (fs->facts[k].ts && s->started &&
+			    strcmp(fs->facts[k].ts, s->started) == 0) {
 				s->start_line = fs->facts[k].line;
 				break;
 			}
 	}
 	if (fe) {
-		s->finished = fe->finished ? fe->finished : fe->failed_at ? fe->failed_at : fe->started;
+		s->finished = fe->finished    ? fe->finished
+		              : fe->failed_at ? fe->failed_at
+		                              : fe->started;
 		s->end_file_id = fe->id;
 		s->end_file = fe->path;
 		s->end_line = fe->lines > 0 ? fe->lines : 1;
@@ -821,28 +833,31 @@ static void check_order(struct ul_cluster *cl, const struct sinfo *si)
 			if (a == b || ra < 0 || ra >= rb || !si[a].dated)
 				continue;
 			bool pub = A->role == UL_ROLE_PUBLISHER;
-			const char *ev = A->role_verified && B->role_verified && si[a].window_verified &&
+			const char *ev = A->role_verified && B->role_verified &&
+			                                 si[a].window_verified &&
 			                                 si[b].window_verified
 			                         ? "verified"
 			                         : "inferred";
 			char *hosts = fmt(cl, "%s,%s", B->host, A->host);
 			const struct cfile *sf = file_of(cl, B->start_file_id);
 			if (si[b].t0 < si[a].t1) {
-				add_check(cl, "upgrade-order", pub ? UL_SEV_ERROR : UL_SEV_WARNING, B->host,
-				          hosts, sf, B->start_line,
-				          fmt(cl,
-				              "%s (%s) started its upgrade at %s, before %s (%s) had "
-				              "finished (%s)",
-				              B->host, ul_role_name(B->role), B->started, A->host,
-				              ul_role_name(A->role), A->finished),
-				          pub ? advice_pub : advice, ev);
+				add_check(
+				        cl, "upgrade-order", pub ? UL_SEV_ERROR : UL_SEV_WARNING,
+				        B->host, hosts, sf, B->start_line,
+				        fmt(cl,
+				            "%s (%s) started its upgrade at %s, before %s (%s) had "
+				            "finished (%s)",
+				            B->host, ul_role_name(B->role), B->started, A->host,
+				            ul_role_name(A->role), A->finished),
+				        pub ? advice_pub : advice, ev);
 			} else if (pub && (A->outcome == UL_OUT_FAILED ||
 			                   A->outcome == UL_OUTCOME_CANCELLED ||
 			                   A->outcome == UL_OUT_INCOMPLETE)) {
 				add_check(cl, "upgrade-order", UL_SEV_ERROR, B->host, hosts, sf,
 				          B->start_line,
 				          fmt(cl,
-				              "%s (%s) was upgraded at %s although the publisher %s had "
+				              "%s (%s) was upgraded at %s although the publisher "
+				              "%s had "
 				              "not been upgraded (%s)",
 				              B->host, ul_role_name(B->role), B->started, A->host,
 				              ul_outcome_name(A->outcome)),
@@ -862,8 +877,10 @@ static bool order_flagged(const struct ul_cluster *cl, const char *x, const char
 		if (!comma)
 			continue;
 		size_t n1 = (size_t)(comma - c->hosts);
-		bool xy = strlen(x) == n1 && strncmp(c->hosts, x, n1) == 0 && strcmp(comma + 1, y) == 0;
-		bool yx = strlen(y) == n1 && strncmp(c->hosts, y, n1) == 0 && strcmp(comma + 1, x) == 0;
+		bool xy = strlen(x) == n1 && strncmp(c->hosts, x, n1) == 0 &&
+		          strcmp(comma + 1, y) == 0;
+		bool yx = strlen(y) == n1 && strncmp(c->hosts, y, n1) == 0 &&
+		          strcmp(comma + 1, x) == 0;
 		if (xy || yx)
 			return true;
 	}
@@ -883,11 +900,15 @@ static void check_concurrent(struct ul_cluster *cl, const struct sinfo *si)
 			add_check(cl, "concurrent-upgrade", UL_SEV_WARNING, B->host,
 			          fmt(cl, "%s,%s", B->host, A->host), file_of(cl, B->start_file_id),
 			          B->start_line,
-			          fmt(cl, "%s started its upgrade at %s while %s was still upgrading (until %s)",
+			          fmt(cl,
+			              "%s started its upgrade at %s while %s was still upgrading "
+			              "(until %s)",
 			              B->host, B->started, A->host, A->finished),
-			          "Upgrade one server at a time: start the next server only when the one "
+			          "Upgrade one server at a time: start the next server only when "
+			          "the one "
 			          "before has finished and its services are back.",
-			          si[a].window_verified && si[b].window_verified ? "verified" : "inferred");
+			          si[a].window_verified && si[b].window_verified ? "verified"
+			                                                         : "inferred");
 		}
 }
 
@@ -1018,11 +1039,13 @@ static void check_server_facts(struct ul_cluster *cl, size_t i, const struct sin
 	const struct cfile *file;
 	if ((file = fact_file(cl, si->idx, si->n, "nt_product_type", &f)) &&
 	    strcmp(f->value, "2") == 0)
-		add_check(cl, "domain-controller", UL_SEV_ERROR, s->host, NULL, file, f->line,
-		          fmt(cl, "%s is a domain controller (MsiNTProductType = 2)", s->host),
-		          "A CallManager server must not be a domain controller: demote it (dcpromo) "
-		          "or move the server into a workgroup or member-server role before upgrading.",
-		          is_msi(file) ? "verified" : "inferred");
+		add_check(
+		        cl, "domain-controller", UL_SEV_ERROR, s->host, NULL, file, f->line,
+		        fmt(cl, "%s is a domain controller (MsiNTProductType = 2)", s->host),
+		        "A CallManager server must not be a domain controller: demote it (dcpromo) "
+		        "or move the server into a workgroup or member-server role before "
+		        "upgrading.",
+		        is_msi(file) ? "verified" : "inferred");
 	if ((file = fact_file(cl, si->idx, si->n, "terminal_server", &f)) ||
 	    (file = fact_file(cl, si->idx, si->n, "terminal_services", &f)))
 		add_check(cl, "terminal-services", UL_SEV_WARNING, s->host, NULL, file, f->line,
@@ -1032,32 +1055,38 @@ static void check_server_facts(struct ul_cluster *cl, size_t i, const struct sin
 		          "VNC, and disable Terminal Services before the upgrade.",
 		          "inferred");
 	if ((file = fact_file(cl, si->idx, si->n, "vnc", &f)))
-		add_check(cl, "vnc", UL_SEV_INFO, s->host, NULL, file, f->line,
-		          fmt(cl, "%s: the upgrade ran with a VNC session or server active (%s)",
-		              s->host, f->value),
-		          "VNC is the remote method the guide allows; keep the session open until the "
-		          "upgrade ends and disable VNC afterwards if your security policy asks for "
-		          "it.",
-		          "inferred");
+		add_check(
+		        cl, "vnc", UL_SEV_INFO, s->host, NULL, file, f->line,
+		        fmt(cl, "%s: the upgrade ran with a VNC session or server active (%s)",
+		            s->host, f->value),
+		        "VNC is the remote method the guide allows; keep the session open until "
+		        "the "
+		        "upgrade ends and disable VNC afterwards if your security policy asks for "
+		        "it.",
+		        "inferred");
 	if ((file = fact_file(cl, si->idx, si->n, "os_version", &f)) &&
 	    cmp_os(f->value, "2000.2.5sr2") < 0)
 		add_check(cl, "os-version", UL_SEV_ERROR, s->host, NULL, file, f->line,
 		          fmt(cl, "%s runs Cisco OS %s, below 2000.2.5sr2", s->host, f->value),
-		          "Upgrade the Cisco-provided operating system to 2000.2.5sr2 or later before "
+		          "Upgrade the Cisco-provided operating system to 2000.2.5sr2 or later "
+		          "before "
 		          "upgrading CallManager.",
 		          "inferred");
 	if ((file = fact_file(cl, si->idx, si->n, "from_version", &f)) &&
 	    ccm_release(f->value) >= 0 && ccm_release(f->value) < 302)
-		add_check(cl, "source-version", UL_SEV_ERROR, s->host, NULL, file, f->line,
-		          fmt(cl, "%s is upgraded from CallManager %s: this release must go to 3.2 first",
-		              s->host, f->value),
-		          "Upgrade to CallManager 3.2 first, then to 4.0.", "inferred");
+		add_check(
+		        cl, "source-version", UL_SEV_ERROR, s->host, NULL, file, f->line,
+		        fmt(cl,
+		            "%s is upgraded from CallManager %s: this release must go to 3.2 first",
+		            s->host, f->value),
+		        "Upgrade to CallManager 3.2 first, then to 4.0.", "inferred");
 	if ((file = fact_file(cl, si->idx, si->n, "security_software", &f)))
-		add_check(cl, "security-policy", UL_SEV_WARNING, s->host, NULL, file, f->line,
-		          fmt(cl, "%s: %s was active during the upgrade", s->host, f->value),
-		          "Disable Cisco-approved antivirus, intrusion detection and Cisco Security "
-		          "Agent before upgrading (TAC 7426) and enable them again afterwards.",
-		          "inferred");
+		add_check(
+		        cl, "security-policy", UL_SEV_WARNING, s->host, NULL, file, f->line,
+		        fmt(cl, "%s: %s was active during the upgrade", s->host, f->value),
+		        "Disable Cisco-approved antivirus, intrusion detection and Cisco Security "
+		        "Agent before upgrading (TAC 7426) and enable them again afterwards.",
+		        "inferred");
 }
 
 /* A configuration change while any server of the cluster was upgrading. */
@@ -1069,7 +1098,8 @@ static void check_config(struct ul_cluster *cl, const struct sinfo *si)
 			for (size_t j = 0; j < file->nfacts; j++) {
 				const struct cfact *f = &file->facts[j];
 				int64_t t;
-				if (strcmp(f->key, "config_change") != 0 || !ul_cluster_parse_ts(f->ts, &t))
+				if (strcmp(f->key, "config_change") != 0 ||
+				    !ul_cluster_parse_ts(f->ts, &t))
 					continue;
 				const struct ul_server *during = NULL;
 				for (size_t o = 0; o < cl->nservers && !during; o++)
@@ -1082,10 +1112,12 @@ static void check_config(struct ul_cluster *cl, const struct sinfo *si)
 				          fmt(cl, "%s,%s", cl->servers[i].host, during->host), file,
 				          f->line,
 				          fmt(cl,
-				              "a configuration change (%s) was made on %s at %s while %s "
+				              "a configuration change (%s) was made on %s at %s "
+				              "while %s "
 				              "was upgrading",
 				              f->value, cl->servers[i].host, f->ts, during->host),
-				          "Make no configuration changes until every server is upgraded; "
+				          "Make no configuration changes until every server is "
+				          "upgraded; "
 				          "redo this change afterwards and check replication.",
 				          "inferred");
 			}

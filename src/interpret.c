@@ -227,7 +227,8 @@ static bool line_stamp(const char *s, size_t len, int *y, int *mo, int *d, struc
 		    q < end && *q == ' ' && parse_tod(q + 1, end, t) && q + 10 < end &&
 		    q[9] == ' ') {
 			const char *yp = q + 10;
-			if (read_num(&yp, end, &yy, 4) && valid_date(yy, (int)(mp - months) / 3 + 1, dd)) {
+			if (read_num(&yp, end, &yy, 4) &&
+			    valid_date(yy, (int)(mp - months) / 3 + 1, dd)) {
 				*y = yy, *mo = (int)(mp - months) / 3 + 1, *d = dd;
 				return true;
 			}
@@ -725,8 +726,8 @@ static void tidy_title(struct sbuf *b)
 	for (size_t i = 0; s[i]; i++) {
 		if (s[i] == ' ' && (o == 0 || s[o - 1] == ' '))
 			continue;
-		if (o > 0 && s[o - 1] == ' ' && (s[i] == ',' || s[i] == '.' || s[i] == ':' ||
-		                                 s[i] == ';' || s[i] == ')'))
+		if (o > 0 && s[o - 1] == ' ' &&
+		    (s[i] == ',' || s[i] == '.' || s[i] == ':' || s[i] == ';' || s[i] == ')'))
 			o--;
 		s[o++] = s[i];
 	}
@@ -1069,6 +1070,26 @@ static void handle_event(struct ul_interp *in, const struct hitctx *c)
 	}
 }
 
+/*
+ * A log whose only date is on a line no rule takes ("03/19/2005 20:05:00 DBInstall started")
+ * still dates its lines: the first dated line of the chunk gives the date (not the clock).
+ */
+static void learn_date(struct ul_interp *in, const struct ul_chunk *chunk)
+{
+	size_t n = chunk->nlines < 200 ? chunk->nlines : 200;
+	for (size_t k = 0; k < n; k++) {
+		const struct ul_line *l = &chunk->lines[k];
+		struct tod t;
+		int y, mo, d;
+		if (line_stamp(chunk->text + l->start, l->len, &y, &mo, &d, &t) && y) {
+			in->y = y, in->mo = mo, in->d = d;
+			in->have_date = true;
+			in->days = 0;
+			return;
+		}
+	}
+}
+
 static void tally(struct ul_interp *in, uint32_t rank, uint64_t line)
 {
 	struct ul_tally *t = &in->tally[rank];
@@ -1085,6 +1106,8 @@ bool ul_interp_chunk(struct ul_interp *in, const struct ul_chunk *chunk, uint64_
 {
 	if (in->sink_failed)
 		return false;
+	if (!in->have_date)
+		learn_date(in, chunk);
 	for (size_t i = 0; i < hits->n; i++) {
 		const struct ul_hit *h = &hits->v[i];
 		const struct ul_line *l = &chunk->lines[h->line];
@@ -1231,9 +1254,11 @@ static void other_verdict(struct ul_interp *in, struct ul_verdict *v)
 		v->outcome = UL_OUT_FAILED;
 		if (in->exit_event != in->bad_exit)
 			snprintf(v->reason, sizeof(v->reason),
-			         "a run of the setup failed with exit code %ld (line %llu); the last "
+			         "a run of the setup failed with exit code %ld (line %llu); the "
+			         "last "
 			         "run logged exited with %ld",
-			         in->bad_exit, (unsigned long long)in->bad_exit_line, in->exit_event);
+			         in->bad_exit, (unsigned long long)in->bad_exit_line,
+			         in->exit_event);
 		else
 			snprintf(v->reason, sizeof(v->reason), "the setup exited with %ld",
 			         in->bad_exit);

@@ -119,8 +119,8 @@ static void model_free(struct model *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		struct fview *d = &m->v[i];
-		char *all[] = { d->path,   d->family,  d->location, d->encoding,
-			        d->status, d->error,   d->outcome,  d->reason,
+		char *all[] = { d->path,   d->family,  d->location,  d->encoding,
+			        d->status, d->error,   d->outcome,   d->reason,
 			        d->action, d->product, d->failed_at, d->host };
 		for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
 			free(all[k]);
@@ -456,18 +456,20 @@ static void text_cluster(const struct ul_report_opts *o, const struct triage *t)
 		hw = h > hw ? h : hw;
 		rw = r > rw ? r : rw;
 	}
-	fprintf(out, "  %-*s  %-*s  %-23s  %-23s  %s\n", (int)hw, "host", (int)rw, "role", "started",
-	        "finished", "verdict");
+	fprintf(out, "  %-*s  %-*s  %-23s  %-23s  %s\n", (int)hw, "host", (int)rw, "role",
+	        "started", "finished", "verdict");
 	for (size_t i = 0; i < t->nservers; i++) {
 		const struct ul_server *s = &t->servers[i];
-		fprintf(out, "  %-*s  %-*s  %-23s  %-23s  %s%s%s\n", (int)hw, *s->host ? s->host : "?",
-		        (int)rw, ul_role_name(s->role), s->started ? s->started : "-",
-		        s->finished ? s->finished : "-", paint(o, outcome_colour(s->outcome)),
-		        ul_outcome_name(s->outcome), paint(o, C_RESET));
+		fprintf(out, "  %-*s  %-*s  %-23s  %-23s  %s%s%s\n", (int)hw,
+		        *s->host ? s->host : "?", (int)rw, ul_role_name(s->role),
+		        s->started ? s->started : "-", s->finished ? s->finished : "-",
+		        paint(o, outcome_colour(s->outcome)), ul_outcome_name(s->outcome),
+		        paint(o, C_RESET));
 	}
 	fprintf(out, "\n%sChecks%s\n", paint(o, C_BOLD), paint(o, C_RESET));
 	if (!t->nchecks)
-		fprintf(out, "  none fired (upgrade order, concurrency, window, versions, pre-flight)\n");
+		fprintf(out, "  none fired (upgrade order, concurrency, window, versions, "
+		             "pre-flight)\n");
 	for (size_t i = 0; i < t->nchecks; i++) {
 		const struct ul_check *c = &t->checks[i];
 		int col = c->severity >= UL_SEV_ERROR     ? C_RED
@@ -481,7 +483,8 @@ static void text_cluster(const struct ul_report_opts *o, const struct triage *t)
 			fprintf(out, "  %s:%" PRId64, shown(o, c->file), c->line);
 		fprintf(out, "\n      %s\n", c->text ? c->text : "");
 		if (c->advice)
-			fprintf(out, "      %s%s%s\n", paint(o, C_DIM), c->advice, paint(o, C_RESET));
+			fprintf(out, "      %s%s%s\n", paint(o, C_DIM), c->advice,
+			        paint(o, C_RESET));
 		fprintf(out, "      evidence: %s\n", c->evidence ? c->evidence : "inferred");
 	}
 }
@@ -524,9 +527,10 @@ static bool text_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 	if (t->nservers == 1 && t->servers[0].verdict)
 		fprintf(out, "  %s", t->servers[0].verdict);
 	else if (t->nservers > 1)
-		fprintf(out, "  %zu servers: %zu failed or cancelled; %zu check%s of severity error%s%s",
-		        t->nservers, nbad, nerr, nerr == 1 ? "" : "s",
-		        t->first ? "; first: " : "", t->first ? t->first->verdict : "");
+		fprintf(out,
+		        "  %zu servers: %zu failed or cancelled; %zu check%s of severity error%s%s",
+		        t->nservers, nbad, nerr, nerr == 1 ? "" : "s", t->first ? "; first: " : "",
+		        t->first ? t->first->verdict : "");
 	else if (sum->verdict == UL_OUT_SUCCEEDED)
 		fprintf(out, "  no installer session failed");
 	fputc('\n', out);

@@ -330,7 +330,8 @@ static void consume(struct scan *s, struct task *t)
 		else {
 			char name[64];
 			ul_cluster_host_from_name(s->source_path, name, sizeof(name));
-			if (!ul_store_source_host(s->st, s->source_id, s->opts->host, name, &s->err))
+			if (!ul_store_source_host(s->st, s->source_id, s->opts->host, name,
+			                          &s->err))
 				s->fatal = true;
 		}
 		break;

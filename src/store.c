@@ -804,9 +804,9 @@ static bool write_verdict(struct ul_store *st, int64_t file_id, const struct ul_
 	}
 	if (v->host[0]) {
 		sqlite3_stmt *h;
-		if (sqlite3_prepare_v2(st->db,
-		                       "UPDATE files SET host = ?2, host_from = 'log' WHERE id = ?1",
-		                       -1, &h, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(
+		            st->db, "UPDATE files SET host = ?2, host_from = 'log' WHERE id = ?1",
+		            -1, &h, NULL) != SQLITE_OK)
 			return db_err(st, err, "host");
 		sqlite3_bind_int64(h, 1, file_id);
 		bind_text(h, 2, v->host);
@@ -1125,8 +1125,7 @@ bool ul_store_each_fact(struct ul_store *st, int64_t scan_id,
 
 bool ul_store_write_cluster(struct ul_store *st, int64_t scan_id,
                             const struct ul_server_row *servers, size_t nservers,
-                            const struct ul_check_row *checks, size_t nchecks,
-                            struct ul_error *err)
+                            const struct ul_check_row *checks, size_t nchecks, struct ul_error *err)
 {
 	static const char del[] = "DELETE FROM servers WHERE scan_id = ?1;"
 	                          " DELETE FROM checks WHERE scan_id = ?1";

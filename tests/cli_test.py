@@ -204,7 +204,8 @@ class Triage(unittest.TestCase):
                     self.assertEqual(code, 0, err)
                     self.assertIsNone(d["root_cause"])
                 self.assertEqual(set(d), {"verdict", "root_cause", "candidates", "failures",
-                                          "findings", "counts", "noise", "files", "errors"})
+                                          "findings", "counts", "noise", "files", "errors",
+                                          "servers", "checks", "cluster"})
                 self.assertEqual(set(d["counts"]),
                                  {"noise", "info", "warning", "error", "catastrophic"})
                 self.assertEqual(d["errors"], [])
@@ -256,6 +257,284 @@ class Triage(unittest.TestCase):
         self.assertEqual(len(err.strip().splitlines()), 1)
         self.assertEqual(d["verdict"], row["verdict"])
         self.assertEqual(d["errors"][0]["file"], "/nonexistent/pub02.zip")
+
+
+CISCO_LOGS = pathlib.Path("C/Program Files/Common Files/Cisco/Logs")
+
+
+def ccm_server(root, host, start, end, role="Subscriber", from_v="3.3(4)", final="4.0(1)",
+               os_v="2000.2.6", extra=(), failed=False, name_host=True):
+    """A small synthetic server bundle in the (inferred) shape of the cluster fixture: the
+    upgrade driver's log and the upgrade summary. `start`/`end` are "HH:MM:SS" on 3/19/2005;
+    `extra` holds (time, text) lines logged during the upgrade."""
+    logs = root / CISCO_LOGS
+    logs.mkdir(parents=True, exist_ok=True)
+    d = "03/19/2005"
+    lines = []
+    if name_host:
+        lines.append(f"{d} {start} INFO   Upgrade started on {host} by {host}\\Administrator")
+    else:
+        lines.append(f"{d} {start} INFO   Upgrade started by Administrator")
+    if role:
+        lines.append(f"{d} {start} INFO   Server role: {role}   Publisher: PUB01")
+    lines.append(f"{d} {start} INFO   Installed: Cisco CallManager {from_v}   "
+                 f"Target: Cisco CallManager 4.0(1)")
+    lines.append(f"{d} {start} INFO   Operating system: Cisco IP Telephony Server OS {os_v} "
+                 f"(Windows 2000 SP4)")
+    for t, text in extra:
+        lines.append(f"{d} {t} {text}")
+    if failed:
+        lines.append(f"{d} {end} ERROR  Upgrade FAILED at step 3 of 3")
+    else:
+        lines.append(f"{d} {end} INFO   Upgrade completed successfully")
+    (logs / "CCMUpgrade_031905.log").write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    summary = [f"Server          : {host}" if name_host else "Server          : ?",
+               f"Current version : {final}", ""]
+    (root / "C" / "UpgradeSummary.txt").write_bytes("\r\n".join(summary).encode())
+    return root
+
+
+def cluster_json(*args):
+    code, d, err = triage_json(*args)
+    return code, d, {c["name"] for c in d["checks"]}, err
+
+
+class Cluster(unittest.TestCase):
+    def test_the_fixture_cluster(self):
+        bundles = sorted((FIXTURES / "cluster").iterdir())
+        code, d, names, err = cluster_json(*bundles)
+        self.assertEqual(code, 1, err)
+        self.assertEqual(d["verdict"], "failed")
+        self.assertEqual([s["host"] for s in d["servers"]], ["PUB01", "TFTP01", "SUB01", "SUB02"])
+        self.assertEqual(d["cluster"]["order"], ["PUB01", "TFTP01", "SUB01", "SUB02"])
+        self.assertEqual([s["role"] for s in d["servers"]],
+                         ["publisher", "tftp", "subscriber", "subscriber"])
+        self.assertEqual([s["verdict"] for s in d["servers"]],
+                         ["succeeded", "succeeded", "succeeded", "failed"])
+        sub02 = d["servers"][3]
+        row = next(r for r in expectations() if r["fixture"] == "cluster/sub02")
+        self.assertEqual(sub02["root_cause"]["file"],
+                         str(FIXTURES / "cluster" / "sub02" / row["root_file"]))
+        self.assertEqual(sub02["root_cause"]["line"], int(row["root_line"]))
+        self.assertEqual(sub02["root_cause"]["code"], "1920")
+        self.assertEqual((sub02["from_version"], sub02["to_version"], sub02["final_version"]),
+                         ("3.3(4)", "4.0(1)", "3.3(4)"))
+        self.assertEqual(len(sub02["candidates"]), 3)
+        self.assertTrue(all(s["started"] and s["finished"] for s in d["servers"]))
+        self.assertEqual(names, {"upgrade-order", "domain-controller", "mixed-versions"})
+        order = next(c for c in d["checks"] if c["name"] == "upgrade-order")
+        self.assertEqual((order["severity"], order["host"], order["hosts"]),
+                         ("error", "TFTP01", ["TFTP01", "PUB01"]))
+        self.assertTrue(order["file"].endswith("tftp01/" + str(CISCO_LOGS / "CCMUpgrade_031905.log")))
+        self.assertIsInstance(order["line"], int)
+        self.assertEqual(order["evidence"], "inferred")
+        dc = next(c for c in d["checks"] if c["name"] == "domain-controller")
+        self.assertEqual((dc["host"], dc["evidence"]), ("SUB02", "verified"))
+        self.assertIn("ccminst_031905_", dc["file"])
+        for c in d["checks"]:
+            self.assertTrue(c["advice"] and c["text"])
+        # every file names its server
+        self.assertTrue(all(f["host"] for f in d["files"]))
+
+    def test_the_fixture_cluster_as_text(self):
+        code, out, err = run("triage", *sorted((FIXTURES / "cluster").iterdir()))
+        self.assertEqual(code, 1, err)
+        self.assertTrue(out.startswith("FAILED  4 servers"), out)
+        for host in ("PUB01", "TFTP01", "SUB01", "SUB02"):
+            self.assertRegex(out, rf"(?m)^{host} \xb7 ")
+            self.assertRegex(out, rf"(?m)^  {host} +\w+ +2005-03-19T")
+        self.assertIn("SUB02 failed at 2005-03-19T", out)
+        self.assertIn("stays on 3.3(4)", out)
+        self.assertIn("[error] upgrade-order (TFTP01,PUB01)", out)
+        self.assertIn("[error] domain-controller (SUB02)", out)
+        self.assertIn("[error] mixed-versions", out)
+
+    def test_servers_and_checks_tables(self):
+        with tempfile.TemporaryDirectory() as t:
+            db = f"{t}/c.db"
+            code, _, err = run("scan", "--db", db, *sorted((FIXTURES / "cluster").iterdir()))
+            self.assertEqual(code, 1, err)
+            con = sqlite3.connect(db)
+            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
+            rows = con.execute("SELECT host, role, outcome, from_version, final_version"
+                               " FROM servers ORDER BY started").fetchall()
+            self.assertEqual(rows, [("PUB01", "publisher", "succeeded", "3.3(4)", "4.0(1)"),
+                                    ("TFTP01", "tftp", "succeeded", "3.3(4)", "4.0(1)"),
+                                    ("SUB01", "subscriber", "succeeded", "3.3(4)", "4.0(1)"),
+                                    ("SUB02", "subscriber", "failed", "3.3(4)", "3.3(4)")])
+            failed = con.execute("SELECT host, line, text FROM v_failed_servers").fetchall()
+            self.assertEqual(len(failed), 1)
+            self.assertEqual(failed[0][0], "SUB02")
+            self.assertIn("Error 1920.", failed[0][2])
+            checks = {r[0] for r in con.execute("SELECT name FROM v_checks")}
+            self.assertEqual(checks, {"upgrade-order", "domain-controller", "mixed-versions"})
+            self.assertEqual(con.execute("SELECT count(*) FROM files WHERE host IS NULL")
+                             .fetchone()[0], 0)
+            self.assertEqual(con.execute("SELECT count(*) FROM verdicts WHERE host IS NULL")
+                             .fetchone()[0], 0)
+            self.assertEqual(sorted(r[0] for r in con.execute("SELECT host FROM sources")),
+                             ["PUB01", "SUB01", "SUB02", "TFTP01"])
+            self.assertEqual(con.execute("SELECT v.host FROM verdicts v JOIN files f ON"
+                                         " f.id = v.file_id WHERE f.path LIKE '%ccminst%'"
+                                         " AND f.path LIKE '%/sub02/%'").fetchone()[0], "SUB02")
+
+    def test_root_cause_is_the_earlier_failure(self):
+        # Two logs of one server fail at two times: the earlier one is the cause.
+        with tempfile.TemporaryDirectory() as t:
+            root = ccm_server(pathlib.Path(t) / "sub05", "SUB05", "20:00:00", "20:50:00",
+                              failed=True,
+                              extra=[("20:10:00", "ERROR  Cannot connect to database CCM0300 on PUB01")])
+            early = root / CISCO_LOGS / "DBInst_031905.log"
+            early.write_bytes(b"03/19/2005 20:05:00 DBInstall 4.0(1) started\r\n"
+                              b"[20:05:02.200] ERROR StartService(MSSQLSERVER) failed: error 1069:"
+                              b" The service did not start due to a logon failure.\r\n")
+            code, d, _, err = cluster_json(root)
+            self.assertEqual(code, 1, err)
+            rc = d["servers"][0]["root_cause"]
+            self.assertEqual(rc["file"], str(early))
+            self.assertEqual(rc["line"], 2)
+
+    def test_each_check_fires_and_not(self):
+        def cluster(t, **over):
+            base = pathlib.Path(t)
+            specs = {
+                "PUB01": dict(start="20:00:00", end="21:00:00", role="Publisher"),
+                "SUB01": dict(start="21:10:00", end="21:40:00"),
+                "SUB02": dict(start="21:50:00", end="22:20:00"),
+            }
+            for host, o in over.items():
+                specs[host].update(o)
+            return [ccm_server(base / h.lower(), h, **s) for h, s in specs.items()]
+
+        with tempfile.TemporaryDirectory() as t:
+            code, d, names, err = cluster_json(*cluster(t))
+            self.assertEqual((code, names), (0, set()), (err, d["checks"]))
+            self.assertEqual(d["verdict"], "succeeded")
+        cases = [
+            ("upgrade-order", dict(SUB01=dict(start="20:30:00")), "error"),
+            ("concurrent-upgrade", dict(SUB02=dict(start="21:30:00")), "warning"),
+            ("mixed-versions", dict(SUB02=dict(final="3.3(4)")), "error"),
+            ("os-version", dict(SUB01=dict(os_v="2000.2.4sr4")), "error"),
+            ("source-version", dict(PUB01=dict(from_v="3.1(4)")), "error"),
+            ("terminal-services", dict(SUB01=dict(extra=[(
+                "21:10:05", "WARN   Terminal Services session detected; upgrade is not "
+                "supported from a remote session")])), "warning"),
+            ("vnc", dict(SUB01=dict(extra=[(
+                "21:10:05", "INFO   Remote session: WinVNC 3.3.7 server running, 1 viewer "
+                "connected")])), "info"),
+            ("security-policy", dict(SUB02=dict(extra=[(
+                "21:50:05", "WARN   McAfee VirusScan service is running; it must be disabled "
+                "before the upgrade")])), "warning"),
+            ("configuration-during-upgrade", dict(PUB01=dict(extra=[(
+                "21:20:00", "WARN   CCMAdmin: device SEP000C85A1B2C3 updated by user admin")])),
+             "warning"),
+        ]
+        for name, over, severity in cases:
+            with self.subTest(check=name), tempfile.TemporaryDirectory() as t:
+                code, d, names, err = cluster_json(*cluster(t, **over))
+                self.assertEqual(names, {name}, d["checks"])
+                c = d["checks"][0]
+                self.assertEqual(c["severity"], severity)
+                self.assertTrue(c["file"] and c["line"] >= 1 and c["text"] and c["advice"])
+                self.assertEqual(c["evidence"], "inferred")
+                self.assertEqual(code, 1 if severity == "error" else 0, err)
+        # the near misses: a supported OS and source release, a change after the upgrade
+        near = [dict(SUB01=dict(os_v="2000.2.5sr2")), dict(PUB01=dict(from_v="3.2(3)")),
+                dict(PUB01=dict(extra=[("19:59:00", "INFO   CCMAdmin: no changes")])),
+                dict(SUB02=dict(extra=[("22:25:00", "WARN   CCMAdmin: route pattern 9.@ "
+                                                    "updated by user admin")]))]
+        for over in near:
+            with self.subTest(near=over), tempfile.TemporaryDirectory() as t:
+                code, d, names, err = cluster_json(*cluster(t, **over))
+                self.assertEqual((code, names), (0, set()), d["checks"])
+        # the maintenance window: 2h20m of upgrades
+        with tempfile.TemporaryDirectory() as t:
+            bundles = cluster(t)
+            _, _, names, _ = cluster_json(*bundles)
+            self.assertNotIn("maintenance-window", names)
+            code, d, names, _ = cluster_json("--window", "2h", *bundles)
+            self.assertEqual(names, {"maintenance-window"})
+            self.assertEqual(code, 0)
+            self.assertIn("2h20m", d["checks"][0]["text"])
+
+    def test_roles_from_evidence_and_options(self):
+        with tempfile.TemporaryDirectory() as t:
+            pub = ccm_server(pathlib.Path(t) / "a", "CM1", "20:00:00", "21:00:00", role=None)
+            bars = pub / CISCO_LOGS / "BARS" / "Backup"
+            bars.mkdir(parents=True)
+            (bars / "stiBackup_031905.log").write_bytes(
+                b"Sat Mar 19 19:30:05 2005 : Cisco IP Telephony Applications Backup Utility "
+                b"4.0.7 - backup started\r\nSat Mar 19 19:30:06 2005 : Backup server: CM1   "
+                b"Storage location: D:\\Backup (local directory)\r\n"
+                b"Sat Mar 19 19:50:00 2005 : Backup completed successfully\r\n")
+            sub = ccm_server(pathlib.Path(t) / "b", "CM2", "20:30:00", "21:30:00", role=None)
+            (sub / CISCO_LOGS / "ServPrep_031905.log").write_bytes(
+                b"3/19/2005 8:30:05 PM  ServPrep 4.0(1): preparing CM2 for the Cisco CallManager"
+                b" upgrade\r\n3/19/2005 8:30:09 PM  Stopping service 'Cisco CallManager'\r\n")
+            code, d, names, _ = cluster_json(pub, sub)
+            roles = {s["host"]: (s["role"], s["role_evidence"]) for s in d["servers"]}
+            self.assertEqual(roles["CM1"][0], "publisher")
+            self.assertIn("Backup Utility", roles["CM1"][1])
+            self.assertEqual(roles["CM2"][0], "subscriber")
+            self.assertIn("ServPrep", roles["CM2"][1])
+            self.assertEqual(names, {"upgrade-order"})
+            code, d, names, _ = cluster_json("--role", "CM2=publisher", "--role", "cm1=tftp",
+                                             pub, sub)
+            roles = {s["host"]: (s["role"], s["role_evidence"]) for s in d["servers"]}
+            self.assertEqual(roles, {"CM1": ("tftp", "given (--role)"),
+                                     "CM2": ("publisher", "given (--role)")})
+            code, _, err = run("triage", "--role", "CM2", pub)
+            self.assertEqual(code, 2)
+            self.assertIn("--role", err)
+            code, _, err = run("triage", "--window", "soon", pub)
+            self.assertEqual(code, 2)
+            self.assertIn("--window", err)
+
+    def test_host_from_option_name_and_label(self):
+        with tempfile.TemporaryDirectory() as t:
+            a = ccm_server(pathlib.Path(t) / "sub07-logs", "X", "20:00:00", "20:30:00",
+                           name_host=False)
+            _, d, _, _ = cluster_json(a)
+            self.assertEqual([s["host"] for s in d["servers"]], ["SUB07"])
+            _, d, _, _ = cluster_json("--host", "CM9", a)
+            self.assertEqual([s["host"] for s in d["servers"]], ["CM9"])
+            # a host the logs name wins over --host and over the input's name
+            b = ccm_server(pathlib.Path(t) / "whatever-01", "SUB08", "20:00:00", "20:30:00")
+            _, d, _, _ = cluster_json("--host", "CM9", b)
+            self.assertEqual([s["host"] for s in d["servers"]], ["SUB08"])
+            log = (a / CISCO_LOGS / "CCMUpgrade_031905.log").read_bytes()
+            db = f"{t}/s.db"
+            for label in ("sub11-upgrade.log", "sub12-upgrade.log"):
+                code, _, err = run("scan", "--db", db, "--label", label, "-", stdin=log)
+                self.assertEqual(code, 0, err)
+            con = sqlite3.connect(db)
+            rows = con.execute("SELECT path, host, host_from FROM files ORDER BY path").fetchall()
+            self.assertEqual(rows, [("stdin:sub11-upgrade.log", "SUB11", "name"),
+                                    ("stdin:sub12-upgrade.log", "SUB12", "name")])
+
+    def test_a_version_1_database_upgrades_in_place(self):
+        v1 = (SOURCE_ROOT / "tests" / "data" / "schema-v1.sql").read_text()
+        with tempfile.TemporaryDirectory() as t:
+            db = f"{t}/old.db"
+            con = sqlite3.connect(db)
+            con.executescript(v1)
+            con.execute("INSERT INTO scans (started, tool_version, catalogue_hash, arguments)"
+                        " VALUES ('2026-01-01T00:00:00Z', 'old', 'x', '[]')")
+            con.commit()
+            con.close()
+            # read-only use says what to do
+            code, _, err = run("query", "--db", db, "SELECT 1")
+            self.assertEqual(code, 2)
+            self.assertIn("v1", err)
+            code, _, err = run("scan", "--db", db, FIXTURES / "cluster" / "sub01")
+            self.assertEqual(code, 0, err)
+            con = sqlite3.connect(db)
+            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
+            self.assertEqual(con.execute("SELECT tool_version FROM scans ORDER BY id")
+                             .fetchone()[0], "old")
+            self.assertEqual(con.execute("SELECT host, outcome FROM v_servers").fetchall(),
+                             [("SUB01", "succeeded")])
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
 
 
 class Query(unittest.TestCase):
@@ -657,9 +936,14 @@ class RealCorpus(unittest.TestCase):
             with self.subTest(log=r["file"]):
                 self.assertEqual(d["errors"], [], err)
                 self.assertNotIn("upglog:", err)
-                if d["verdict"] != r["outcome"]:
-                    wrong.append(f"{r['file']}: {d['verdict']} (manifest: {r['outcome']})")
-                if d["verdict"] == "failed":
+                # The manifest gives the log's own outcome; the server's is "cancelled" when the
+                # user cancelled (1602).
+                own = d["files"][0]["verdict"]
+                if own != r["outcome"]:
+                    wrong.append(f"{r['file']}: {own} (manifest: {r['outcome']})")
+                if d["verdict"] == "cancelled":
+                    self.assertEqual(d["files"][0].get("exit_code"), 1602)
+                if d["verdict"] in ("failed", "cancelled"):
                     self.assertIsNotNone(d["root_cause"], r["file"])
                     self.assertEqual(code, 1)
         self.assertEqual(wrong, [])

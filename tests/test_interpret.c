@@ -81,10 +81,24 @@ static const char rules[] =
         "  severity info\n  family msi\n"
         "  match ^tick$\n"
         "  sample MSI (s) (D0:A0) [23:59:59:010]: tick\n"
+        "rule t.service\n"
+        "  severity error\n  family msi\n"
+        "  match ^Service(?: '(?<name>[^']+)')? did not start\n"
+        "  title Service {name} failed to start\n"
+        "  sample Service 'Foo' did not start\n"
+        "rule t.fact\n"
+        "  severity noise\n  family msi\n  event fact\n  priority 30\n"
+        "  match ^Property\\(S\\): (?:ComputerName = (?<host>\\S+)|MsiNTProductType = "
+        "(?<nt_product_type>\\d))\n"
+        "  sample Property(S): ComputerName = PUB01\n"
         "rule g.exit\n"
         "  severity info\n  family generic\n  event exit-code\n"
         "  match EXITING \\((?<code>-?\\d+)\\)\n"
         "  sample ## Installation EXITING (0) ##\n"
+        "rule g.stamp\n"
+        "  severity error\n  family generic\n"
+        "  match ERROR\n"
+        "  sample Mon Mar 14 21:40:03 2005 : ERROR backup\n"
         "rule g.failed\n"
         "  severity catastrophic\n  family generic\n  event outcome-failed\n"
         "  match ^Setup failed\n"
@@ -480,6 +494,67 @@ static void secrets_are_masked(void **state)
 	assert_non_null(strstr(fx->f.v[0].text, "PWD=****;"));
 }
 
+/* 17 errors (more than the interpreter keeps), then the fatal line, then one more error. */
+static void a_fatal_line_past_the_kept_errors_is_named_by_its_rule(void **state)
+{
+	struct fixture *fx = *state;
+	char log[4096] = "=== Verbose logging started: 14.03.2005  22:41:07  Build type: SHIP\n";
+	for (int i = 0; i < 17; i++)
+		strcat(log, "Login failed for user 'x'\n");
+	strcat(log, "Error 1722. There is a problem with this Windows Installer package.\n");
+	strcat(log, "Login failed for user 'y'\n");
+	run(fx, log);
+	struct ul_verdict *v = &fx->verdict;
+	assert_int_equal(v->outcome, UL_OUT_FAILED);
+	assert_string_equal(v->reason, "a fatal error (t.error) and no final status");
+	bool named = false;
+	for (size_t i = 0; i < v->ncandidates; i++)
+		if (v->candidates[i].line == 19)
+			named = strstr(v->candidates[i].reason, "(t.error)") != NULL;
+	assert_true(named);
+}
+
+static void an_unfilled_capture_leaves_no_mark_in_the_title(void **state)
+{
+	struct fixture *fx = *state;
+	run(fx, "Service did not start\nService 'Cisco Tftp' did not start\n");
+	assert_int_equal(fx->f.n, 2);
+	assert_string_equal(fx->f.v[0].title, "Service failed to start");
+	assert_string_equal(fx->f.v[1].title, "Service Cisco Tftp failed to start");
+}
+
+static void facts_host_and_the_last_time(void **state)
+{
+	struct fixture *fx = *state;
+	run(fx, "=== Verbose logging started: 3/19/2005  23:50:00  Build type: SHIP\n"
+	        "Action start 23:50:01: INSTALL.\n"
+	        "Property(S): MsiNTProductType = 2\n"
+	        "Property(S): ComputerName = SUB02\n"
+	        "Property(S): ComputerName = OTHER\n"
+	        "Action ended 0:10:02: INSTALL. Return value 1.\n"
+	        "MSI (c) (9C:A4): MainEngineThread is returning 0\n");
+	struct ul_verdict *v = &fx->verdict;
+	assert_string_equal(v->host, "SUB02");
+	assert_int_equal(v->nfacts, 2);
+	assert_string_equal(v->facts[0].key, "nt_product_type");
+	assert_string_equal(v->facts[0].value, "2");
+	assert_int_equal(v->facts[0].line, 3);
+	assert_string_equal(v->facts[1].key, "host");
+	assert_string_equal(v->facts[1].value, "SUB02");
+	assert_string_equal(v->facts[1].ts, "2005-03-19T23:50:01");
+	assert_string_equal(v->started, "2005-03-19T23:50:01");
+	assert_string_equal(v->finished, "2005-03-20T00:10:02");
+}
+
+static void ctime_stamps_and_a_date_from_an_unmatched_line(void **state)
+{
+	struct fixture *fx = *state;
+	run_family(fx, UL_FAM_GENERIC, "Mon Mar 14 21:40:03 2005 : ERROR backup\n", 0);
+	assert_string_equal(fx->f.v[0].ts, "2005-03-14T21:40:03");
+	run_family(fx, UL_FAM_GENERIC, "03/19/2005 20:05:00 started\n[20:05:02.200] ERROR x\n", 0);
+	assert_string_equal(fx->f.v[0].ts, "2005-03-19T20:05:02.200");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +575,10 @@ int main(void)
 		cmocka_unit_test(midnight_rolls_the_date),
 		cmocka_unit_test(dates_in_the_machines_format),
 		cmocka_unit_test(secrets_are_masked),
+		cmocka_unit_test(a_fatal_line_past_the_kept_errors_is_named_by_its_rule),
+		cmocka_unit_test(an_unfilled_capture_leaves_no_mark_in_the_title),
+		cmocka_unit_test(facts_host_and_the_last_time),
+		cmocka_unit_test(ctime_stamps_and_a_date_from_an_unmatched_line),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

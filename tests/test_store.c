@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "upglog/catalog.h"
 #include "upglog/store.h"
 
@@ -151,10 +153,12 @@ static int64_t source(struct fixture *fx, const char *path, const char *kind)
 static void schema_version_and_tables(void **state)
 {
 	struct fixture *fx = *state;
-	assert_string_equal(q(fx->st, "PRAGMA user_version"), "1");
-	const char *names[] = { "scans",      "sources",    "files",    "findings",
-		                "rule_hits",  "rules",      "verdicts", "candidates",
-		                "v_findings", "v_failures", "v_noise" };
+	assert_string_equal(q(fx->st, "PRAGMA user_version"), "2");
+	const char *names[] = { "scans",      "sources",    "files",     "findings",
+		                "rule_hits",  "rules",      "verdicts",  "candidates",
+		                "v_findings", "v_failures", "v_noise",   "facts",
+		                "servers",    "checks",     "v_servers", "v_failed_servers",
+		                "v_checks" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE name = '%s'",
@@ -392,6 +396,116 @@ static void read_only_refuses_writes(void **state)
 	remove_db(path);
 }
 
+/* The v1 schema as upglog created it (tests/data/schema-v1.sql), with rows in it. */
+static void make_v1(const char *path)
+{
+	const char *root = getenv("UPGLOG_SOURCE_ROOT");
+	char file[1024];
+	snprintf(file, sizeof(file), "%s/tests/data/schema-v1.sql", root ? root : ".");
+	FILE *f = fopen(file, "rb");
+	assert_non_null(f);
+	static char sql[65536];
+	size_t n = fread(sql, 1, sizeof(sql) - 1, f);
+	fclose(f);
+	sql[n] = '\0';
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	static const char rows[] =
+	        "INSERT INTO scans VALUES (1, '2026-01-01T00:00:00Z', NULL, 'v1', 'h', '[]');"
+	        "INSERT INTO sources VALUES (1, 1, '/b/pub01.zip', 'zip', NULL, 5, 6, 1);"
+	        "INSERT INTO files (id, source_id, scan_id, path, location, status)"
+	        " VALUES (1, 1, 1, '/b/pub01.zip!x.log', 'other', 'ok');"
+	        "INSERT INTO verdicts (file_id, outcome, reason) VALUES (1, 'failed', 'old');";
+	assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void a_version_1_database_upgrades_in_place(void **state)
+{
+	(void)state;
+	struct ul_error err;
+	char path[512];
+	temp_db(path, sizeof(path));
+	make_v1(path);
+	/* Read-only: refused with the way out. */
+	assert_null(ul_store_open(path, UL_STORE_READONLY, &err));
+	assert_non_null(strstr(err.msg, "v1"));
+	struct ul_store *st = ul_store_open(path, UL_STORE_WRITE, &err);
+	assert_non_null(st);
+	assert_string_equal(q(st, "PRAGMA user_version"), "2");
+	assert_string_equal(q(st, "SELECT reason FROM verdicts"), "old");
+	assert_string_equal(q(st, "SELECT coalesce(host, 'none') FROM files"), "none");
+	assert_string_equal(q(st, "SELECT count(*) FROM v_servers"), "0");
+	assert_string_equal(q(st, "SELECT count(*) FROM facts"), "0");
+	assert_string_equal(q(st, "PRAGMA integrity_check"), "ok");
+	ul_store_close(st);
+	/* Opening again leaves it as it is. */
+	st = ul_store_open(path, UL_STORE_READONLY, &err);
+	assert_non_null(st);
+	assert_string_equal(q(st, "PRAGMA user_version"), "2");
+	ul_store_close(st);
+	remove_db(path);
+}
+
+static void facts_hosts_servers_and_checks(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_error err;
+	int64_t src;
+	assert_true(
+	        ul_store_source(fx->st, fx->scan, "/b/sub01-logs", "dir", 0, 1, false, &src, &err));
+	struct ul_file_row r = row(fx, src, "/b/sub01-logs/a.log");
+	int64_t a, b;
+	assert_true(ul_store_file_begin(fx->st, &r, &a, &err));
+	struct ul_verdict v = { .outcome = UL_OUT_SUCCEEDED, .nfacts = 1 };
+	snprintf(v.host, sizeof(v.host), "SUB01");
+	snprintf(v.finished, sizeof(v.finished), "2005-03-19T21:00:00");
+	snprintf(v.facts[0].key, sizeof(v.facts[0].key), "host");
+	snprintf(v.facts[0].value, sizeof(v.facts[0].value), "SUB01");
+	v.facts[0].line = 4;
+	assert_true(ul_store_file_end(fx->st, a, &r, fx->cat, NULL, 0, &v, &err));
+	r = row(fx, src, "/b/sub01-logs/b.log");
+	assert_true(ul_store_file_begin(fx->st, &r, &b, &err));
+	struct ul_verdict w = { .outcome = UL_OUT_UNKNOWN };
+	assert_true(ul_store_file_end(fx->st, b, &r, fx->cat, NULL, 0, &w, &err));
+	assert_true(ul_store_source_done(fx->st, fx->scan, src, true, &err));
+	/* The logs' host wins over --host and over the input's name. */
+	assert_true(ul_store_source_host(fx->st, src, "GIVEN", "SUB99", &err));
+	assert_string_equal(q(fx->st, "SELECT host FROM sources"), "SUB01");
+	assert_string_equal(q(fx->st, "SELECT host || ' ' || host_from FROM files WHERE path LIKE"
+	                              " '%b.log'"),
+	                    "SUB01 bundle");
+	assert_string_equal(q(fx->st, "SELECT host FROM verdicts WHERE file_id = 2"), "SUB01");
+	assert_string_equal(q(fx->st, "SELECT key || '=' || value || '@' || line FROM facts"),
+	                    "host=SUB01@4");
+	assert_string_equal(q(fx->st, "SELECT finished FROM verdicts WHERE file_id = 1"),
+	                    "2005-03-19T21:00:00");
+
+	struct ul_server_row sr = { .host = "SUB01",
+		                    .role = "subscriber",
+		                    .outcome = "failed",
+		                    .reason = "SUB01 failed",
+		                    .file_id = a,
+		                    .line = 3 };
+	struct ul_check_row cr = { .name = "domain-controller",
+		                   .severity = "error",
+		                   .host = "SUB01",
+		                   .file_id = a,
+		                   .line = 4,
+		                   .text = "DC",
+		                   .advice = "demote",
+		                   .evidence = "verified" };
+	assert_true(ul_store_write_cluster(fx->st, fx->scan, &sr, 1, &cr, 1, &err));
+	/* Written twice: replaced, not added. */
+	assert_true(ul_store_write_cluster(fx->st, fx->scan, &sr, 1, &cr, 1, &err));
+	assert_string_equal(q(fx->st, "SELECT count(*) FROM servers"), "1");
+	assert_string_equal(q(fx->st, "SELECT host || ' ' || outcome FROM v_failed_servers"),
+	                    "SUB01 failed");
+	assert_string_equal(q(fx->st, "SELECT name || ' ' || hosts || ' ' || line FROM v_checks"),
+	                    "domain-controller SUB01 4");
+}
+
 static void foreign_and_newer_databases_are_refused(void **state)
 {
 	(void)state;
@@ -428,6 +542,8 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(report_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_only_refuses_writes, setup, teardown),
+		cmocka_unit_test(a_version_1_database_upgrades_in_place),
+		cmocka_unit_test_setup_teardown(facts_hosts_servers_and_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(foreign_and_newer_databases_are_refused, setup,
 		                                teardown),
 	};

@@ -87,8 +87,8 @@ struct ul_server_cause {
 	int64_t file_id;
 	const char *file;
 	int64_t line;
-	const char *ts;     /**< or NULL */
-	const char *rule;   /**< or NULL when the line is not a finding */
+	const char *ts;   /**< or NULL */
+	const char *rule; /**< or NULL when the line is not a finding */
 	const char *code, *text, *title, *explain, *fix, *before, *after; /**< or NULL */
 	const char *reason; /**< why it is ranked here */
 };
@@ -99,9 +99,9 @@ struct ul_server {
 	const char *role_evidence; /**< "given", or what in the logs says so, or NULL */
 	bool role_verified;        /**< given by the user (the logs' role evidence is inferred) */
 	enum ul_outcome outcome;
-	const char *product;                                  /**< or NULL */
+	const char *product;                                   /**< or NULL */
 	const char *from_version, *to_version, *final_version; /**< or NULL */
-	const char *started, *finished;                       /**< the run's times, or NULL */
+	const char *started, *finished;                        /**< the run's times, or NULL */
 	bool reboot;
 	const char *verdict; /**< one line in plain words */
 	const char *advice;  /**< what to do, or NULL */

@@ -35,7 +35,7 @@ enum ul_outcome {
 	UL_OUT_UNKNOWN = 0, /**< not an installer log, or nothing says how it ended */
 	UL_OUT_SUCCEEDED,
 	UL_OUT_FAILED,
-	UL_OUT_INCOMPLETE, /**< an installer log that ends mid-install */
+	UL_OUT_INCOMPLETE,    /**< an installer log that ends mid-install */
 	UL_OUTCOME_CANCELLED, /**< the user cancelled (1602) */
 };
 #define UL_OUTCOME_COUNT 5

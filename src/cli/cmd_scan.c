@@ -77,10 +77,10 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		goto out;
 	enum ul_outcome v = ul_cluster_verdict(cl);
 	ul_cluster_destroy(cl);
-	rc = stats.problems || sum.unreadable                           ? UL_EXIT_UNREADABLE
-	     : sum.outcome[UL_OUT_FAILED] || v == UL_OUT_FAILED ||
-	                       v == UL_OUTCOME_CANCELLED ? UL_EXIT_FAILURE
-	                                                 : UL_EXIT_OK;
+	rc = stats.problems || sum.unreadable ? UL_EXIT_UNREADABLE
+	     : sum.outcome[UL_OUT_FAILED] || v == UL_OUT_FAILED || v == UL_OUTCOME_CANCELLED
+	             ? UL_EXIT_FAILURE
+	             : UL_EXIT_OK;
 out:
 	ul_store_close(st);
 	ul_catalog_destroy(cat);

@@ -82,7 +82,8 @@ int cli_scan_option(struct cli_scan *cs, int c, const char *arg, const struct cl
 	/* ---- servers and the cluster ---- */
 	case OPT_HOST:
 		if (!*arg || strlen(arg) > 63)
-			return cli_usage_error(io, cmd, "--host needs a server name (at most 63 bytes)");
+			return cli_usage_error(io, cmd,
+			                       "--host needs a server name (at most 63 bytes)");
 		cs->opts.host = arg;
 		return 0;
 	case OPT_LABEL:
@@ -106,10 +107,11 @@ int cli_scan_option(struct cli_scan *cs, int c, const char *arg, const struct cl
 	}
 	case OPT_WINDOW:
 		if (!ul_cluster_parse_duration(arg, &cs->window))
-			return cli_usage_error(io, cmd,
-			                       "--window needs a duration such as 8h, 90m or 1h30m, "
-			                       "not '%s'",
-			                       arg);
+			return cli_usage_error(
+			        io, cmd,
+			        "--window needs a duration such as 8h, 90m or 1h30m, "
+			        "not '%s'",
+			        arg);
 		return 0;
 	case OPT_MAX_LINE:
 		if (!size_opt(io, cmd, "--max-line", arg, &v, &rc) || v > (64ull << 20) || v < 256)
@@ -227,7 +229,8 @@ bool cli_scan_run(struct cli_scan *cs, const struct cli_io *io, struct ul_store 
 struct ul_cluster *cli_cluster(struct cli_scan *cs, const struct cli_io *io, struct ul_store *st,
                                int64_t scan_id, bool save)
 {
-	struct ul_cluster_opts co = { .roles = cs->roles, .nroles = cs->nroles,
+	struct ul_cluster_opts co = { .roles = cs->roles,
+		                      .nroles = cs->nroles,
 		                      .window = cs->window };
 	struct ul_error err;
 	struct ul_cluster *cl = ul_cluster_build(st, scan_id, &co, &err);

@@ -49,22 +49,22 @@ enum {
 	}
 
 /* Help text for those options (one source for both commands). */
-#define CLI_SCAN_HELP                                                                           \
-	"  --rules DIR     add a folder of *.rules files (repeatable)\n"                        \
-	"  --jobs N        threads that classify, the reading one included (default: one per\n" \
-	"                  CPU; 1 = everything on one thread)\n"                                \
-	"  --keep-noise    store harmless lines as findings too (they are always counted)\n"    \
-	"  --force         read every file again, even when unchanged since the last scan\n"    \
-	"  --quiet         no progress line and no summary on stderr\n"                         \
-	"  --max-size N    largest expanded size of one compressed member (default 8G)\n"       \
-	"  --max-ratio N   largest expansion ratio of one compressed member (default 200)\n"    \
-	"  --max-depth N   containers inside containers (default 3)\n"                          \
-	"  --max-line N    longer lines are cut to N bytes and counted (default 64K)\n"         \
-	"  --no-prefilter  match with PCRE2 alone (same findings, slower; for verification)\n" \
-	"  --host NAME     the server of inputs whose logs name none (else the input's name)\n" \
-	"  --label NAME    the name of standard input (-): stored as stdin:NAME\n"             \
+#define CLI_SCAN_HELP                                                                              \
+	"  --rules DIR     add a folder of *.rules files (repeatable)\n"                           \
+	"  --jobs N        threads that classify, the reading one included (default: one per\n"    \
+	"                  CPU; 1 = everything on one thread)\n"                                   \
+	"  --keep-noise    store harmless lines as findings too (they are always counted)\n"       \
+	"  --force         read every file again, even when unchanged since the last scan\n"       \
+	"  --quiet         no progress line and no summary on stderr\n"                            \
+	"  --max-size N    largest expanded size of one compressed member (default 8G)\n"          \
+	"  --max-ratio N   largest expansion ratio of one compressed member (default 200)\n"       \
+	"  --max-depth N   containers inside containers (default 3)\n"                             \
+	"  --max-line N    longer lines are cut to N bytes and counted (default 64K)\n"            \
+	"  --no-prefilter  match with PCRE2 alone (same findings, slower; for verification)\n"     \
+	"  --host NAME     the server of inputs whose logs name none (else the input's name)\n"    \
+	"  --label NAME    the name of standard input (-): stored as stdin:NAME\n"                 \
 	"  --role HOST=ROLE  a server's role: publisher, tftp, services, subscriber, secondary,\n" \
-	"                  primary, application (repeatable; else read from the logs)\n"     \
+	"                  primary, application (repeatable; else read from the logs)\n"           \
 	"  --window TIME   the maintenance window of the cluster (default 8h; 90m, 1h30m)\n"
 
 #define CLI_MAX_ROLES 64
