@@ -199,6 +199,9 @@ static const char schema_v2_sql[] =
         "         c.line, c.text, c.advice, c.evidence\n"
         "  FROM checks c LEFT JOIN files fi ON fi.id = c.file_id\n"
         "  WHERE c.scan_id = (SELECT max(scan_id) FROM checks);\n"
+        /* v1 rows have no host and no facts: their files are read again on the next scan. */
+        "UPDATE files SET hash = NULL, mtime = NULL;\n"
+        "UPDATE sources SET complete = 0;\n"
         "PRAGMA user_version = 2;\n";
 
 enum stmt {

@@ -414,8 +414,8 @@ static void make_v1(const char *path)
 	static const char rows[] =
 	        "INSERT INTO scans VALUES (1, '2026-01-01T00:00:00Z', NULL, 'v1', 'h', '[]');"
 	        "INSERT INTO sources VALUES (1, 1, '/b/pub01.zip', 'zip', NULL, 5, 6, 1);"
-	        "INSERT INTO files (id, source_id, scan_id, path, location, status)"
-	        " VALUES (1, 1, 1, '/b/pub01.zip!x.log', 'other', 'ok');"
+	        "INSERT INTO files (id, source_id, scan_id, path, location, status, hash, mtime)"
+	        " VALUES (1, 1, 1, '/b/pub01.zip!x.log', 'other', 'ok', 'abc', 7);"
 	        "INSERT INTO verdicts (file_id, outcome, reason) VALUES (1, 'failed', 'old');";
 	assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -436,6 +436,10 @@ static void a_version_1_database_upgrades_in_place(void **state)
 	assert_string_equal(q(st, "PRAGMA user_version"), "2");
 	assert_string_equal(q(st, "SELECT reason FROM verdicts"), "old");
 	assert_string_equal(q(st, "SELECT coalesce(host, 'none') FROM files"), "none");
+	/* ... and its files are read again on their next scan, to get their host and facts. */
+	assert_string_equal(
+	        q(st, "SELECT coalesce(hash, 'none') || coalesce(mtime, '-') FROM files"), "none-");
+	assert_string_equal(q(st, "SELECT complete FROM sources"), "0");
 	assert_string_equal(q(st, "SELECT count(*) FROM v_servers"), "0");
 	assert_string_equal(q(st, "SELECT count(*) FROM facts"), "0");
 	assert_string_equal(q(st, "PRAGMA integrity_check"), "ok");
