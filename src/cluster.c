@@ -210,7 +210,8 @@ struct ul_cluster {
 	enum ul_outcome verdict;
 	const char *started, *finished;
 	int64_t window;
-	size_t hint; /* file_by_id: the last file found */
+	size_t hint;   /* file_by_id: the last file found */
+	size_t cursor; /* take_error: the file the findings have reached */
 };
 
 /* Every string the public structs point at is owned here. */
@@ -314,8 +315,11 @@ static bool take_file(void *ctx, const struct ul_file_view *f)
 static struct cfile *file_by_id(struct ul_cluster *cl, int64_t id)
 {
 	/* Files come in path order, facts too: the last file found is the likely one. */
-	if (cl->hint < cl->nfiles && cl->files[cl->hint].id == id)
-		return &cl->files[cl->hint];
+	for (size_t k = cl->hint; k < cl->nfiles && k <= cl->hint + 1; k++)
+		if (cl->files[k].id == id) {
+			cl->hint = k;
+			return &cl->files[k];
+		}
 	for (size_t i = 0; i < cl->nfiles; i++)
 		if (cl->files[i].id == id) {
 			cl->hint = i;
@@ -348,16 +352,21 @@ static bool take_fact(void *ctx, const struct ul_fact_view *f)
 	return !cl->oom;
 }
 
+/* Findings come in (path, line) order, like the files: one cursor walks both. */
 static bool take_error(void *ctx, const struct ul_finding_view *f)
 {
 	struct ul_cluster *cl = ctx;
-	for (size_t i = 0; i < cl->nfiles; i++) {
-		struct cfile *d = &cl->files[i];
-		if (d->first_err.present || !d->path || !f->file || strcmp(d->path, f->file) != 0)
-			continue;
-		copy_finding(cl, &d->first_err, f, f->line);
-		break;
-	}
+	if (!f->file)
+		return true;
+	while (cl->cursor < cl->nfiles &&
+	       (!cl->files[cl->cursor].path || strcmp(cl->files[cl->cursor].path, f->file) < 0))
+		cl->cursor++;
+	if (cl->cursor == cl->nfiles)
+		return true;
+	struct cfile *d = &cl->files[cl->cursor];
+	if (d->first_err.present || strcmp(d->path, f->file) != 0)
+		return true;
+	copy_finding(cl, &d->first_err, f, f->line);
 	return !cl->oom;
 }
 
@@ -560,6 +569,12 @@ static void server_words(struct ul_cluster *cl, struct ul_server *s)
 		s->verdict =
 		        fmt(cl, "%s failed%s%s: %s", host, c && c->ts ? " at " : "",
 		            c && c->ts ? c->ts : "", what ? what : "a log says the upgrade failed");
+		/* "...: the service ..." reads as a sentence; "SQLSvc" stays. */
+		if (s->verdict && what) {
+			char *w = strstr(s->verdict, ": ") + 2;
+			if (isupper((unsigned char)w[0]) && islower((unsigned char)w[1]))
+				w[0] = (char)tolower((unsigned char)w[0]);
+		}
 		if (s->final_version && s->verdict)
 			s->verdict =
 			        fmt(cl, "%s; %s stays on %s", s->verdict, prod, s->final_version);

@@ -524,9 +524,12 @@ static bool text_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 		nbad += bad_outcome(t->servers[i].outcome);
 	for (size_t i = 0; i < t->nchecks; i++)
 		nerr += t->checks[i].severity >= UL_SEV_ERROR;
-	if (t->nservers == 1 && t->servers[0].verdict)
+	if (t->nservers == 1 && t->servers[0].verdict) {
 		fprintf(out, "  %s", t->servers[0].verdict);
-	else if (t->nservers > 1)
+		if (nerr)
+			fprintf(out, "; %zu check%s of severity error fired", nerr,
+			        nerr == 1 ? "" : "s");
+	} else if (t->nservers > 1)
 		fprintf(out,
 		        "  %zu servers: %zu failed or cancelled; %zu check%s of severity error%s%s",
 		        t->nservers, nbad, nerr, nerr == 1 ? "" : "s", t->first ? "; first: " : "",

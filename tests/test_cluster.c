@@ -254,7 +254,7 @@ static void root_cause_by_time_across_logs(void **state)
 	assert_string_equal(s->causes[1].file, "/b/pub01/b-dbinst.log");
 	assert_non_null(strstr(s->causes[1].reason, "consequence"));
 	assert_string_equal(s->causes[2].file, "/b/pub01/a-msi.log");
-	assert_non_null(strstr(s->verdict, "PUB01 failed at 2005-03-14T22:36:52: Error 1722"));
+	assert_non_null(strstr(s->verdict, "PUB01 failed at 2005-03-14T22:36:52: error 1722"));
 	assert_string_equal(s->advice, "Read the log.");
 	assert_int_equal(ul_cluster_verdict(cl), UL_OUT_FAILED);
 	ul_cluster_destroy(cl);
