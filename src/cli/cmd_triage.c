@@ -24,10 +24,10 @@ static const char usage[] =
         "  --help           this text\n"
         "\n"
         "Exit status: 0 nothing failed, 1 a failure was found (a server failed or was\n"
-        "cancelled, or a cluster check of severity error fired; a fatal line in a log\n"
-        "without a final status makes it failed), 2 usage or\n"
-        "configuration error, 3 some inputs could not be read (3 wins over 1: the report still\n"
-        "carries the verdict of what could be read).\n";
+        "cancelled, or a cluster check of severity error fired; a fatal line in a log without\n"
+        "a final status makes it failed), 2 usage or configuration error, 3 some inputs could\n"
+        "not be read (3 wins over 1: the report still carries the verdict of what could be\n"
+        "read).\n";
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
