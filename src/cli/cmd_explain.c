@@ -6,28 +6,6 @@
 #include "upglog/explain.h"
 #include "upglog/report.h"
 
-static const char usage[] =
-        "usage: upglog explain [--format text|json] CODE...\n"
-        "\n"
-        "Explain error codes met in Windows Installer upgrade logs, from the table built into\n"
-        "upglog: what each code means, how serious it usually is (noise, info, warning, error,\n"
-        "catastrophic) and the usual fix. One number can mean different things as an msiexec\n"
-        "exit code, a Windows Installer message (Error/Info/Note N), an action return value,\n"
-        "a Windows system error, an HRESULT or an InstallShield setup result code: every\n"
-        "match is shown, most specific first.\n"
-        "\n"
-        "CODE is decimal (1603), negative decimal as MSI writes HRESULTs (-2147287038) or hex\n"
-        "(0x80070643). An HRESULT is split into facility and code; one of the form 0x8007XXXX\n"
-        "is also explained through the Windows code XXXX it wraps.\n"
-        "\n"
-        "  --format FMT  text (default), or json: one array of objects with the keys query,\n"
-        "                space, code, name, severity, meaning and fix\n"
-        "  --help        this text\n"
-        "\n"
-        "Exit status: 0 every CODE was found, 1 some CODE is not in the table (each one is\n"
-        "named on stderr; the others are still explained), 2 usage error (an unknown option\n"
-        "or a CODE that is not a number).\n";
-
 #define WIDTH 79
 
 enum format { TEXT, JSON };
@@ -157,36 +135,40 @@ static bool explain(const struct cli_io *io, enum format fmt, const char *query,
 	return true;
 }
 
-/* A negative number is a CODE, not an option. */
-static bool is_negative_number(const char *arg)
+/*
+ * Options of explain. To add one: a row here and a case in option(); --help, the man page and
+ * the completions follow from the row.
+ */
+enum { FORMAT = 1 };
+static const struct cli_opt opts[] = {
+	{ FORMAT, 'f', "format", "FMT", "text|json", CLI_COMP_VALUES,
+	  "text (default), or json: one array of objects with the keys query, space, code, "
+	  "name, severity, meaning and fix" },
+	{ 0 },
+};
+
+static int option(void *ctx, const struct cli_opt *o, const char *value)
 {
-	return arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9';
+	enum format *fmt = ctx;
+	if (o->id != FORMAT)
+		return UL_EXIT_USAGE;
+	*fmt = strcmp(value, "json") == 0 ? JSON : TEXT;
+	return 0;
 }
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
-	enum { FORMAT = 1 };
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, FORMAT },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum format fmt = TEXT;
-	int c;
-	while (optind < argc && !is_negative_number(argv[optind]) &&
-	       (c = cli_getopt(argc, argv, "+", opts, &cli_cmd_explain, io)) != -1) {
-		if (c != FORMAT)
-			return UL_EXIT_USAGE;
-		if (strcmp(optarg, "text") == 0)
-			fmt = TEXT;
-		else if (strcmp(optarg, "json") == 0)
-			fmt = JSON;
-		else
-			return cli_usage_error(io, &cli_cmd_explain,
-			                       "--format takes 'text' or 'json', not '%s'", optarg);
-	}
-	if (optind >= argc)
+	int nargs;
+	int r = cli_parse(&cli_cmd_explain, argc, argv, io, option, &fmt, &nargs);
+	if (r != 0 || nargs < 0)
+		return r;
+	/* A negative decimal (-2147287038) is a CODE: the parser leaves it among the arguments. */
+	int first = 1;
+	argc = 1 + nargs;
+	if (first >= argc)
 		return cli_usage_error(io, &cli_cmd_explain, "no CODE given");
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		long long v;
 		if (!ul_explain_parse(argv[i], &v))
 			return cli_usage_error(
@@ -197,7 +179,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	bool all_found = true;
 	if (fmt == JSON)
 		fputc('[', io->out);
-	for (int i = optind; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		all_found &= explain(io, fmt, argv[i], &printed);
 	if (fmt == JSON)
 		fputs(printed ? "\n]\n" : "]\n", io->out);
@@ -207,6 +189,21 @@ static int run(int argc, char **argv, const struct cli_io *io)
 const struct cli_cmd cli_cmd_explain = {
 	.name = "explain",
 	.summary = "explain an MSI, Windows or setup error code",
-	.usage = usage,
+	.synopsis = "[OPTIONS] CODE...",
+	.about =
+	        "Explain error codes met in Windows Installer upgrade logs, from the table built "
+	        "into\nupglog: what each code means, how serious it usually is (noise, info, "
+	        "warning, error,\ncatastrophic) and the usual fix. One number can mean different "
+	        "things as an msiexec\nexit code, a Windows Installer message (Error/Info/Note N), "
+	        "an action return value,\na Windows system error, an HRESULT or an InstallShield "
+	        "setup result code: every\nmatch is shown, most specific first.\n\nCODE is "
+	        "decimal (1603), negative decimal as MSI writes HRESULTs (-2147287038) or hex\n"
+	        "(0x80070643). An HRESULT is split into facility and code; one of the form "
+	        "0x8007XXXX\nis also explained through the Windows code XXXX it wraps.\n",
+	.opts = opts,
+	.args = CLI_COMP_CODES,
+	.epilog = "Exit status: 0 every CODE was found, 1 some CODE is not in the table (each one "
+	          "is\nnamed on stderr; the others are still explained), 2 usage error (an unknown "
+	          "option\nor a CODE that is not a number).\n",
 	.run = run,
 };

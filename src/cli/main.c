@@ -8,27 +8,40 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <sqlite3.h>
+#include <zlib.h>
+
 #include "cli.h"
 #include "config.h"
 
-static const struct cli_cmd *const commands[] = {
-	&cli_cmd_triage, &cli_cmd_scan, &cli_cmd_query, &cli_cmd_rules, &cli_cmd_explain,
+const struct cli_cmd *const cli_commands[] = {
+	&cli_cmd_triage, &cli_cmd_scan, &cli_cmd_query, &cli_cmd_rules, &cli_cmd_explain, NULL,
 };
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void main_usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: upglog COMMAND [OPTIONS] [ARGS]\n\n"
+	        "usage: upglog [-V | --version] [--color WHEN] COMMAND [OPTIONS] [ARGS]\n\n"
 	        "Find why a Windows Installer (MSI) based upgrade failed: classify every line of\n"
 	        "its logs, name the root cause, keep every finding in SQLite.\n\n"
 	        "commands:\n");
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	for (size_t i = 0; cli_commands[i]; i++)
+		fprintf(f, "  %-8s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
 	fprintf(f,
-	        "\nRun 'upglog COMMAND --help' for a command's options.\n"
+	        "  %-8s %s\n"
+	        "\noptions:\n"
+	        "  -V, --version     print the version, the catalogue's hash and the features "
+	        "built in\n"
+	        "      --color WHEN  auto (default), always or never: colour output (NO_COLOR\n"
+	        "                    in the environment turns auto off)\n"
+	        "  -h, --help        print this help and exit\n"
+	        "\nRun 'upglog help COMMAND' or 'upglog COMMAND --help' for a command's options;\n"
+	        "'man upglog' for everything else.\n"
 	        "Exit status: 0 nothing failed, 1 a failure was found, 2 usage or configuration\n"
-	        "error, 3 some inputs could not be read (the rest were scanned).\n");
+	        "error, 3 some inputs could not be read (the rest were scanned).\n",
+	        "help", "print a command's help (upglog help triage)");
 }
 
 void cli_error(const struct cli_io *io, const char *fmt, ...)
@@ -66,33 +79,55 @@ static bool is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The folder the running binary is in, or false. */
+static bool exe_dir(char *buf, size_t cap)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *slash = strrchr(buf, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	return true;
+}
+
+/*
+ * The shipped catalogue, first found of: $UPGLOG_PATTERNS; the checkout's patterns/ when the
+ * binary runs from its meson build folder (someone editing rules wants those, not an older
+ * installed copy); the catalogue installed beside the binary (<bindir>/../share/upglog/patterns,
+ * which also holds for a DESTDIR or relocated install); the configured install path. --rules
+ * folders come on top of it (cli_load_catalog).
+ */
 const char *cli_patterns_dir(void)
 {
-	static char found[PATH_MAX];
+	static char found[PATH_MAX + 64];
+	char exe[PATH_MAX], probe[PATH_MAX + 32];
 	const char *env = getenv("UPGLOG_PATTERNS");
 	if (env && *env)
 		return env;
-	/* Next to the binary: <bin>/patterns, <bin>/../share/upglog/patterns. */
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			const char *rel[] = { "/patterns", "/../share/upglog/patterns" };
-			for (size_t i = 0; i < 2; i++) {
-				snprintf(found, sizeof(found), "%s%s", exe, rel[i]);
-				if (is_dir(found))
-					return found;
-			}
-		}
+	if (exe_dir(exe, sizeof(exe))) {
+		snprintf(probe, sizeof(probe), "%s/meson-private", exe);
+		if (is_dir(probe) && is_dir(UL_SOURCE_PATTERNS))
+			return UL_SOURCE_PATTERNS;
+		snprintf(found, sizeof(found), "%s/%s", exe, UL_PATTERNS_FROM_BINDIR);
+		if (is_dir(found))
+			return found;
 	}
 	if (is_dir(UL_INSTALLED_PATTERNS))
 		return UL_INSTALLED_PATTERNS;
-	if (is_dir(UL_SOURCE_PATTERNS))
-		return UL_SOURCE_PATTERNS;
 	return NULL;
+}
+
+bool cli_color_when(const char *when)
+{
+	if (strcmp(when, "always") == 0)
+		return true;
+	if (strcmp(when, "never") == 0)
+		return false;
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	return isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
 }
 
 struct ul_catalog *cli_load_catalog(const struct cli_io *io, const struct cli_rules *r)
@@ -162,24 +197,65 @@ bool cli_parse_u64(const char *s, unsigned long long *out)
 	return true;
 }
 
-int cli_getopt(int argc, char **argv, const char *shorts, const struct option *opts,
-               const struct cli_cmd *cmd, const struct cli_io *io)
+static void features(FILE *f)
 {
-	/* Options may follow the PATHs (GNU order); a command that must stop at its first
-	 * argument (explain: "-2147287038" is a code) starts `shorts` with '+'. */
-	char spec[64];
-	bool in_order = shorts && shorts[0] == '+';
-	snprintf(spec, sizeof(spec), "%s:%s", in_order ? "+" : "", shorts ? shorts + in_order : "");
-	int c = getopt_long(argc, argv, spec, opts, NULL);
-	if (c == '?' || c == ':') {
-		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
-		if (c == ':')
-			cli_usage_error(io, cmd, "option '%s' needs a value", arg);
-		else
-			cli_usage_error(io, cmd, "unknown option '%s'", arg);
-		return '?';
+	fprintf(f, "features: %chyperscan %clibarchive +pcre2-%d.%d +sqlite-%s +zlib-%s\n",
+	        UL_HAVE_HYPERSCAN ? '+' : '-', UL_HAVE_LIBARCHIVE ? '+' : '-', PCRE2_MAJOR,
+	        PCRE2_MINOR, sqlite3_libversion(), zlibVersion());
+}
+
+static int version(const struct cli_io *io)
+{
+	printf("upglog %s\n", UL_VERSION);
+	const char *dir = cli_patterns_dir();
+	struct ul_error err;
+	struct ul_catalog *cat = ul_catalog_new();
+	ul_error_clear(&err);
+	if (!dir)
+		printf("catalogue: not found (set UPGLOG_PATTERNS to its folder)\n");
+	else if (cat && ul_catalog_add_dir(cat, dir, &err) && ul_catalog_compile(cat, &err))
+		printf("catalogue: %s (%zu rules in %s)\n", ul_catalog_hash(cat),
+		       ul_catalog_count(cat), dir);
+	else
+		printf("catalogue: cannot load %s: %s\n", dir, err.msg);
+	ul_catalog_destroy(cat);
+	features(stdout);
+	(void)io;
+	return UL_EXIT_OK;
+}
+
+static const struct cli_cmd *find_command(const char *name)
+{
+	for (size_t i = 0; cli_commands[i]; i++)
+		if (strcmp(name, cli_commands[i]->name) == 0)
+			return cli_commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[16];
+	size_t n = 0;
+	for (; cli_commands[n] && n < 14; n++)
+		names[n] = cli_commands[n]->name;
+	names[n++] = "help";
+	names[n] = NULL;
+	const char *near = cli_did_you_mean(name, names);
+	fprintf(stderr, "upglog: unknown command '%s'", name);
+	if (near)
+		fprintf(stderr, " (did you mean '%s'?)", near);
+	fputs("\nRun 'upglog --help' for the list of commands.\n", stderr);
+	return UL_EXIT_USAGE;
+}
+
+static int finish(int rc)
+{
+	/* Results that never reached the disk are not results. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "upglog: cannot write results: %s\n", strerror(errno));
+		return UL_EXIT_USAGE;
 	}
-	return c;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -187,44 +263,59 @@ int main(int argc, char **argv)
 	struct cli_io io = {
 		.out = stdout,
 		.err = stderr,
-		.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"),
+		.color = cli_color_when("auto"),
 		.progress = isatty(STDERR_FILENO),
 	};
-	if (argc < 2) {
+	/* Options before the command: -V, --help, --color, --generate. */
+	int k = 1;
+	for (; k < argc && argv[k][0] == '-'; k++) {
+		const char *a = argv[k];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			main_usage(stdout);
+			return finish(UL_EXIT_OK);
+		}
+		if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0)
+			return finish(version(&io));
+		if (strncmp(a, "--color", 7) == 0 && (a[7] == '=' || a[7] == '\0')) {
+			const char *when = a[7] == '=' ? a + 8 : k + 1 < argc ? argv[++k] : "";
+			if (strcmp(when, "auto") != 0 && strcmp(when, "always") != 0 &&
+			    strcmp(when, "never") != 0) {
+				fprintf(stderr,
+				        "upglog: --color takes auto, always or never, not '%s'\n",
+				        when);
+				return UL_EXIT_USAGE;
+			}
+			io.color = cli_color_when(when);
+			continue;
+		}
+		if (strcmp(a, "--generate") == 0)
+			return finish(cli_generate(&io, argc - k - 1, argv + k + 1));
+		const char *names[] = { "help", "version", "color", "generate", NULL };
+		const char *near = a[1] == '-' ? cli_did_you_mean(a + 2, names) : NULL;
+		fprintf(stderr, "upglog: unknown option '%s'", a);
+		if (near)
+			fprintf(stderr, " (did you mean '--%s'?)", near);
+		fputs("\nRun 'upglog --help' for usage.\n", stderr);
+		return UL_EXIT_USAGE;
+	}
+	if (k >= argc) {
 		main_usage(stderr);
 		return UL_EXIT_USAGE;
 	}
-	const char *name = argv[1];
-	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
-		main_usage(stdout);
-		return UL_EXIT_OK;
-	}
-	if (strcmp(name, "--version") == 0) {
-		printf("upglog %s\n", UL_VERSION);
-		return UL_EXIT_OK;
-	}
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(name, commands[i]->name) != 0)
-			continue;
-		for (int k = 2; k < argc; k++) {
-			if (strcmp(argv[k], "--") == 0)
-				break;
-			if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-				fputs(commands[i]->usage, stdout);
-				return fclose(stdout) == 0 ? UL_EXIT_OK : UL_EXIT_USAGE;
-			}
+	const char *name = argv[k];
+	if (strcmp(name, "help") == 0) {
+		if (k + 1 >= argc) {
+			main_usage(stdout);
+			return finish(UL_EXIT_OK);
 		}
-		opterr = 0;
-		optind = 1;
-		int rc = commands[i]->run(argc - 1, argv + 1, &io);
-		/* Results that never reached the disk are not results. */
-		if (fflush(stdout) != 0 || ferror(stdout)) {
-			fprintf(stderr, "upglog: cannot write results: %s\n", strerror(errno));
-			return UL_EXIT_USAGE;
-		}
-		return rc;
+		const struct cli_cmd *cmd = find_command(argv[k + 1]);
+		if (!cmd)
+			return unknown_command(argv[k + 1]);
+		cli_print_help(cmd, stdout);
+		return finish(UL_EXIT_OK);
 	}
-	fprintf(stderr, "upglog: unknown command '%s'\n\n", name);
-	main_usage(stderr);
-	return UL_EXIT_USAGE;
+	const struct cli_cmd *cmd = find_command(name);
+	if (!cmd)
+		return unknown_command(name);
+	return finish(cmd->run(argc - k, argv + k, &io));
 }
