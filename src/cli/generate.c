@@ -21,15 +21,44 @@ static void put_escaped(FILE *f, const char *s, const char *special)
 	}
 }
 
-/* The first clause of an option's help: short enough for a completion menu. */
+/* Inside a zsh single-quoted _arguments spec: [ ] : \ escaped, ' closed and reopened. */
+static void put_zsh(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else if (strchr("[]:\\", *s))
+			fprintf(f, "\\%c", *s);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* An option's help without its parenthesised asides, up to the first ';': short enough for a
+ * completion menu. */
 static void put_brief(FILE *f, const char *help, const char *special)
 {
-	size_t n = strcspn(help, ";(");
-	while (n > 0 && help[n - 1] == ' ')
-		n--;
 	char buf[256];
-	snprintf(buf, sizeof(buf), "%.*s", (int)(n < 255 ? n : 255), help);
-	put_escaped(f, buf, special);
+	size_t n = 0;
+	int depth = 0;
+	for (const char *p = help; *p && *p != ';' && n < sizeof(buf) - 1; p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && !(*p == ' ' && (n == 0 || buf[n - 1] == ' '))) {
+			if ((*p == ',' || *p == '.') && n > 0 && buf[n - 1] == ' ')
+				n--;
+			buf[n++] = *p;
+		}
+	}
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	if (special)
+		put_escaped(f, buf, special);
+	else
+		put_zsh(f, buf);
 }
 
 /* "text json" from "text|json" */
@@ -152,8 +181,6 @@ static void gen_bash(FILE *f)
 
 /* ---- zsh -------------------------------------------------------------------------------- */
 
-#define ZSH_SPECIAL "[]:'\\"
-
 static const char *zsh_action(enum cli_complete c)
 {
 	switch (c) {
@@ -189,12 +216,12 @@ static void gen_zsh(FILE *f)
 	      "# option tables; do not edit.\n\n"
 	      "_upglog_rule_ids() {\n"
 	      "    local -a ids\n"
-	      "    ids=(${(f)\"$(${words[1]:-upglog} --generate rule-ids 2>/dev/null)\"})\n"
+	      "    ids=(${(f)\"$(upglog --generate rule-ids 2>/dev/null)\"})\n"
 	      "    _describe -t rule-ids 'rule id' ids\n"
 	      "}\n\n"
 	      "_upglog_codes() {\n"
 	      "    local -a codes\n"
-	      "    codes=(${(f)\"$(${words[1]:-upglog} --generate codes 2>/dev/null | "
+	      "    codes=(${(f)\"$(upglog --generate codes 2>/dev/null | "
 	      "tr '\\t' :)\"})\n"
 	      "    _describe -t codes 'error code' codes\n"
 	      "}\n\n"
@@ -214,7 +241,7 @@ static void gen_zsh(FILE *f)
 	      f);
 	for (size_t i = 0; cli_commands[i]; i++) {
 		fprintf(f, "            '%s:", cli_commands[i]->name);
-		put_escaped(f, cli_commands[i]->summary, "'");
+		put_zsh(f, cli_commands[i]->summary);
 		fputs("'\n", f);
 	}
 	fputs("            'help:print the help of a command'\n"
@@ -253,7 +280,7 @@ static void gen_zsh(FILE *f)
 				zsh_opt(f, o, false);
 				fputc('[', f);
 			}
-			put_brief(f, o->help, ZSH_SPECIAL);
+			put_brief(f, o->help, NULL);
 			fputc(']', f);
 			if (o->arg) {
 				fprintf(f, ":%s:", o->arg);
