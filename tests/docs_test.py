@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Each command's options are the same in --help, its man page and the bash, zsh and fish
+completions; every option the README or a man page's prose names exists.
+
+Run by `meson test` with UPGLOG (the binary), UPGLOG_DOC_BUILD (the build's doc/ folder, where
+the man pages and completions are generated) and UPGLOG_SOURCE_ROOT.
+"""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import unittest
+
+UPGLOG = os.environ["UPGLOG"]
+DOC = pathlib.Path(os.environ["UPGLOG_DOC_BUILD"])
+ROOT = pathlib.Path(os.environ["UPGLOG_SOURCE_ROOT"])
+# Options of `upglog` itself, before the command.
+GLOBAL = {"--version", "-V", "--color", "--help", "-h", "--generate"}
+# Man pages are built only when scdoc is found; completions always are.
+MAN = (DOC / "upglog-triage.1.scd").exists()
+
+
+def upglog(*args):
+    return subprocess.run([UPGLOG, *args], capture_output=True, text=True, check=True).stdout
+
+
+def commands():
+    out = upglog("--help")
+    block = out.split("commands:\n", 1)[1].split("\n\n", 1)[0]
+    return [l.split()[0] for l in block.splitlines() if l.strip() and l.split()[0] != "help"]
+
+
+def help_options(cmd):
+    """{option: values or None} from `upglog CMD --help`, long and short names alike."""
+    out = upglog(cmd, "--help")
+    block = out.split("\noptions:\n", 1)[1].split("\n\n", 1)[0]
+    opts = {}
+    for line in block.splitlines():
+        m = re.match(r"^  (?:-(\w), )?\s*--([\w-]+)(?: (\S+))?", line)
+        if not m:
+            continue
+        values = set(m.group(3).split("|")) if m.group(3) and "|" in m.group(3) else None
+        opts["--" + m.group(2)] = values
+        if m.group(1):
+            opts["-" + m.group(1)] = values
+    return opts
+
+
+def man_options(cmd):
+    text = (DOC / f"upglog-{cmd}.1.scd").read_text(encoding="utf-8")
+    section = text.split("\n# OPTIONS\n", 1)[1].split("\n# ", 1)[0]
+    opts = set()
+    for line in section.splitlines():
+        m = re.match(r"^(?:\*-(\w)\*, )?\*--([\w\\-]+)\*", line)
+        if m:
+            opts.add("--" + m.group(2).replace("\\", ""))
+            if m.group(1):
+                opts.add("-" + m.group(1))
+    return opts
+
+
+def bash_options(cmd):
+    text = (DOC / "upglog").read_text(encoding="utf-8")
+    block = text.split(f"\n    {cmd})\n", 1)[1].split("\n        ;;\n", 1)[0]
+    m = re.search(r'if \[\[ \$cur == -\* \]\]; then\n\s+COMPREPLY=\(\$\(compgen -W "([^"]*)"',
+                  block)
+    opts = set(m.group(1).split())
+    values = {}
+    for vm in re.finditer(r"\n        (--[\w-]+)(?: \| (-\w))?\)\n\s+COMPREPLY=\(\$\(compgen -W "
+                          r'"([^"$]*)"', block):
+        values[vm.group(1)] = set(vm.group(3).split())
+    return opts, values
+
+
+def zsh_options(cmd):
+    text = (DOC / "_upglog").read_text(encoding="utf-8")
+    block = text.split(f"\n        {cmd})\n            _arguments", 1)[1].split("\n            ;;", 1)[0]
+    opts, values = set(), {}
+    for line in block.splitlines():
+        m = (re.search(r"\{-(\w)\+?,--([\w-]+)=?\}'\[", line)
+             or re.search(r"'(?:\*'')?--([\w-]+)=?\[", line))
+        if not m:
+            continue
+        names = ["-" + m.group(1), "--" + m.group(2)] if m.lastindex == 2 else ["--" + m.group(1)]
+        opts.update(names)
+        vm = re.search(r"\]:[^:]+:\(([^)]*)\)'", line)
+        if vm:
+            values[names[-1]] = set(vm.group(1).split())
+    return opts, values
+
+
+def fish_options(cmd):
+    text = (DOC / "upglog.fish").read_text(encoding="utf-8")
+    opts, values = set(), {}
+    for line in text.splitlines():
+        m = re.match(rf"complete -c upglog -n '__fish_seen_subcommand_from {cmd}'"
+                     r"(?: -s (\w))? -l ([\w-]+)", line)
+        if not m:
+            continue
+        opts.add("--" + m.group(2))
+        if m.group(1):
+            opts.add("-" + m.group(1))
+        vm = re.search(r" -x -a '([^(][^']*)'", line)
+        if vm:
+            values["--" + m.group(2)] = set(vm.group(1).split())
+    return opts, values
+
+
+class OptionLists(unittest.TestCase):
+    @unittest.skipUnless(MAN, "man pages not built (no scdoc, or -Dman=disabled)")
+    def test_every_command_has_a_man_page(self):
+        for cmd in commands():
+            with self.subTest(cmd=cmd):
+                self.assertTrue((ROOT / "doc" / f"upglog-{cmd}.1.scd.in").exists())
+                self.assertTrue((DOC / f"upglog-{cmd}.1").exists())
+        text = (DOC / "upglog.1.scd").read_text(encoding="utf-8")
+        for cmd in commands():
+            self.assertIn(f"*upglog {cmd}*", text)
+
+    def test_same_options_everywhere(self):
+        for cmd in commands():
+            want = help_options(cmd)
+            self.assertIn("--help", want)
+            if MAN:
+                with self.subTest(cmd=cmd, where="man page"):
+                    self.assertEqual(man_options(cmd), set(want))
+            for shell, parse in (("bash", bash_options), ("zsh", zsh_options),
+                                 ("fish", fish_options)):
+                opts, values = parse(cmd)
+                with self.subTest(cmd=cmd, where=shell):
+                    self.assertEqual(opts, set(want))
+                    for opt, vals in want.items():
+                        if vals and opt.startswith("--"):
+                            self.assertEqual(values.get(opt), vals, opt)
+
+
+class Prose(unittest.TestCase):
+    """An option named in the README or a man page exists (where a command is named with it,
+    in that command)."""
+
+    def known(self):
+        every = set(GLOBAL)
+        per = {}
+        for cmd in commands():
+            per[cmd] = set(help_options(cmd))
+            every |= per[cmd]
+        return every, per
+
+    def test_readme_and_man_pages(self):
+        every, per = self.known()
+        sources = [ROOT / "README.md", ROOT / "patterns" / "README.md"]
+        sources += sorted((ROOT / "doc").glob("*.scd.in"))
+        problems = []
+        for path in sources:
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                clean = line.replace("\\", "").replace("*", "")
+                # The man pages speak only of upglog; the READMEs also of meson, rg, ...:
+                # there, an option in a code span of its own is upglog's.
+                pattern = (r"(?<![\w-])(--[a-z][\w-]*)" if path.suffix == ".in"
+                           else r"`(--[a-z][\w-]*)[^`]*`")
+                for m in re.finditer(pattern, clean):
+                    if m.group(1) not in every:
+                        problems.append(f"{path.name}:{n}: {m.group(1)}")
+                # `upglog CMD ... -x`: the options of that command (up to a pipe or comment).
+                for m in re.finditer(r"\bupglog (\w+)((?: +[^|#`;&]*)?)", clean):
+                    cmd, rest = m.group(1), m.group(2)
+                    if cmd not in per:
+                        continue
+                    for o in re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", rest):
+                        o = re.sub(r"^(-\w)\w+$", r"\1", o)  # -qj2 -> -q (bundled)
+                        if o not in per[cmd] and o not in ("--",):
+                            problems.append(f"{path.name}:{n}: upglog {cmd} {o}")
+        self.assertEqual(problems, [])
+
+
+if __name__ == "__main__":
+    if not (DOC / "upglog").exists():
+        print("skipped: completions not built (cross build)")
+        sys.exit(77)
+    unittest.main(verbosity=2)
