@@ -227,6 +227,28 @@ class Habits(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("'--format' is not a code", err)
 
+    def test_option_spellings(self):
+        with tempfile.TemporaryDirectory() as d:
+            code, _, err = run("scan", f"--db={d}/a.db", "--jobs=1", "--quiet", self.FAILED)
+            self.assertEqual((code, err), (1, ""))
+            self.assertTrue(pathlib.Path(f"{d}/a.db").exists())
+        # "-" is standard input, an argument like any other.
+        code, out, _ = run("triage", "-", "-f", "json", stdin=self.FAILED.read_bytes())
+        self.assertEqual(code, 1)
+        self.assertEqual(json.loads(out)["verdict"], "failed")
+        code, _, err = run("scan", "x", "--jobs")
+        self.assertEqual(code, 2)
+        self.assertIn("option '--jobs' needs a value (N)", err)
+        code, _, err = run("scan", "x", "-j")
+        self.assertIn("option '-j' needs a value (N)", err)
+        code, _, err = run("scan", "--force=yes", "x")
+        self.assertIn("option '--force' takes no value", err)
+        # Abbreviations are refused (a new option must never change an old command line),
+        # with the full name suggested.
+        code, _, err = run("triage", "--form", "json", self.FAILED)
+        self.assertEqual(code, 2)
+        self.assertIn("did you mean '--format'", err)
+
     def test_option_values_checked(self):
         for args in [("triage", "--format", "xml", "."), ("query", "-f", "yaml", "SELECT 1"),
                      ("triage", "--color", "sometimes", "."), ("--color", "sometimes", "rules"),

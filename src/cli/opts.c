@@ -227,7 +227,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const struct cli
 				else if (i + 1 < argc)
 					v = argv[++i];
 				else
-					return cli_usage_error(io, cmd, "option '--%s' needs a %s",
+					return cli_usage_error(io, cmd,
+					                       "option '--%s' needs a value (%s)",
 					                       o->name, o->arg);
 			} else if (eq) {
 				return cli_usage_error(io, cmd, "option '--%s' takes no value",
@@ -249,8 +250,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const struct cli
 			}
 			const char *v = p[1] ? p + 1 : i + 1 < argc ? argv[++i] : NULL;
 			if (!v)
-				return cli_usage_error(io, cmd, "option '-%c' needs a %s", *p,
-				                       o->arg);
+				return cli_usage_error(io, cmd, "option '-%c' needs a value (%s)",
+				                       *p, o->arg);
 			rc = take(cmd, io, o, v, fn, ctx);
 			break;
 		}
