@@ -389,6 +389,16 @@ static void gen_fish(FILE *f)
 
 #define SCDOC_SPECIAL "*_\\"
 
+/* A help text as a sentence of the man page: capital first letter, scdoc escapes. */
+static void put_capitalised(FILE *f, const char *text)
+{
+	char first[2] = { (char)(*text >= 'a' && *text <= 'z' ? *text - 32 : *text), '\0' };
+	if (!*text)
+		return;
+	put_escaped(f, first, SCDOC_SPECIAL);
+	put_escaped(f, text + 1, SCDOC_SPECIAL);
+}
+
 static void gen_man_options(FILE *f, const struct cli_cmd *cmd)
 {
 	const struct cli_opt *o;
@@ -404,11 +414,7 @@ static void gen_man_options(FILE *f, const struct cli_cmd *cmd)
 			fputc('_', f);
 		}
 		fputs("\n\t", f);
-		char first[2] = {
-			(char)(*o->help >= 'a' && *o->help <= 'z' ? *o->help - 32 : *o->help), '\0'
-		};
-		put_escaped(f, first, SCDOC_SPECIAL);
-		put_escaped(f, o->help + 1, SCDOC_SPECIAL);
+		put_capitalised(f, o->help);
 		fputs(".\n\n", f);
 	}
 }
@@ -420,7 +426,7 @@ static void gen_man_commands(FILE *f)
 		fprintf(f, "*upglog %s* ", cmd->name);
 		put_escaped(f, cmd->synopsis, SCDOC_SPECIAL);
 		fputs("\n\t", f);
-		put_escaped(f, cmd->summary, SCDOC_SPECIAL);
+		put_capitalised(f, cmd->summary);
 		fprintf(f, ". See *upglog-%s*(1).\n\n", cmd->name);
 	}
 }
