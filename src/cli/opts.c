@@ -59,6 +59,8 @@ const char *cli_did_you_mean(const char *word, const char *const *names)
 	const char *best = NULL, *prefix_of = NULL;
 	size_t best_d = (size_t)-1, nprefix = 0, wl = strlen(word);
 	for (size_t i = 0; names[i]; i++) {
+		if (strcmp(word, names[i]) == 0)
+			return NULL; /* not a typo */
 		size_t d = cli_edit_distance(word, names[i]);
 		if (d < best_d) {
 			best_d = d;
