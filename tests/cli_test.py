@@ -309,6 +309,7 @@ class Habits(unittest.TestCase):
     def test_help_columns_aligned(self):
         for name in ("scan", "triage", "query", "rules", "explain"):
             _, out, _ = run(name, "--help")
+            self.assertEqual([l for l in out.splitlines() if len(l) > 79], [], name)
             opts = out.split("\noptions:\n", 1)[1].split("\n\n", 1)[0].splitlines()
             starts = set()
             for line in opts:

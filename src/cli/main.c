@@ -32,8 +32,8 @@ static void main_usage(FILE *f)
 	fprintf(f,
 	        "  %-8s %s\n"
 	        "\noptions:\n"
-	        "  -V, --version     print the version, the catalogue's hash and the features "
-	        "built in\n"
+	        "  -V, --version     print the version, the catalogue's hash and the features\n"
+	        "                    built in\n"
 	        "      --color WHEN  auto (default), always or never: colour output (NO_COLOR\n"
 	        "                    in the environment turns auto off)\n"
 	        "  -h, --help        print this help and exit\n"

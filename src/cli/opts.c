@@ -304,13 +304,32 @@ static size_t opt_label(const struct cli_opt *o, char *buf, size_t cap)
 	return n < 0 ? 0 : (size_t)n;
 }
 
+/* Paragraphs (separated by a blank line) refilled to HELP_WIDTH. */
+static void paragraphs(FILE *f, const char *text)
+{
+	while (*text) {
+		const char *end = strstr(text, "\n\n");
+		size_t len = end ? (size_t)(end - text) : strlen(text);
+		char *p = strndup(text, len);
+		if (p) {
+			wrap(f, p, 0, 0);
+			free(p);
+		}
+		text += len;
+		if (*text) {
+			text += 2;
+			fputc('\n', f);
+		}
+	}
+}
+
 void cli_print_help(const struct cli_cmd *cmd, FILE *f)
 {
 	char label[128];
 	size_t w = 0;
 	const struct cli_opt *o;
 	fprintf(f, "usage: upglog %s %s\n\n", cmd->name, cmd->synopsis);
-	fputs(cmd->about, f);
+	paragraphs(f, cmd->about);
 	fputs("\noptions:\n", f);
 	/* A very long label takes its own line rather than pushing every help text right. */
 	for (size_t i = 0; (o = cli_opt_at(cmd, i)); i++) {
@@ -329,6 +348,6 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *f)
 	}
 	if (cmd->epilog && *cmd->epilog) {
 		fputc('\n', f);
-		fputs(cmd->epilog, f);
+		paragraphs(f, cmd->epilog);
 	}
 }

@@ -65,7 +65,8 @@ const struct cli_opt *cli_opt_at(const struct cli_cmd *cmd, size_t i);
 /** What --help and the man page show for an option's value: its values when short, else `arg`. */
 const char *cli_opt_metavar(const struct cli_opt *o);
 
-/** Print `cmd`'s full --help: usage, description, aligned option list, epilogue. */
+/** Print `cmd`'s full --help: usage, description and epilogue refilled to 79 columns (a blank
+ *  line separates paragraphs), and the aligned option list. */
 void cli_print_help(const struct cli_cmd *cmd, FILE *f);
 
 /**
