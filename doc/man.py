@@ -6,7 +6,8 @@
 The template (doc/*.scd.in) may hold, alone on a line:
 
   @OPTIONS@              the command's option list, from `upglog --generate man-options CMD`
-                         (CMD from the page name: upglog-triage.1.scd.in -> triage)
+                         (CMD from the page name: upglog-triage.1.scd.in -> triage; for
+                         upglog.1, the options before the command)
   @COMMANDS@             the list of commands, from `upglog --generate man-commands`
   @MARKDOWN FILE@        FILE (relative to the source root) converted to scdoc, its title left out
   @MARKDOWN FILE#TITLE@  only the section "## TITLE" of FILE
@@ -131,8 +132,9 @@ def main():
     for line in pathlib.Path(a.template).read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
         if stripped == "@OPTIONS@":
-            cmd = page.removeprefix("upglog-")
-            text.append(subprocess.run([a.upglog, "--generate", "man-options", cmd],
+            # upglog-triage.1: triage's options; upglog.1: those before the command.
+            cmd = [page.removeprefix("upglog-")] if page != "upglog" else []
+            text.append(subprocess.run([a.upglog, "--generate", "man-options", *cmd],
                                        check=True, capture_output=True,
                                        text=True).stdout.rstrip("\n"))
         elif stripped == "@COMMANDS@":

@@ -32,8 +32,9 @@ def commands():
 
 
 def help_options(cmd):
-    """{option: values or None} from `upglog CMD --help`, long and short names alike."""
-    out = upglog(cmd, "--help")
+    """{option: values or None} from `upglog CMD --help` (`upglog --help` for ""), long and
+    short names alike."""
+    out = upglog(*([cmd] if cmd else []), "--help")
     block = out.split("\noptions:\n", 1)[1].split("\n\n", 1)[0]
     opts = {}
     for line in block.splitlines():
@@ -48,7 +49,8 @@ def help_options(cmd):
 
 
 def man_options(cmd):
-    text = (DOC / f"upglog-{cmd}.1.scd").read_text(encoding="utf-8")
+    page = f"upglog-{cmd}.1.scd" if cmd else "upglog.1.scd"
+    text = (DOC / page).read_text(encoding="utf-8")
     section = text.split("\n# OPTIONS\n", 1)[1].split("\n# ", 1)[0]
     opts = set()
     for line in section.splitlines():
@@ -62,7 +64,8 @@ def man_options(cmd):
 
 def bash_options(cmd):
     text = (DOC / "upglog").read_text(encoding="utf-8")
-    block = text.split(f"\n    {cmd})\n", 1)[1].split("\n        ;;\n", 1)[0]
+    label = cmd or "''"
+    block = text.split(f"\n    {label})\n", 1)[1].split("\n        ;;\n", 1)[0]
     m = re.search(r'if \[\[ \$cur == -\* \]\]; then\n\s+COMPREPLY=\(\$\(compgen -W "([^"]*)"',
                   block)
     opts = set(m.group(1).split())
@@ -75,7 +78,11 @@ def bash_options(cmd):
 
 def zsh_options(cmd):
     text = (DOC / "_upglog").read_text(encoding="utf-8")
-    block = text.split(f"\n        {cmd})\n            _arguments", 1)[1].split("\n            ;;", 1)[0]
+    if cmd:
+        block = text.split(f"\n        {cmd})\n            _arguments", 1)[1]
+        block = block.split("\n            ;;", 1)[0]
+    else:
+        block = text.split("\n    _arguments -C", 1)[1].split("&& ret=0", 1)[0]
     opts, values = set(), {}
     for line in block.splitlines():
         m = (re.search(r"\{-(\w)\+?,--([\w-]+)=?\}'\[", line)
@@ -94,8 +101,8 @@ def fish_options(cmd):
     text = (DOC / "upglog.fish").read_text(encoding="utf-8")
     opts, values = set(), {}
     for line in text.splitlines():
-        m = re.match(rf"complete -c upglog -n '__fish_seen_subcommand_from {cmd}'"
-                     r"(?: -s (\w))? -l ([\w-]+)", line)
+        cond = f"'__fish_seen_subcommand_from {cmd}'" if cmd else "__fish_use_subcommand"
+        m = re.match(rf"complete -c upglog -n {cond}(?: -s (\w))? -l ([\w-]+)", line)
         if not m:
             continue
         opts.add("--" + m.group(2))
@@ -119,7 +126,7 @@ class OptionLists(unittest.TestCase):
             self.assertIn(f"*upglog {cmd}*", text)
 
     def test_same_options_everywhere(self):
-        for cmd in commands():
+        for cmd in [""] + commands():  # "": the options before the command
             want = help_options(cmd)
             self.assertIn("--help", want)
             if MAN:

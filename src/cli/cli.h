@@ -39,7 +39,12 @@ struct cli_cmd {
 	enum cli_complete args;          /**< what its arguments are, for completion */
 	const char *epilog;              /**< after the options: exit status, examples */
 	int (*run)(int argc, char **argv, const struct cli_io *io);
+	bool stop_at_argument; /**< options only before the first argument (`upglog` itself) */
+	void (*print_help)(FILE *f); /**< instead of the help made from the fields, or NULL */
 };
+
+/** `upglog` itself: the options before the command (-V, --color, --help). */
+extern const struct cli_cmd cli_cmd_upglog;
 
 /** Every command, in the order `upglog --help` lists them; NULL-terminated. */
 extern const struct cli_cmd *const cli_commands[];

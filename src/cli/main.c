@@ -20,29 +20,55 @@ const struct cli_cmd *const cli_commands[] = {
 	&cli_cmd_triage, &cli_cmd_scan, &cli_cmd_query, &cli_cmd_rules, &cli_cmd_explain, NULL,
 };
 
+/*
+ * The options before the command. To add one: a row here and a case in main_option(); --help,
+ * the man page and the completions follow from the row.
+ */
+enum { M_VERSION = 1, M_COLOR, M_GENERATE };
+static const struct cli_opt main_opts[] = {
+	{ M_VERSION, 'V', "version", NULL, NULL, CLI_COMP_NONE,
+	  "print the version, the catalogue in use (its hash, number of rules and folder) and "
+	  "the features built in: +hyperscan or -hyperscan (the multi-pattern prefilter), "
+	  "+libarchive or -libarchive (.zip and .tar bundles), and the versions of PCRE2, SQLite "
+	  "and zlib" },
+	{ M_COLOR, 0, "color", "WHEN", "auto|always|never", CLI_COMP_VALUES,
+	  "colour the output: auto (default: when standard output is a terminal, NO_COLOR is "
+	  "unset or empty and TERM is not dumb), always or never" },
+	/* For the build and packagers; documented in upglog(1), hidden from --help. */
+	{ M_GENERATE, 0, "generate", "WHAT", NULL, CLI_COMP_NONE, NULL },
+	{ 0 },
+};
+
 static void main_usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: upglog [-V | --version] [--color WHEN] COMMAND [OPTIONS] [ARGS]\n\n"
-	        "Find why a Windows Installer (MSI) based upgrade failed: classify every line of\n"
-	        "its logs, name the root cause, keep every finding in SQLite.\n\n"
-	        "commands:\n");
+	const struct cli_cmd *m = &cli_cmd_upglog;
+	fprintf(f, "usage: upglog %s\n\n", m->synopsis);
+	cli_print_paragraphs(f, m->about);
+	fputs("\ncommands:\n", f);
 	for (size_t i = 0; cli_commands[i]; i++)
 		fprintf(f, "  %-8s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
-	fprintf(f,
-	        "  %-8s %s\n"
-	        "\noptions:\n"
-	        "  -V, --version     print the version, the catalogue's hash and the features\n"
-	        "                    built in\n"
-	        "      --color WHEN  auto (default), always or never: colour output (NO_COLOR\n"
-	        "                    in the environment turns auto off)\n"
-	        "  -h, --help        print this help and exit\n"
-	        "\nRun 'upglog help COMMAND' or 'upglog COMMAND --help' for a command's options;\n"
-	        "'man upglog' for everything else.\n"
-	        "Exit status: 0 nothing failed, 1 a failure was found, 2 usage or configuration\n"
-	        "error, 3 some inputs could not be read (the rest were scanned).\n",
-	        "help", "print a command's help (upglog help triage)");
+	fprintf(f, "  %-8s %s\n", "help", "print a command's help (upglog help triage)");
+	fputs("\noptions:\n", f);
+	cli_print_options(m, f);
+	fputc('\n', f);
+	cli_print_paragraphs(f, m->epilog);
 }
+
+const struct cli_cmd cli_cmd_upglog = {
+	.name = "",
+	.summary = "find why a Windows Installer (MSI) based upgrade failed",
+	.synopsis = "[-V | --version] [--color WHEN] COMMAND [OPTIONS] [ARGS]",
+	.about = "Find why a Windows Installer (MSI) based upgrade failed: classify every line "
+	         "of its logs, name the root cause, keep every finding in SQLite.\n",
+	.opts = main_opts,
+	.args = CLI_COMP_NONE,
+	.epilog = "Run 'upglog help COMMAND' or 'upglog COMMAND --help' for a command's "
+	          "options; 'man upglog' for everything else.\n\nExit status: 0 nothing "
+	          "failed, 1 a failure was found, 2 usage or configuration error, 3 some inputs "
+	          "could not be read (the rest were scanned).\n",
+	.stop_at_argument = true,
+	.print_help = main_usage,
+};
 
 void cli_error(const struct cli_io *io, const char *fmt, ...)
 {
@@ -57,11 +83,11 @@ void cli_error(const struct cli_io *io, const char *fmt, ...)
 int cli_usage_error(const struct cli_io *io, const struct cli_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(io->err, "upglog %s: ", cmd->name);
+	fprintf(io->err, "%s: ", cli_who(cmd));
 	va_start(ap, fmt);
 	vfprintf(io->err, fmt, ap);
 	va_end(ap);
-	fprintf(io->err, "\nRun 'upglog %s --help' for usage.\n", cmd->name);
+	fprintf(io->err, "\nRun '%s --help' for usage.\n", cli_who(cmd));
 	return UL_EXIT_USAGE;
 }
 
@@ -258,6 +284,30 @@ static int finish(int rc)
 	return rc;
 }
 
+struct main_args {
+	struct cli_io *io;
+	bool version;
+	const char *generate;
+};
+
+static int main_option(void *ctx, const struct cli_opt *o, const char *value)
+{
+	struct main_args *a = ctx;
+	switch (o->id) {
+	case M_VERSION:
+		a->version = true;
+		return 0;
+	case M_COLOR:
+		a->io->color = cli_color_when(value);
+		return 0;
+	case M_GENERATE:
+		a->generate = value;
+		return 0;
+	default:
+		return UL_EXIT_USAGE;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_io io = {
@@ -266,56 +316,42 @@ int main(int argc, char **argv)
 		.color = cli_color_when("auto"),
 		.progress = isatty(STDERR_FILENO),
 	};
-	/* Options before the command: -V, --help, --color, --generate. */
-	int k = 1;
-	for (; k < argc && argv[k][0] == '-'; k++) {
-		const char *a = argv[k];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			main_usage(stdout);
-			return finish(UL_EXIT_OK);
-		}
-		if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0)
-			return finish(version(&io));
-		if (strncmp(a, "--color", 7) == 0 && (a[7] == '=' || a[7] == '\0')) {
-			const char *when = a[7] == '=' ? a + 8 : k + 1 < argc ? argv[++k] : "";
-			if (strcmp(when, "auto") != 0 && strcmp(when, "always") != 0 &&
-			    strcmp(when, "never") != 0) {
-				fprintf(stderr,
-				        "upglog: --color takes auto, always or never, not '%s'\n",
-				        when);
-				return UL_EXIT_USAGE;
-			}
-			io.color = cli_color_when(when);
-			continue;
-		}
-		if (strcmp(a, "--generate") == 0)
-			return finish(cli_generate(&io, argc - k - 1, argv + k + 1));
-		const char *names[] = { "help", "version", "color", "generate", NULL };
-		const char *near = a[1] == '-' ? cli_did_you_mean(a + 2, names) : NULL;
-		fprintf(stderr, "upglog: unknown option '%s'", a);
-		if (near)
-			fprintf(stderr, " (did you mean '--%s'?)", near);
-		fputs("\nRun 'upglog --help' for usage.\n", stderr);
-		return UL_EXIT_USAGE;
+	/* The options before the command, then the command and its own arguments. */
+	struct main_args a = { .io = &io };
+	int nargs;
+	char **args = argv;
+	int r = cli_parse(&cli_cmd_upglog, argc, argv, &io, main_option, &a, &nargs);
+	if (r != 0)
+		return r;
+	if (nargs < 0) {
+		/* --help: printed by the parser from the table alone; the full text here. */
+		return finish(UL_EXIT_OK);
 	}
-	if (k >= argc) {
+	if (a.version)
+		return finish(version(&io));
+	if (a.generate) {
+		/* cli_generate takes WHAT and its operands as arguments. */
+		args[0] = (char *)a.generate;
+		return finish(cli_generate(&io, 1 + nargs, args));
+	}
+	if (nargs == 0) {
 		main_usage(stderr);
 		return UL_EXIT_USAGE;
 	}
-	const char *name = argv[k];
+	const char *name = argv[1];
 	if (strcmp(name, "help") == 0) {
-		if (k + 1 >= argc) {
+		if (nargs < 2) {
 			main_usage(stdout);
 			return finish(UL_EXIT_OK);
 		}
-		const struct cli_cmd *cmd = find_command(argv[k + 1]);
+		const struct cli_cmd *cmd = find_command(argv[2]);
 		if (!cmd)
-			return unknown_command(argv[k + 1]);
+			return unknown_command(argv[2]);
 		cli_print_help(cmd, stdout);
 		return finish(UL_EXIT_OK);
 	}
 	const struct cli_cmd *cmd = find_command(name);
 	if (!cmd)
 		return unknown_command(name);
-	return finish(cmd->run(argc - k, argv + k, &io));
+	return finish(cmd->run(nargs, argv + 1, &io));
 }

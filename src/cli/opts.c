@@ -14,6 +14,13 @@ static const struct cli_opt common_opts[] = {
 	{ 0 },
 };
 
+const char *cli_who(const struct cli_cmd *cmd)
+{
+	static char who[64];
+	snprintf(who, sizeof(who), "upglog%s%s", *cmd->name ? " " : "", cmd->name);
+	return who;
+}
+
 const struct cli_opt *cli_opt_at(const struct cli_cmd *cmd, size_t i)
 {
 	const struct cli_opt *tables[] = { cmd->opts, cmd->more_opts, common_opts };
@@ -121,12 +128,12 @@ static int bad_value(const struct cli_cmd *cmd, const struct cli_io *io, const s
 		names[n++] = t;
 	names[n] = NULL;
 	const char *near = cli_did_you_mean(v, names);
-	fprintf(io->err, "upglog %s: --%s takes ", cmd->name, o->name);
+	fprintf(io->err, "%s: --%s takes ", cli_who(cmd), o->name);
 	say_values(io->err, o->values);
 	fprintf(io->err, ", not '%s'", v);
 	if (near)
 		fprintf(io->err, " (did you mean '%s'?)", near);
-	fprintf(io->err, "\nRun 'upglog %s --help' for usage.\n", cmd->name);
+	fprintf(io->err, "\nRun '%s --help' for usage.\n", cli_who(cmd));
 	return UL_EXIT_USAGE;
 }
 
@@ -156,11 +163,10 @@ static int unknown_option(const struct cli_cmd *cmd, const struct cli_io *io, co
 	size_t wl = strcspn(arg + (is_short ? 0 : 2), "=");
 	snprintf(word, sizeof(word), "%.*s", (int)(wl < 127 ? wl : 127), arg + (is_short ? 0 : 2));
 	const char *near = is_short ? NULL : cli_did_you_mean(word, names);
-	fprintf(io->err, "upglog %s: unknown option '%.*s'", cmd->name, (int)strcspn(arg, "="),
-	        arg);
+	fprintf(io->err, "%s: unknown option '%.*s'", cli_who(cmd), (int)strcspn(arg, "="), arg);
 	if (near)
 		fprintf(io->err, " (did you mean '--%s'?)", near);
-	fprintf(io->err, "\nRun 'upglog %s --help' for usage.\n", cmd->name);
+	fprintf(io->err, "\nRun '%s --help' for usage.\n", cli_who(cmd));
 	return UL_EXIT_USAGE;
 }
 
@@ -210,6 +216,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const struct cli
 		char *a = argv[i];
 		if (only_args || is_argument(a)) {
 			argv[1 + npos++] = a;
+			if (cmd->stop_at_argument)
+				only_args = true;
 			continue;
 		}
 		if (strcmp(a, "--") == 0) {
@@ -304,8 +312,7 @@ static size_t opt_label(const struct cli_opt *o, char *buf, size_t cap)
 	return n < 0 ? 0 : (size_t)n;
 }
 
-/* Paragraphs (separated by a blank line) refilled to HELP_WIDTH. */
-static void paragraphs(FILE *f, const char *text)
+void cli_print_paragraphs(FILE *f, const char *text)
 {
 	while (*text) {
 		const char *end = strstr(text, "\n\n");
@@ -323,21 +330,20 @@ static void paragraphs(FILE *f, const char *text)
 	}
 }
 
-void cli_print_help(const struct cli_cmd *cmd, FILE *f)
+void cli_print_options(const struct cli_cmd *cmd, FILE *f)
 {
 	char label[128];
 	size_t w = 0;
 	const struct cli_opt *o;
-	fprintf(f, "usage: upglog %s %s\n\n", cmd->name, cmd->synopsis);
-	paragraphs(f, cmd->about);
-	fputs("\noptions:\n", f);
 	/* A very long label takes its own line rather than pushing every help text right. */
 	for (size_t i = 0; (o = cli_opt_at(cmd, i)); i++) {
 		size_t n = opt_label(o, label, sizeof(label));
-		if (n > w && n <= 24)
+		if (o->help && n > w && n <= 24)
 			w = n;
 	}
 	for (size_t i = 0; (o = cli_opt_at(cmd, i)); i++) {
+		if (!o->help)
+			continue;
 		size_t n = opt_label(o, label, sizeof(label));
 		fprintf(f, "  %s", label);
 		if (n > w)
@@ -346,8 +352,20 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *f)
 			fprintf(f, "%*s", (int)(w - n + 2), "");
 		wrap(f, o->help, 2 + w + 2, 2 + w + 2);
 	}
+}
+
+void cli_print_help(const struct cli_cmd *cmd, FILE *f)
+{
+	if (cmd->print_help) {
+		cmd->print_help(f);
+		return;
+	}
+	fprintf(f, "usage: %s %s\n\n", cli_who(cmd), cmd->synopsis);
+	cli_print_paragraphs(f, cmd->about);
+	fputs("\noptions:\n", f);
+	cli_print_options(cmd, f);
 	if (cmd->epilog && *cmd->epilog) {
 		fputc('\n', f);
-		paragraphs(f, cmd->epilog);
+		cli_print_paragraphs(f, cmd->epilog);
 	}
 }

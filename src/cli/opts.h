@@ -34,12 +34,16 @@ struct cli_opt {
 	const char *values;
 	enum cli_complete complete;
 	/** What it does; wrapped in --help, copied into the man page. An option that may be
-	 *  given more than once says "(repeatable)" here, and the completions allow it. */
+	 *  given more than once says "(repeatable)" here, and the completions allow it. NULL
+	 *  hides the option from --help, the man page's list and the completions. */
 	const char *help;
 };
 
 /** The options every command takes, after its own: --help. */
-enum { CLI_OPT_HELP = 1000, CLI_OPT_COLOR };
+enum { CLI_OPT_HELP = 1000 };
+
+/** "upglog triage", or "upglog" for the options before a command: who speaks in messages. */
+const char *cli_who(const struct cli_cmd *cmd);
 
 /**
  * Called for each option in command-line order with its value (NULL for a flag). Returns 0
@@ -49,7 +53,7 @@ typedef int (*cli_opt_fn)(void *ctx, const struct cli_opt *opt, const char *valu
 
 /**
  * Parse argv[1..argc) for `cmd` (argv[0] is the command name). Options may come before, between
- * or after the arguments; `--` ends them; `-` alone and a negative number (`-2147287038`) are
+ * or after the arguments (unless `cmd->stop_at_argument`: then the first argument ends them); `--` ends them; `-` alone and a negative number (`-2147287038`) are
  * arguments. Long options take `--name VALUE` or `--name=VALUE`, short ones `-j 4`, `-j4`, and
  * flags bundle (`-qf`). The arguments are moved, in order, to argv[1..1+*nargs).
  *
@@ -64,6 +68,12 @@ const struct cli_opt *cli_opt_at(const struct cli_cmd *cmd, size_t i);
 
 /** What --help and the man page show for an option's value: its values when short, else `arg`. */
 const char *cli_opt_metavar(const struct cli_opt *o);
+
+/** Print the aligned option list of --help (hidden options, without help text, left out). */
+void cli_print_options(const struct cli_cmd *cmd, FILE *f);
+
+/** Print `text` refilled to 79 columns; a blank line separates paragraphs. */
+void cli_print_paragraphs(FILE *f, const char *text);
 
 /** Print `cmd`'s full --help: usage, description and epilogue refilled to 79 columns (a blank
  *  line separates paragraphs), and the aligned option list. */
