@@ -190,20 +190,19 @@ const struct cli_cmd cli_cmd_explain = {
 	.name = "explain",
 	.summary = "explain an MSI, Windows or setup error code",
 	.synopsis = "[OPTIONS] CODE...",
-	.about =
-	        "Explain error codes met in Windows Installer upgrade logs, from the table built "
-	        "into\nupglog: what each code means, how serious it usually is (noise, info, "
-	        "warning, error,\ncatastrophic) and the usual fix. One number can mean different "
-	        "things as an msiexec\nexit code, a Windows Installer message (Error/Info/Note N), "
-	        "an action return value,\na Windows system error, an HRESULT or an InstallShield "
-	        "setup result code: every\nmatch is shown, most specific first.\n\nCODE is "
-	        "decimal (1603), negative decimal as MSI writes HRESULTs (-2147287038) or hex\n"
-	        "(0x80070643). An HRESULT is split into facility and code; one of the form "
-	        "0x8007XXXX\nis also explained through the Windows code XXXX it wraps.\n",
+	.about = "Explain error codes met in Windows Installer upgrade logs, from the table built "
+	         "into upglog: what each code means, how serious it usually is (noise, info, "
+	         "warning, error, catastrophic) and the usual fix. One number can mean different "
+	         "things as an msiexec exit code, a Windows Installer message (Error/Info/Note N), "
+	         "an action return value, a Windows system error, an HRESULT or an InstallShield "
+	         "setup result code: every match is shown, most specific first.\n\n"
+	         "CODE is decimal (1603), negative decimal as MSI writes HRESULTs (-2147287038) or "
+	         "hex (0x80070643). An HRESULT is split into facility and code; one of the form "
+	         "0x8007XXXX is also explained through the Windows code XXXX it wraps.\n",
 	.opts = opts,
 	.args = CLI_COMP_CODES,
 	.epilog = "Exit status: 0 every CODE was found, 1 some CODE is not in the table (each one "
-	          "is\nnamed on stderr; the others are still explained), 2 usage error (an unknown "
-	          "option\nor a CODE that is not a number).\n",
+	          "is named on stderr; the others are still explained), 2 usage error (an unknown "
+	          "option or a CODE that is not a number).\n",
 	.run = run,
 };

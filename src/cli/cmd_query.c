@@ -84,9 +84,9 @@ const struct cli_cmd cli_cmd_query = {
 	.summary = "run SQL over the findings (read-only unless --write)",
 	.synopsis = "[OPTIONS] SQL",
 	.about = "Run SQL against the findings database and print the rows. The database is "
-	         "opened\nread-only: a statement that would change it is refused unless --write "
-	         "is given.\nTables: scans, sources, files, findings, rule_hits, rules, verdicts, "
-	         "candidates;\nviews: v_findings, v_failures, v_noise (see upglog-schema(7) for "
+	         "opened read-only: a statement that would change it is refused unless --write "
+	         "is given. Tables: scans, sources, files, findings, rule_hits, rules, verdicts, "
+	         "candidates; views: v_findings, v_failures, v_noise (see upglog-schema(7) for "
 	         "every column).\n",
 	.opts = opts,
 	.args = CLI_COMP_NONE,

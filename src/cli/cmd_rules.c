@@ -193,8 +193,8 @@ const struct cli_cmd cli_cmd_rules = {
 	.summary = "check, list or export the pattern catalogue",
 	.synopsis = "[OPTIONS] [--check | --list | --export-regex] [ID...]",
 	.about = "Work with the pattern catalogue: the shipped one (see CATALOGUE in upglog(1) for "
-	         "where\nit is found) plus each --rules DIR (a rule with the same id replaces the "
-	         "shipped one).\nIDs limit --list and --export-regex to those rules.\n",
+	         "where it is found) plus each --rules DIR (a rule with the same id replaces the "
+	         "shipped one). IDs limit --list and --export-regex to those rules.\n",
 	.opts = opts,
 	.args = CLI_COMP_RULE_IDS,
 	.run = run,

@@ -87,14 +87,14 @@ const struct cli_cmd cli_cmd_scan = {
 	.summary = "read logs and bundles into the findings database",
 	.synopsis = "[OPTIONS] PATH...",
 	.about = "Read every log in each PATH (a file, a folder, a .gz, .zip, .tar or .tar.gz "
-	         "bundle,\nor - for standard input), classify every line and store the findings, "
-	         "the noise\ntallies and each file's verdict in the database. Files unchanged "
-	         "since the last scan\nare not read again.\n",
+	         "bundle, or - for standard input), classify every line and store the findings, "
+	         "the noise tallies and each file's verdict in the database. Files unchanged "
+	         "since the last scan are not read again.\n",
 	.opts = opts,
 	.more_opts = cli_scan_opts,
 	.args = CLI_COMP_FILE,
 	.epilog = "Exit status: 0 nothing failed, 1 a failed installation was found, 2 usage "
-	          "or\nconfiguration error, 3 some inputs could not be read (the rest were "
+	          "or configuration error, 3 some inputs could not be read (the rest were "
 	          "scanned).\n",
 	.run = run,
 };

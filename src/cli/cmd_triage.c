@@ -10,7 +10,6 @@
  * Options of triage (with cli_scan_opts). To add one: a row here and a case in option();
  * --help, the man page and the completions follow from the row.
  */
-enum { T_COLOR = OPT_WRITE + 1 };
 static const struct cli_opt opts[] = {
 	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE,
 	  "the database (default: in memory with PATHs, upglog.db without)" },
@@ -21,7 +20,7 @@ static const struct cli_opt opts[] = {
 	{ OPT_QUIET, 'q', "quiet", NULL, NULL, CLI_COMP_NONE,
 	  "print no report and no progress: the exit status says it all (with --output the "
 	  "report is still written to FILE)" },
-	{ T_COLOR, 0, "color", "WHEN", "auto|always|never", CLI_COMP_VALUES,
+	{ OPT_COLOR, 0, "color", "WHEN", "auto|always|never", CLI_COMP_VALUES,
 	  "colour the text report: auto (default: when standard output is a terminal and "
 	  "NO_COLOR is not set), always or never" },
 	{ 0 },
@@ -46,7 +45,7 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 	case OPT_QUIET:
 		t->cs.quiet = true;
 		return 0;
-	case T_COLOR:
+	case OPT_COLOR:
 		t->ro.color = cli_color_when(value);
 		return 0;
 	default: {
@@ -147,16 +146,16 @@ const struct cli_cmd cli_cmd_triage = {
 	.summary = "say why an upgrade failed: verdict, root cause, what to do",
 	.synopsis = "[OPTIONS] [PATH...]",
 	.about = "Say whether an upgrade failed, point at the line that explains it (with the "
-	         "lines\naround it and what to do), list the other failures, and count the "
-	         "harmless noise.\nWith PATHs, scans them first (into --db, or into a private "
-	         "in-memory database when\n--db is not given); without PATHs, reports the latest "
+	         "lines around it and what to do), list the other failures, and count the "
+	         "harmless noise. With PATHs, scans them first (into --db, or into a private "
+	         "in-memory database when --db is not given); without PATHs, reports the latest "
 	         "scan in --db.\n",
 	.opts = opts,
 	.more_opts = cli_scan_opts,
 	.args = CLI_COMP_FILE,
 	.epilog = "Exit status: 0 nothing failed, 1 a failure was found (a log's verdict is "
-	          "failed; a\nfatal line in a log without a final status makes it failed), 2 "
-	          "usage or\nconfiguration error, 3 some inputs could not be read (3 wins over "
-	          "1: the report still\ncarries the verdict of what could be read).\n",
+	          "failed; a fatal line in a log without a final status makes it failed), 2 "
+	          "usage or configuration error, 3 some inputs could not be read (3 wins over "
+	          "1: the report still carries the verdict of what could be read).\n",
 	.run = run,
 };

@@ -21,6 +21,7 @@ enum {
 	OPT_FORMAT,
 	OPT_OUTPUT,
 	OPT_WRITE,
+	OPT_COLOR,
 };
 
 /*
