@@ -225,7 +225,7 @@ class Habits(unittest.TestCase):
         # -- ends the options: what follows is an argument even when it looks like one.
         code, _, err = run("explain", "--", "--format")
         self.assertEqual(code, 2)
-        self.assertIn("'--format' is not a code", err)
+        self.assertIn("'--format' is neither a code", err)
 
     def test_option_spellings(self):
         with tempfile.TemporaryDirectory() as d:
@@ -635,6 +635,31 @@ class Explain(unittest.TestCase):
         code, out, _ = run("explain", "-2147287038")
         self.assertEqual(code, 0)
         self.assertIn("STG_E_FILENOTFOUND", out)
+
+    def test_rule_ids(self):
+        code, out, err = run("explain", "msi.action-failed", "1603")
+        self.assertEqual(code, 0, err)
+        self.assertTrue(out.startswith("msi.action-failed (rule, "), out)
+        self.assertIn("Fix:", out)
+        self.assertRegex(out, r"From: .*msi\.rules:\d+")
+        self.assertIn("1603 (msi-exit", out)
+        code, out, _ = run("explain", "-f", "json", "msi.action-failed")
+        d = json.loads(out)
+        self.assertEqual([(e["space"], e["name"], e["code"]) for e in d],
+                         [("rule", "msi.action-failed", 1603)])
+        # A user's rule is explained from its --rules folder.
+        with tempfile.TemporaryDirectory() as t:
+            pathlib.Path(t, "x.rules").write_text(
+                "rule local.widget\n  severity error\n  family msi\n"
+                "  match ^Widget failure \\d+\n  explain The widget broke.\n"
+                "  sample Widget failure 12\n", encoding="utf-8")
+            code, out, _ = run("explain", "local.widget", "--rules", t)
+            self.assertEqual(code, 0)
+            self.assertIn("The widget broke.", out)
+        # Neither a code nor a rule: usage error with the nearest id, and nothing printed.
+        code, out, err = run("explain", "1603", "msi.action-faild")
+        self.assertEqual((code, out), (2, ""))
+        self.assertIn("did you mean 'msi.action-failed'", err)
 
     def test_unknown_code(self):
         code, _, err = run("explain", "4242")

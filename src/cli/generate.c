@@ -103,8 +103,7 @@ static void bash_value(FILE *f, enum cli_complete c, const char *values)
 		break;
 	case CLI_COMP_CODES:
 		fputs("COMPREPLY=($(compgen -W \"$(\"$1\" --generate codes 2>/dev/null | cut "
-		      "-f1)\" "
-		      "-- \"$cur\"))",
+		      "-f1) $(\"$1\" --generate rule-ids 2>/dev/null)\" -- \"$cur\"))",
 		      f);
 		break;
 	case CLI_COMP_NONE:
@@ -277,6 +276,7 @@ static void gen_zsh(FILE *f)
 	      "    codes=(${(f)\"$(upglog --generate codes 2>/dev/null | "
 	      "tr '\\t' :)\"})\n"
 	      "    _describe -t codes 'error code' codes\n"
+	      "    _upglog_rule_ids\n"
 	      "}\n\n"
 	      "_upglog() {\n"
 	      "    local curcontext=$curcontext state line ret=1\n"
@@ -347,7 +347,9 @@ static void fish_value(FILE *f, enum cli_complete c, const char *values)
 		fputs(" -x -a '(upglog --generate rule-ids 2>/dev/null)'", f);
 		break;
 	case CLI_COMP_CODES:
-		fputs(" -x -a '(upglog --generate codes 2>/dev/null)'", f);
+		fputs(" -x -a '(upglog --generate codes 2>/dev/null) (upglog --generate rule-ids "
+		      "2>/dev/null)'",
+		      f);
 		break;
 	case CLI_COMP_NONE:
 		fputs(" -x", f);

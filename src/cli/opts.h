@@ -20,7 +20,7 @@ enum cli_complete {
 	CLI_COMP_DIR,      /**< a folder */
 	CLI_COMP_VALUES,   /**< one of the option's `values` */
 	CLI_COMP_RULE_IDS, /**< a rule id of the catalogue */
-	CLI_COMP_CODES,    /**< an error code of the explain table */
+	CLI_COMP_CODES,    /**< an error code of the explain table, or a rule id */
 };
 
 /** One option. A table ends with an entry whose `name` is NULL. */
