@@ -148,7 +148,7 @@ class Prose(unittest.TestCase):
 
     def known(self):
         every = set(GLOBAL)
-        per = {}
+        per = {"": set(help_options("")) | {"--generate"}}
         for cmd in commands():
             per[cmd] = set(help_options(cmd))
             every |= per[cmd]
@@ -168,16 +168,20 @@ class Prose(unittest.TestCase):
                            else r"`(--[a-z][\w-]*)[^`]*`")
                 for m in re.finditer(pattern, clean):
                     if m.group(1) not in every:
-                        problems.append(f"{path.name}:{n}: {m.group(1)}")
+                        problems.append(f"{path.relative_to(ROOT)}:{n}: {m.group(1)}")
+                # `upglog --x`: an option before the command.
+                for m in re.finditer(r"(?<![\w/.-])upglog (--?[a-zA-Z][\w-]*)", clean):
+                    if m.group(1) not in per[""]:
+                        problems.append(f"{path.relative_to(ROOT)}:{n}: upglog {m.group(1)}")
                 # `upglog CMD ... -x`: the options of that command (up to a pipe or comment).
-                for m in re.finditer(r"\bupglog (\w+)((?: +[^|#`;&]*)?)", clean):
+                for m in re.finditer(r"(?<![\w.-])upglog (\w+)((?: +[^|#`;&]*)?)", clean):
                     cmd, rest = m.group(1), m.group(2)
                     if cmd not in per:
                         continue
                     for o in re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", rest):
                         o = re.sub(r"^(-\w)\w+$", r"\1", o)  # -qj2 -> -q (bundled)
                         if o not in per[cmd] and o not in ("--",):
-                            problems.append(f"{path.name}:{n}: upglog {cmd} {o}")
+                            problems.append(f"{path.relative_to(ROOT)}:{n}: upglog {cmd} {o}")
         self.assertEqual(problems, [])
 
 
