@@ -235,7 +235,14 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 	struct explain_args *a = ctx;
 	switch (o->id) {
 	case FORMAT:
-		a->fmt = strcmp(value, "json") == 0 ? JSON : TEXT;
+		/* Every value of the row needs its case here (the parser checked the list). */
+		if (strcmp(value, "text") == 0)
+			a->fmt = TEXT;
+		else if (strcmp(value, "json") == 0)
+			a->fmt = JSON;
+		else
+			return cli_usage_error(a->io, &cli_cmd_explain, "--format %s: not handled",
+			                       value);
 		return 0;
 	case RULES:
 		if (!cli_rules_add(&a->rules, value))

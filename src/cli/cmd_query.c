@@ -20,6 +20,7 @@ static const struct cli_opt opts[] = {
 };
 
 struct query_args {
+	const struct cli_io *io;
 	struct ul_report_opts ro;
 	const char *db;
 	bool write;
@@ -36,9 +37,16 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 		q->write = true;
 		break;
 	case OPT_FORMAT:
-		q->ro.format = strcmp(value, "csv") == 0    ? UL_FMT_CSV
-		               : strcmp(value, "json") == 0 ? UL_FMT_JSON
-		                                            : UL_FMT_TABLE;
+		/* Every value of the row needs its case here (the parser checked the list). */
+		if (strcmp(value, "table") == 0)
+			q->ro.format = UL_FMT_TABLE;
+		else if (strcmp(value, "csv") == 0)
+			q->ro.format = UL_FMT_CSV;
+		else if (strcmp(value, "json") == 0)
+			q->ro.format = UL_FMT_JSON;
+		else
+			return cli_usage_error(q->io, &cli_cmd_query, "--format %s: not handled",
+			                       value);
 		break;
 	default:
 		return UL_EXIT_USAGE;
@@ -48,7 +56,8 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
-	struct query_args q = { .ro = { .out = io->out, .format = UL_FMT_TABLE },
+	struct query_args q = { .io = io,
+		                .ro = { .out = io->out, .format = UL_FMT_TABLE },
 		                .db = "upglog.db" };
 	int nargs;
 	int r = cli_parse(&cli_cmd_query, argc, argv, io, option, &q, &nargs);

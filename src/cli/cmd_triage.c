@@ -37,7 +37,14 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 	struct triage_args *t = ctx;
 	switch (o->id) {
 	case OPT_FORMAT:
-		t->ro.format = strcmp(value, "json") == 0 ? UL_FMT_JSON : UL_FMT_TEXT;
+		/* Every value of the row needs its case here (the parser checked the list). */
+		if (strcmp(value, "text") == 0)
+			t->ro.format = UL_FMT_TEXT;
+		else if (strcmp(value, "json") == 0)
+			t->ro.format = UL_FMT_JSON;
+		else
+			return cli_usage_error(t->cs.io, &cli_cmd_triage,
+			                       "--format %s: not handled", value);
 		return 0;
 	case OPT_OUTPUT:
 		t->output = value;
