@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,6 +105,9 @@ struct scan {
 	bool source_clean;
 	struct file_state file;
 	struct timespec started, last_progress;
+	/* progress through the inputs: the one being read, and the sizes of those done */
+	const struct ul_source *cur_src;
+	uint64_t inputs_done;
 	/* producer */
 	unsigned char *rb;
 	size_t rb_len;
@@ -308,6 +312,17 @@ static void end_file(struct scan *s, struct task *t)
 		problem(s, t->status, t->message);
 }
 
+static void progress(struct scan *s)
+{
+	s->stats.seconds = since(&s->started);
+	if (s->stats.input_total) {
+		int64_t cur = s->cur_src ? ul_source_consumed(s->cur_src) : 0;
+		uint64_t done = s->inputs_done + (cur > 0 ? (uint64_t)cur : 0);
+		s->stats.input_done = done < s->stats.input_total ? done : s->stats.input_total;
+	}
+	s->opts->on_progress(s->opts->ctx, &s->stats);
+}
+
 static void consume(struct scan *s, struct task *t)
 {
 	if (s->fatal)
@@ -316,6 +331,8 @@ static void consume(struct scan *s, struct task *t)
 	switch (t->kind) {
 	case T_SOURCE_BEGIN:
 		s->stats.sources++;
+		if (t->unchanged)
+			s->stats.unchanged_inputs++;
 		s->source_clean = true;
 		free(s->source_path);
 		s->source_path = t->path ? strdup(t->path) : NULL;
@@ -358,8 +375,7 @@ static void consume(struct scan *s, struct task *t)
 	}
 	if (s->opts->on_progress && since(&s->last_progress) > 0.2) {
 		clock_gettime(CLOCK_MONOTONIC, &s->last_progress);
-		s->stats.seconds = since(&s->started);
-		s->opts->on_progress(s->opts->ctx, &s->stats);
+		progress(s);
 	}
 }
 
@@ -664,12 +680,14 @@ static void scan_path(struct scan *s, const char *path)
 	t->kind_word = ul_source_kind_name(ul_source_kind(src));
 	t->size = ul_source_size(src);
 	t->mtime = ul_source_mtime(src);
+	int64_t t_size = t->size;
 	bool unchanged = false;
 	if (!s->opts->force && !ul_store_source_unchanged(s->st, path, t->kind_word, t->size,
 	                                                  t->mtime, &unchanged, &s->err))
 		s->fatal = true;
 	t->unchanged = unchanged;
 	submit(s, t);
+	s->cur_src = src;
 	const struct ul_entry *e;
 	while (!unchanged && !s->fatal && ul_source_next(src, &e)) {
 		struct ul_known k;
@@ -697,6 +715,8 @@ static void scan_path(struct scan *s, const char *path)
 			read_entry(s, src, e, k.found && k.ok ? k.hash : NULL);
 		}
 	}
+	s->cur_src = NULL;
+	s->inputs_done += t_size > 0 ? (uint64_t)t_size : 0;
 	ul_source_close(src);
 	struct task *end = next_slot(s, T_SOURCE_END);
 	end->complete = !s->fatal;
@@ -769,6 +789,20 @@ static void pool_stop(struct scan *s)
 	ul_classifier_destroy(s->inline_cl);
 }
 
+/* Sum of the inputs' sizes when every input is a regular file (else 0: unknown). */
+static uint64_t input_total(const struct ul_scan_opts *opts)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < opts->npaths; i++) {
+		struct stat st;
+		if (strcmp(opts->paths[i], "-") == 0 || stat(opts->paths[i], &st) != 0 ||
+		    !S_ISREG(st.st_mode))
+			return 0;
+		total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
 bool ul_scan_run(struct ul_store *st, const struct ul_catalog *cat, const struct ul_scan_opts *opts,
                  int64_t *scan_id, struct ul_scan_stats *stats, struct ul_error *err)
 {
@@ -798,10 +832,16 @@ bool ul_scan_run(struct ul_store *st, const struct ul_catalog *cat, const struct
 		goto out;
 	if (!pool_start(s, jobs))
 		goto out;
+	s->stats.input_total = input_total(opts);
 	for (size_t i = 0; i < opts->npaths && !s->fatal; i++)
 		scan_path(s, opts->paths[i]);
 	while (consume_oldest(s, true))
 		;
+	/* The last word of the progress line: everything read. */
+	if (opts->on_progress && !s->fatal) {
+		s->inputs_done = s->stats.input_total;
+		progress(s);
+	}
 	if (s->pool.failed) {
 		s->err = s->pool.err;
 		s->fatal = true;

@@ -420,12 +420,15 @@ struct ul_source {
 	char entry_kind[24]; /* the error's status word, owned here: callers pass stack copies */
 	struct stream *cur;
 	bool cur_owned;
+	int root_fd; /* the regular file given on the command line, while open; else -1 */
 };
 
 /* Pop the top frame, releasing what it owns. */
 static void frame_pop(struct ul_source *src)
 {
 	struct frame *f = &src->frames[--src->nframes];
+	if (src->nframes == 0)
+		src->root_fd = -1;
 #if UL_HAVE_LIBARCHIVE
 	if (f->ar) {
 		archive_read_free(f->ar);
@@ -969,6 +972,18 @@ int ul_source_next(struct ul_source *src, const struct ul_entry **entry)
 	return 0;
 }
 
+int64_t ul_source_consumed(const struct ul_source *src)
+{
+	if (src->kind == UL_SRC_DIR || src->kind == UL_SRC_STDIN || src->size <= 0)
+		return -1;
+	if (src->root_fd < 0)
+		return src->nframes == 0 ? src->size : -1;
+	off_t pos = lseek(src->root_fd, 0, SEEK_CUR);
+	if (pos < 0)
+		return -1;
+	return (int64_t)pos < src->size ? (int64_t)pos : src->size;
+}
+
 ssize_t ul_source_read(struct ul_source *src, void *buf, size_t cap, struct ul_error *err)
 {
 	if (!src->cur)
@@ -1021,6 +1036,8 @@ struct ul_source *ul_source_open(const char *path, const struct ul_source_limits
                                  struct ul_error *err)
 {
 	struct ul_source *src = calloc(1, sizeof(*src));
+	if (src)
+		src->root_fd = -1;
 	if (!src || !(src->path = strdup(path))) {
 		free(src);
 		ul_error_set(err, "unreadable", "%s: out of memory", path);
@@ -1081,6 +1098,7 @@ struct ul_source *ul_source_open(const char *path, const struct ul_source_limits
 		if (f.s) {
 			f.s->fd = fd;
 			f.s->own_fd = true;
+			src->root_fd = fd;
 		} else {
 			close(fd);
 		}

@@ -27,15 +27,19 @@
 
 struct ul_scan_stats {
 	uint64_t sources;
-	uint64_t files;    /**< files read and stored */
-	uint64_t kept;     /**< unchanged files not read again */
-	uint64_t problems; /**< files (or inputs) that could not be read, fully or partly */
-	uint64_t bytes;    /**< decompressed bytes read */
+	uint64_t files;            /**< files read and stored */
+	uint64_t kept;             /**< unchanged files not read again */
+	uint64_t unchanged_inputs; /**< inputs (bundles, files) unchanged since the last scan */
+	uint64_t problems;         /**< files (or inputs) that could not be read, fully or partly */
+	uint64_t bytes;            /**< decompressed bytes read */
 	uint64_t lines;
 	uint64_t findings;     /**< non-noise findings stored */
 	uint64_t failed;       /**< files whose verdict is failed */
 	uint64_t limit_errors; /**< lines where a pattern hit the PCRE2 match limit */
 	double seconds;
+	/** Bytes of the inputs as stored (compressed or not): their total when every input is a
+	 *  regular file, else 0 (unknown: a folder, standard input); and how many were read. */
+	uint64_t input_total, input_done;
 };
 
 struct ul_scan_opts {
@@ -55,7 +59,8 @@ struct ul_scan_opts {
 	void *ctx;
 	/** One line about an input or file that could not be read (fully or at all). */
 	void (*on_problem)(void *ctx, const char *kind, const char *message);
-	/** Called now and then during the scan (at most ~5 times a second). May be NULL. */
+	/** Called now and then during the scan (at most ~5 times a second), and once at the end
+	 *  of a scan that did not fail. May be NULL. */
 	void (*on_progress)(void *ctx, const struct ul_scan_stats *so_far);
 };
 

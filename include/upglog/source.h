@@ -97,6 +97,11 @@ const char *ul_source_path(const struct ul_source *src);
 /** Size and mtime of the top-level input (0 for stdin and folders' size). */
 int64_t ul_source_size(const struct ul_source *src);
 int64_t ul_source_mtime(const struct ul_source *src);
+/**
+ * How many bytes of a top-level regular file (compressed or not) have been read so far, for
+ * progress; -1 when that cannot be known (a folder, standard input).
+ */
+int64_t ul_source_consumed(const struct ul_source *src);
 
 /**
  * Move to the next entry. Returns 1 and sets *entry, 0 when the source is exhausted. An entry

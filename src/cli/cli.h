@@ -3,10 +3,10 @@
 #ifndef UPGLOG_CLI_H
 #define UPGLOG_CLI_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "opts.h"
 #include "upglog/catalog.h"
 
 /** Exit statuses: the contract scripts rely on. */
@@ -21,16 +21,33 @@ enum {
 struct cli_io {
 	FILE *out;
 	FILE *err;
-	bool color;    /**< stdout is a terminal and NO_COLOR is unset */
+	bool color;    /**< --color=always, or auto: stdout is a terminal and NO_COLOR is unset */
 	bool progress; /**< stderr is a terminal */
 };
 
+/**
+ * A command. Its --help, man page option list and completions are made from these fields and
+ * its option tables (see opts.h), so they cannot drift apart.
+ */
 struct cli_cmd {
 	const char *name;
-	const char *summary;
-	const char *usage; /**< full --help text */
+	const char *summary;        /**< one line, for `upglog --help` and the man page's NAME */
+	const char *synopsis;       /**< what follows "upglog NAME " in the usage line */
+	const char *about;          /**< the description paragraphs of --help */
+	const struct cli_opt *opts; /**< its own options */
+	const struct cli_opt *more_opts; /**< a table shared with other commands, or NULL */
+	enum cli_complete args;          /**< what its arguments are, for completion */
+	const char *epilog;              /**< after the options: exit status, examples */
 	int (*run)(int argc, char **argv, const struct cli_io *io);
+	bool stop_at_argument; /**< options only before the first argument (`upglog` itself) */
+	void (*print_help)(FILE *f); /**< instead of the help made from the fields, or NULL */
 };
+
+/** `upglog` itself: the options before the command (-V, --color, --help). */
+extern const struct cli_cmd cli_cmd_upglog;
+
+/** Every command, in the order `upglog --help` lists them; NULL-terminated. */
+extern const struct cli_cmd *const cli_commands[];
 
 extern const struct cli_cmd cli_cmd_scan, cli_cmd_triage, cli_cmd_query, cli_cmd_rules,
         cli_cmd_explain;
@@ -60,14 +77,13 @@ struct ul_catalog *cli_load_catalog(const struct cli_io *io, const struct cli_ru
 /** The shipped catalogue folder, or NULL when none is found. */
 const char *cli_patterns_dir(void);
 
+/** Whether to colour standard output for --color=WHEN (auto looks at it and NO_COLOR). */
+bool cli_color_when(const char *when);
+
+/** upglog --generate WHAT [COMMAND]: completions, man page option lists, completion values. */
+int cli_generate(const struct cli_io *io, int argc, char **argv);
+
 /** Parse a positive integer option value; false on garbage. */
 bool cli_parse_u64(const char *s, unsigned long long *out);
-
-/**
- * getopt_long for a subcommand: returns the option, -1 at the end of the options, or '?' after
- * printing a usage error for an unknown option or a missing value.
- */
-int cli_getopt(int argc, char **argv, const char *shorts, const struct option *opts,
-               const struct cli_cmd *cmd, const struct cli_io *io);
 
 #endif

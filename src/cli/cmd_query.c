@@ -6,58 +6,67 @@
 #include "scan_opts.h"
 #include "upglog/report.h"
 
-static const char usage[] =
-        "usage: upglog query [--db FILE] [--format table|csv|json] [--write] SQL\n"
-        "\n"
-        "Run SQL against the findings database and print the rows. The database is opened\n"
-        "read-only: a statement that would change it is refused unless --write is given.\n"
-        "Tables: scans, sources, files, findings, rule_hits, rules, verdicts, candidates;\n"
-        "views: v_findings, v_failures, v_noise (see README.md for every column).\n"
-        "\n"
-        "  --db FILE        the database (default: upglog.db)\n"
-        "  --format FORMAT  table (default), csv or json\n"
-        "  --write          allow statements that change the database\n"
-        "  --help           this text\n"
-        "\n"
-        "Example: upglog query \"SELECT file, line, code, text FROM v_failures\"\n";
+/*
+ * Options of query. To add one: a row here and a case in option(); --help, the man page and
+ * the completions follow from the row.
+ */
+static const struct cli_opt opts[] = {
+	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE, "the database (default: upglog.db)" },
+	{ OPT_FORMAT, 'f', "format", "FORMAT", "table|csv|json", CLI_COMP_VALUES,
+	  "table (default), csv or json" },
+	{ OPT_WRITE, 0, "write", NULL, NULL, CLI_COMP_NONE,
+	  "allow statements that change the database" },
+	{ 0 },
+};
+
+struct query_args {
+	const struct cli_io *io;
+	struct ul_report_opts ro;
+	const char *db;
+	bool write;
+};
+
+static int option(void *ctx, const struct cli_opt *o, const char *value)
+{
+	struct query_args *q = ctx;
+	switch (o->id) {
+	case OPT_DB:
+		q->db = value;
+		break;
+	case OPT_WRITE:
+		q->write = true;
+		break;
+	case OPT_FORMAT:
+		/* Every value of the row needs its case here (the parser checked the list). */
+		if (strcmp(value, "table") == 0)
+			q->ro.format = UL_FMT_TABLE;
+		else if (strcmp(value, "csv") == 0)
+			q->ro.format = UL_FMT_CSV;
+		else if (strcmp(value, "json") == 0)
+			q->ro.format = UL_FMT_JSON;
+		else
+			return cli_usage_error(q->io, &cli_cmd_query, "--format %s: not handled",
+			                       value);
+		break;
+	default:
+		return UL_EXIT_USAGE;
+	}
+	return 0;
+}
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "write", no_argument, NULL, OPT_WRITE },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct ul_report_opts ro = { .out = io->out, .format = UL_FMT_TABLE };
-	const char *db = "upglog.db";
-	bool write = false;
-	int c;
-	while ((c = cli_getopt(argc, argv, "", opts, &cli_cmd_query, io)) != -1) {
-		switch (c) {
-		case OPT_DB:
-			db = optarg;
-			break;
-		case OPT_WRITE:
-			write = true;
-			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "table") == 0)
-				ro.format = UL_FMT_TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				ro.format = UL_FMT_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				ro.format = UL_FMT_JSON;
-			else
-				return cli_usage_error(io, &cli_cmd_query,
-				                       "--format is table, csv or json, not '%s'",
-				                       optarg);
-			break;
-		default:
-			return UL_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1)
+	struct query_args q = { .io = io,
+		                .ro = { .out = io->out, .format = UL_FMT_TABLE },
+		                .db = "upglog.db" };
+	int nargs;
+	int r = cli_parse(&cli_cmd_query, argc, argv, io, option, &q, &nargs);
+	if (r != 0 || nargs < 0)
+		return r;
+	struct ul_report_opts ro = q.ro;
+	const char *db = q.db;
+	bool write = q.write;
+	if (nargs != 1)
 		return cli_usage_error(io, &cli_cmd_query,
 		                       "give exactly one SQL argument (quote it)");
 	if (access(db, F_OK) != 0) {
@@ -70,7 +79,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		cli_error(io, "%s", err.msg);
 		return UL_EXIT_USAGE;
 	}
-	bool ok = ul_report_query(st, argv[optind], &ro, &err);
+	bool ok = ul_report_query(st, argv[1], &ro, &err);
 	ul_store_close(st);
 	if (!ok) {
 		cli_error(io, "%s", err.msg);
@@ -82,6 +91,14 @@ static int run(int argc, char **argv, const struct cli_io *io)
 const struct cli_cmd cli_cmd_query = {
 	.name = "query",
 	.summary = "run SQL over the findings (read-only unless --write)",
-	.usage = usage,
+	.synopsis = "[OPTIONS] SQL",
+	.about = "Run SQL against the findings database and print the rows. The database is "
+	         "opened read-only: a statement that would change it is refused unless --write "
+	         "is given. Tables: scans, sources, files, findings, rule_hits, rules, verdicts, "
+	         "candidates; views: v_findings, v_failures, v_noise (see upglog-schema(7) for "
+	         "every column).\n",
+	.opts = opts,
+	.args = CLI_COMP_NONE,
+	.epilog = "Example: upglog query \"SELECT file, line, code, text FROM v_failures\"\n",
 	.run = run,
 };

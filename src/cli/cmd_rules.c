@@ -1,24 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* upglog rules: prove, list and export the pattern catalogue. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "upglog/classify.h"
-
-static const char usage[] =
-        "usage: upglog rules [--rules DIR]... [--check | --list | --export-regex]\n"
-        "\n"
-        "Work with the pattern catalogue: the shipped patterns/ folder plus each --rules DIR\n"
-        "(a rule with the same id replaces the shipped one).\n"
-        "\n"
-        "  --check         prove every rule: each sample matches and wins its line, each 'not'\n"
-        "                  line does not match, each pattern is portable; exit 1 naming every\n"
-        "                  rule that fails\n"
-        "  --list          print the rules in precedence order (default)\n"
-        "  --export-regex  print one regex per line, in the syntax PCRE2 and ripgrep both accept\n"
-        "                  (rg -f FILE), in precedence order\n"
-        "  --rules DIR     add a folder of *.rules files (repeatable)\n"
-        "  --help          this text\n";
 
 struct check_ctx {
 	const struct cli_io *io;
@@ -62,11 +48,22 @@ static int check(const struct cli_io *io, const struct ul_catalog *cat)
 	return UL_EXIT_OK;
 }
 
-static int list(const struct cli_io *io, const struct ul_catalog *cat)
+/* Whether rule `i` is one of the IDs asked for (all when none were). */
+static bool wanted(const struct ul_catalog *cat, size_t i, char **ids, int nids)
+{
+	for (int k = 0; k < nids; k++)
+		if (strcmp(ul_catalog_rule(cat, i)->id, ids[k]) == 0)
+			return true;
+	return nids == 0;
+}
+
+static int list(const struct cli_io *io, const struct ul_catalog *cat, char **ids, int nids)
 {
 	fprintf(io->out, "%-4s %-36s %-12s %-16s %-14s %4s %-9s %s\n", "rank", "id", "severity",
 	        "family", "event", "prio", "evidence", "title");
 	for (size_t i = 0; i < ul_catalog_count(cat); i++) {
+		if (!wanted(cat, i, ids, nids))
+			continue;
 		const struct ul_rule *r = ul_catalog_rule(cat, i);
 		char fam[64];
 		ul_family_set_format(r->families, ",", fam, sizeof(fam));
@@ -78,10 +75,12 @@ static int list(const struct cli_io *io, const struct ul_catalog *cat)
 	return UL_EXIT_OK;
 }
 
-static int export_regex(const struct cli_io *io, const struct ul_catalog *cat)
+static int export_regex(const struct cli_io *io, const struct ul_catalog *cat, char **ids, int nids)
 {
 	char buf[8192];
 	for (size_t i = 0; i < ul_catalog_count(cat); i++) {
+		if (!wanted(cat, i, ids, nids))
+			continue;
 		if (!ul_catalog_export_regex(cat, i, buf, sizeof(buf))) {
 			cli_error(io, "rule %s: pattern too long to export",
 			          ul_catalog_rule(cat, i)->id);
@@ -92,47 +91,99 @@ static int export_regex(const struct cli_io *io, const struct ul_catalog *cat)
 	return UL_EXIT_OK;
 }
 
+/* Every ID must name a rule; a near miss gets a suggestion. */
+static bool known_ids(const struct cli_io *io, const struct ul_catalog *cat, char **ids, int nids)
+{
+	size_t n = ul_catalog_count(cat);
+	const char **names = calloc(n + 1, sizeof(*names));
+	bool ok = names != NULL;
+	for (size_t i = 0; names && i < n; i++)
+		names[i] = ul_catalog_rule(cat, i)->id;
+	for (int k = 0; ok && k < nids; k++) {
+		size_t i = 0;
+		while (i < n && strcmp(names[i], ids[k]) != 0)
+			i++;
+		if (i < n)
+			continue;
+		const char *near = cli_did_you_mean(ids[k], names);
+		fprintf(io->err, "upglog rules: no rule '%s'%s%s%s\n", ids[k],
+		        near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+		ok = false;
+	}
+	free(names);
+	return ok;
+}
+
+/*
+ * Options of rules. To add one: a row here and a case in option(); --help, the man page and
+ * the completions follow from the row.
+ */
+enum { CHECK = 1, LIST, EXPORT, RULES };
+static const struct cli_opt opts[] = {
+	{ CHECK, 0, "check", NULL, NULL, CLI_COMP_NONE,
+	  "prove every rule: each sample matches and wins its line, each 'not' line does not "
+	  "match, each pattern is portable; exit 1 naming every rule that fails" },
+	{ LIST, 0, "list", NULL, NULL, CLI_COMP_NONE,
+	  "print the rules in precedence order (default)" },
+	{ EXPORT, 0, "export-regex", NULL, NULL, CLI_COMP_NONE,
+	  "print one regex per line, in the syntax PCRE2 and ripgrep both accept (rg -f FILE), "
+	  "in precedence order" },
+	{ RULES, 0, "rules", "DIR", NULL, CLI_COMP_DIR,
+	  "add a folder of *.rules files (repeatable)" },
+	{ 0 },
+};
+
+struct rules_args {
+	const struct cli_io *io;
+	struct cli_rules rules;
+	int mode;
+};
+
+static int option(void *ctx, const struct cli_opt *o, const char *value)
+{
+	struct rules_args *a = ctx;
+	switch (o->id) {
+	case CHECK:
+	case LIST:
+	case EXPORT:
+		if (a->mode && a->mode != o->id)
+			return cli_usage_error(
+			        a->io, &cli_cmd_rules,
+			        "--check, --list and --export-regex exclude each other");
+		a->mode = o->id;
+		return 0;
+	case RULES:
+		if (!cli_rules_add(&a->rules, value))
+			return cli_usage_error(a->io, &cli_cmd_rules, "too many --rules folders");
+		return 0;
+	default:
+		return UL_EXIT_USAGE;
+	}
+}
+
 static int run(int argc, char **argv, const struct cli_io *io)
 {
-	enum { CHECK = 1, LIST, EXPORT, RULES };
-	static const struct option opts[] = {
-		{ "check", no_argument, NULL, CHECK },
-		{ "list", no_argument, NULL, LIST },
-		{ "export-regex", no_argument, NULL, EXPORT },
-		{ "rules", required_argument, NULL, RULES },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cli_rules rules = { 0 };
-	int mode = 0, c;
-	while ((c = cli_getopt(argc, argv, NULL, opts, &cli_cmd_rules, io)) != -1) {
-		switch (c) {
-		case CHECK:
-		case LIST:
-		case EXPORT:
-			if (mode && mode != c)
-				return cli_usage_error(
-				        io, &cli_cmd_rules,
-				        "--check, --list and --export-regex exclude each other");
-			mode = c;
-			break;
-		case RULES:
-			if (!cli_rules_add(&rules, optarg))
-				return cli_usage_error(io, &cli_cmd_rules,
-				                       "too many --rules folders");
-			break;
-		default:
-			return UL_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(io, &cli_cmd_rules, "unexpected argument '%s'",
-		                       argv[optind]);
-	struct ul_catalog *cat = cli_load_catalog(io, &rules);
+	struct rules_args a = { .io = io };
+	int nargs;
+	int r = cli_parse(&cli_cmd_rules, argc, argv, io, option, &a, &nargs);
+	if (r != 0 || nargs < 0)
+		return r;
+	int mode = a.mode;
+	if (nargs > 0 && mode == CHECK)
+		return cli_usage_error(
+		        io, &cli_cmd_rules,
+		        "--check proves the whole catalogue; rule IDs go with --list "
+		        "or --export-regex");
+	struct ul_catalog *cat = cli_load_catalog(io, &a.rules);
 	if (!cat)
 		return UL_EXIT_USAGE;
+	if (!known_ids(io, cat, argv + 1, nargs)) {
+		ul_catalog_destroy(cat);
+		return UL_EXIT_USAGE;
+	}
 	int rc = mode == CHECK    ? check(io, cat)
-	         : mode == EXPORT ? export_regex(io, cat)
-	                          : list(io, cat);
+	         : mode == EXPORT ? export_regex(io, cat, argv + 1, nargs)
+	                          : list(io, cat, argv + 1, nargs);
 	ul_catalog_destroy(cat);
 	return rc;
 }
@@ -140,6 +191,11 @@ static int run(int argc, char **argv, const struct cli_io *io)
 const struct cli_cmd cli_cmd_rules = {
 	.name = "rules",
 	.summary = "check, list or export the pattern catalogue",
-	.usage = usage,
+	.synopsis = "[OPTIONS] [--check | --list | --export-regex] [ID...]",
+	.about = "Work with the pattern catalogue: the shipped one (see CATALOGUE in upglog(1) for "
+	         "where it is found) plus each --rules DIR (a rule with the same id replaces the "
+	         "shipped one). IDs limit --list and --export-regex to those rules.\n",
+	.opts = opts,
+	.args = CLI_COMP_RULE_IDS,
 	.run = run,
 };

@@ -1,51 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /* upglog scan: read inputs into the database. */
+#include <unistd.h>
+
 #include "scan_opts.h"
 #include "upglog/cluster.h"
 
-static const char usage[] =
-        "usage: upglog scan [--db FILE] [OPTIONS] PATH...\n"
-        "\n"
-        "Read every log in each PATH (a file, a folder, a .gz, .zip, .tar or .tar.gz bundle,\n"
-        "or - for standard input), classify every line and store the findings, the noise\n"
-        "tallies and each file's verdict in the database. Files unchanged since the last scan\n"
-        "are not read again.\n"
-        "\n"
-        "  --db FILE       the database (default: upglog.db)\n" CLI_SCAN_HELP
-        "  --help          this text\n"
-        "\n"
-        "Files are grouped by server (the host their logs name, else --host, else the\n"
-        "input's own name); the servers, their roles and the cluster checks go into the\n"
-        "servers and checks tables.\n"
-        "\n"
-        "Exit status: 0 nothing failed, 1 a failed installation was found (or a cluster\n"
-        "check of severity error fired), 2 usage or configuration error, 3 some inputs could\n"
-        "not be read (the rest were scanned).\n";
+/* Options of scan (with cli_scan_opts). To add one: a row and a case in option(). */
+static const struct cli_opt opts[] = {
+	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE,
+	  "the database (default: upglog.db; created when missing, and the summary says so)" },
+	{ OPT_QUIET, 'q', "quiet", NULL, NULL, CLI_COMP_NONE,
+	  "no progress line and no summary on stderr" },
+	{ 0 },
+};
+
+static int option(void *ctx, const struct cli_opt *o, const char *value)
+{
+	struct cli_scan *cs = ctx;
+	if (o->id == OPT_QUIET) {
+		cs->quiet = true;
+		return 0;
+	}
+	int r = cli_scan_option(cs, o->id, value, &cli_cmd_scan, cs->io);
+	return r < 0 ? UL_EXIT_USAGE : r;
+}
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
-	static const struct option opts[] = { CLI_SCAN_OPTIONS, { NULL, 0, NULL, 0 } };
 	struct cli_scan cs;
-	int c, rc = UL_EXIT_USAGE;
+	int nargs, rc = UL_EXIT_USAGE;
 	cli_scan_init(&cs);
-	while ((c = cli_getopt(argc, argv, "j:q", opts, &cli_cmd_scan, io)) != -1) {
-		if (c == 'j')
-			c = OPT_JOBS;
-		else if (c == 'q')
-			c = OPT_QUIET;
-		int r = c == '?' ? UL_EXIT_USAGE
-		                 : cli_scan_option(&cs, c, optarg, &cli_cmd_scan, io);
-		if (r != 0) {
-			cli_scan_finish(&cs);
-			return r < 0 ? UL_EXIT_USAGE : r;
-		}
+	cs.io = io;
+	int r = cli_parse(&cli_cmd_scan, argc, argv, io, option, &cs, &nargs);
+	if (r != 0 || nargs < 0) {
+		cli_scan_finish(&cs);
+		return r;
 	}
-	if (optind >= argc) {
+	if (nargs == 0) {
 		cli_scan_finish(&cs);
 		return cli_usage_error(io, &cli_cmd_scan,
 		                       "nothing to scan: give at least one PATH");
 	}
-	if (!cli_scan_paths(&cs, argc, argv, optind)) {
+	if (!cli_scan_paths(&cs, 1 + nargs, argv, 1)) {
 		cli_error(io, "out of memory");
 		cli_scan_finish(&cs);
 		return UL_EXIT_USAGE;
@@ -55,11 +51,16 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	struct ul_store *st = NULL;
 	if (!cat)
 		goto out;
-	st = ul_store_open(cs.db ? cs.db : "upglog.db", UL_STORE_CREATE, &err);
+	const char *db = cs.db ? cs.db : "upglog.db";
+	bool existed = access(db, F_OK) == 0;
+	st = ul_store_open(db, UL_STORE_CREATE, &err);
 	if (!st) {
 		cli_error(io, "%s", err.msg);
 		goto out;
 	}
+	/* Never leave a database behind silently. */
+	if (!existed && !cs.quiet)
+		fprintf(io->err, "upglog: created the database %s\n", db);
 	int64_t scan_id;
 	struct ul_scan_stats stats;
 	if (!cli_scan_run(&cs, io, st, cat, &scan_id, &stats))
@@ -91,6 +92,20 @@ out:
 const struct cli_cmd cli_cmd_scan = {
 	.name = "scan",
 	.summary = "read logs and bundles into the findings database",
-	.usage = usage,
+	.synopsis = "[OPTIONS] PATH...",
+	.about = "Read every log in each PATH (a file, a folder, a .gz, .zip, .tar or .tar.gz "
+	         "bundle, or - for standard input), classify every line and store the findings, "
+	         "the noise tallies and each file's verdict in the database. Files unchanged "
+	         "since the last scan are not read again.\n"
+	         "\n"
+	         "Files are grouped by server (the host their logs name, else --host, else the "
+	         "input's own name); the servers, their roles and the cluster checks go into the "
+	         "servers and checks tables.\n",
+	.opts = opts,
+	.more_opts = cli_scan_opts,
+	.args = CLI_COMP_FILE,
+	.epilog = "Exit status: 0 nothing failed, 1 a failed installation was found (or a "
+	          "cluster check of severity error fired), 2 usage or configuration error, 3 "
+	          "some inputs could not be read (the rest were scanned).\n",
 	.run = run,
 };

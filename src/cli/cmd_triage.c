@@ -7,70 +7,79 @@
 #include "upglog/cluster.h"
 #include "upglog/report.h"
 
-static const char usage[] =
-        "usage: upglog triage [--db FILE] [--format text|json] [--output FILE] [OPTIONS]\n"
-        "                     [PATH...]\n"
-        "\n"
-        "Say whether an upgrade failed, server by server: each server's verdict, the line\n"
-        "that explains it (with the lines around it and what to do), the cluster's upgrade\n"
-        "order and the upgrade guide's checks; then the other failures and the harmless\n"
-        "noise. Inputs given together form one cluster.\n"
-        "With PATHs, scans them first (into --db, or into a private in-memory database when\n"
-        "--db is not given); without PATHs, reports the latest scan in --db.\n"
-        "\n"
-        "  --db FILE        the database (default: in memory with PATHs, upglog.db without)\n"
-        "  --format FORMAT  text (default) or json\n"
-        "  --output FILE    write the report to FILE instead of standard output\n" CLI_SCAN_HELP
-        "  --help           this text\n"
-        "\n"
-        "Exit status: 0 nothing failed, 1 a failure was found (a server failed or was\n"
-        "cancelled, or a cluster check of severity error fired; a fatal line in a log without\n"
-        "a final status makes it failed), 2 usage or configuration error, 3 some inputs could\n"
-        "not be read (3 wins over 1: the report still carries the verdict of what could be\n"
-        "read).\n";
+/*
+ * Options of triage (with cli_scan_opts). To add one: a row here and a case in option();
+ * --help, the man page and the completions follow from the row.
+ */
+static const struct cli_opt opts[] = {
+	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE,
+	  "the database (default: in memory with PATHs, upglog.db without)" },
+	{ OPT_FORMAT, 'f', "format", "FORMAT", "text|json", CLI_COMP_VALUES,
+	  "text for a person (default) or json for a script" },
+	{ OPT_OUTPUT, 'o', "output", "FILE", NULL, CLI_COMP_FILE,
+	  "write the report to FILE instead of standard output" },
+	{ OPT_QUIET, 'q', "quiet", NULL, NULL, CLI_COMP_NONE,
+	  "print no report and no progress: the exit status says it all (with --output the "
+	  "report is still written to FILE)" },
+	{ OPT_COLOR, 0, "color", "WHEN", "auto|always|never", CLI_COMP_VALUES,
+	  "colour the text report: auto (default: when standard output is a terminal and "
+	  "NO_COLOR is not set), always or never" },
+	{ 0 },
+};
+
+struct triage_args {
+	struct cli_scan cs;
+	struct ul_report_opts ro;
+	const char *output;
+};
+
+static int option(void *ctx, const struct cli_opt *o, const char *value)
+{
+	struct triage_args *t = ctx;
+	switch (o->id) {
+	case OPT_FORMAT:
+		/* Every value of the row needs its case here (the parser checked the list). */
+		if (strcmp(value, "text") == 0)
+			t->ro.format = UL_FMT_TEXT;
+		else if (strcmp(value, "json") == 0)
+			t->ro.format = UL_FMT_JSON;
+		else
+			return cli_usage_error(t->cs.io, &cli_cmd_triage,
+			                       "--format %s: not handled", value);
+		return 0;
+	case OPT_OUTPUT:
+		t->output = value;
+		return 0;
+	case OPT_QUIET:
+		t->cs.quiet = true;
+		return 0;
+	case OPT_COLOR:
+		t->ro.color = cli_color_when(value);
+		return 0;
+	default: {
+		int r = cli_scan_option(&t->cs, o->id, value, &cli_cmd_triage, t->cs.io);
+		return r < 0 ? UL_EXIT_USAGE : r;
+	}
+	}
+}
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
-	static const struct option opts[] = {
-		CLI_SCAN_OPTIONS,
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "output", required_argument, NULL, OPT_OUTPUT },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cli_scan cs;
-	struct ul_report_opts ro = { .out = io->out, .format = UL_FMT_TEXT, .color = io->color };
-	const char *output = NULL;
-	int c, rc = UL_EXIT_USAGE;
-	cli_scan_init(&cs);
-	cs.quiet = true;
-	while ((c = cli_getopt(argc, argv, "j:o:", opts, &cli_cmd_triage, io)) != -1) {
-		int r = 0;
-		if (c == 'j')
-			c = OPT_JOBS;
-		if (c == '?') {
-			r = UL_EXIT_USAGE;
-		} else if (c == OPT_FORMAT) {
-			if (strcmp(optarg, "text") == 0)
-				ro.format = UL_FMT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				ro.format = UL_FMT_JSON;
-			else
-				r = cli_usage_error(io, &cli_cmd_triage,
-				                    "--format is text or json, not '%s'", optarg);
-		} else if (c == OPT_OUTPUT || c == 'o') {
-			output = optarg;
-		} else if (c == OPT_QUIET) {
-			cs.quiet = true;
-		} else {
-			r = cli_scan_option(&cs, c, optarg, &cli_cmd_triage, io);
-		}
-		if (r != 0) {
-			cli_scan_finish(&cs);
-			return r < 0 ? UL_EXIT_USAGE : r;
-		}
+	struct triage_args t = { .output = NULL };
+	int nargs, rc = UL_EXIT_USAGE;
+	cli_scan_init(&t.cs);
+	t.cs.io = io;
+	t.ro = (struct ul_report_opts){ .out = io->out, .format = UL_FMT_TEXT, .color = io->color };
+	int r = cli_parse(&cli_cmd_triage, argc, argv, io, option, &t, &nargs);
+	if (r != 0 || nargs < 0) {
+		cli_scan_finish(&t.cs);
+		return r;
 	}
-	bool scanning = optind < argc;
-	if (!cli_scan_paths(&cs, argc, argv, optind)) {
+	struct cli_scan cs = t.cs;
+	struct ul_report_opts ro = t.ro;
+	const char *output = t.output;
+	bool scanning = nargs > 0;
+	if (!cli_scan_paths(&cs, 1 + nargs, argv, 1)) {
 		cli_error(io, "out of memory");
 		cli_scan_finish(&cs);
 		return UL_EXIT_USAGE;
@@ -105,6 +114,14 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		}
 		ro.out = out;
 		ro.color = false;
+	} else if (cs.quiet) {
+		/* --quiet: the verdict is the exit status; the report goes nowhere. */
+		out = fopen("/dev/null", "w");
+		if (!out) {
+			cli_error(io, "/dev/null: %s", strerror(errno));
+			goto done;
+		}
+		ro.out = out;
 	}
 	ro.strip = cli_cwd();
 	cl = cli_cluster(&cs, io, st, scan_id, scanning);
@@ -116,7 +133,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		cli_error(io, "%s", err.msg);
 		goto done;
 	}
-	if (out && fclose(out) != 0) {
+	if (out && fclose(out) != 0 && output) {
 		out = NULL;
 		cli_error(io, "%s: cannot write: %s", output, strerror(errno));
 		goto done;
@@ -141,6 +158,21 @@ done:
 const struct cli_cmd cli_cmd_triage = {
 	.name = "triage",
 	.summary = "say why an upgrade failed: verdict, root cause, what to do",
-	.usage = usage,
+	.synopsis = "[OPTIONS] [PATH...]",
+	.about = "Say whether an upgrade failed, server by server: each server's verdict, the "
+	         "line that explains it (with the lines around it and what to do), the "
+	         "cluster's upgrade order and the upgrade guide's checks; then the other "
+	         "failures and the harmless noise. Inputs given together form one cluster. "
+	         "With PATHs, scans them first (into --db, or into a private "
+	         "in-memory database when --db is not given); without PATHs, reports the latest "
+	         "scan in --db.\n",
+	.opts = opts,
+	.more_opts = cli_scan_opts,
+	.args = CLI_COMP_FILE,
+	.epilog = "Exit status: 0 nothing failed, 1 a failure was found (a server failed or "
+	          "was cancelled, or a cluster check of severity error fired; a fatal line in a "
+	          "log without a final status makes it failed), 2 usage or configuration error, "
+	          "3 some inputs could not be read (3 wins over 1: the report still carries the "
+	          "verdict of what could be read).\n",
 	.run = run,
 };

@@ -11,6 +11,40 @@
 #include "upglog/cluster.h"
 #include "upglog/report.h"
 
+const struct cli_opt cli_scan_opts[] = {
+	{ OPT_RULES, 0, "rules", "DIR", NULL, CLI_COMP_DIR,
+	  "add a folder of *.rules files (repeatable); a rule with a shipped rule's id "
+	  "replaces it" },
+	{ OPT_JOBS, 'j', "jobs", "N", NULL, CLI_COMP_NONE,
+	  "threads that classify, the reading one included (default: one per CPU; 1 = "
+	  "everything on one thread)" },
+	{ OPT_KEEP_NOISE, 0, "keep-noise", NULL, NULL, CLI_COMP_NONE,
+	  "store harmless lines as findings too (they are always counted)" },
+	{ OPT_FORCE, 0, "force", NULL, NULL, CLI_COMP_NONE,
+	  "read every file again, even when unchanged since the last scan" },
+	{ OPT_MAX_SIZE, 0, "max-size", "N", NULL, CLI_COMP_NONE,
+	  "largest expanded size of one compressed member (default 8G)" },
+	{ OPT_MAX_RATIO, 0, "max-ratio", "N", NULL, CLI_COMP_NONE,
+	  "largest expansion ratio of one compressed member (default 200)" },
+	{ OPT_MAX_DEPTH, 0, "max-depth", "N", NULL, CLI_COMP_NONE,
+	  "containers inside containers (default 3)" },
+	{ OPT_MAX_LINE, 0, "max-line", "N", NULL, CLI_COMP_NONE,
+	  "longer lines are cut to N bytes and counted (default 64K)" },
+	{ OPT_NO_PREFILTER, 0, "no-prefilter", NULL, NULL, CLI_COMP_NONE,
+	  "match with PCRE2 alone (same findings, slower; for verification)" },
+	/* servers and the cluster */
+	{ OPT_HOST, 0, "host", "NAME", NULL, CLI_COMP_NONE,
+	  "the server of inputs whose logs name none (else the input's name)" },
+	{ OPT_LABEL, 0, "label", "NAME", NULL, CLI_COMP_NONE,
+	  "the name of standard input (-): stored as stdin:NAME" },
+	{ OPT_ROLE, 0, "role", "HOST=ROLE", NULL, CLI_COMP_NONE,
+	  "a server's role: publisher, tftp, services, subscriber, secondary, primary or "
+	  "application (repeatable); else read from the logs" },
+	{ OPT_WINDOW, 0, "window", "DURATION", NULL, CLI_COMP_NONE,
+	  "the maintenance window of the cluster (default 8h; 90m, 1h30m)" },
+	{ 0 },
+};
+
 void cli_scan_init(struct cli_scan *cs)
 {
 	memset(cs, 0, sizeof(*cs));
@@ -34,12 +68,12 @@ static bool size_opt(const struct cli_io *io, const struct cli_cmd *cmd, const c
 	return false;
 }
 
-int cli_scan_option(struct cli_scan *cs, int c, const char *arg, const struct cli_cmd *cmd,
+int cli_scan_option(struct cli_scan *cs, int id, const char *arg, const struct cli_cmd *cmd,
                     const struct cli_io *io)
 {
 	unsigned long long v;
 	int rc = 0;
-	switch (c) {
+	switch (id) {
 	case OPT_DB:
 		cs->db = arg;
 		return 0;
@@ -193,16 +227,51 @@ static void on_problem(void *ctx, const char *kind, const char *msg)
 	fprintf(c->io->err, "upglog: %s\n", msg);
 }
 
+/* "1:05" or "1:02:05" */
+static void clock_text(char *buf, size_t cap, double seconds)
+{
+	unsigned long t = (unsigned long)(seconds + 0.5);
+	if (t >= 3600)
+		snprintf(buf, cap, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, cap, "%lu:%02lu", t / 60, t % 60);
+}
+
+void cli_progress_line(FILE *f, const struct ul_scan_stats *s)
+{
+	char bytes[32], rate[32];
+	human_bytes(bytes, sizeof(bytes), (double)s->bytes);
+	fputs("\r\033[K ", f);
+	if (s->input_total) {
+		/* Position in the inputs as stored: percentage, rate on disk, time left. */
+		char done[32], total[32], left[32];
+		double frac = (double)s->input_done / (double)s->input_total;
+		double r = s->seconds > 0 ? (double)s->input_done / s->seconds : 0;
+		human_bytes(done, sizeof(done), (double)s->input_done);
+		human_bytes(total, sizeof(total), (double)s->input_total);
+		human_bytes(rate, sizeof(rate), r);
+		fprintf(f, "%3.0f%% \xC2\xB7 %s of %s \xC2\xB7 %s/s", frac * 100, done, total,
+		        rate);
+		if (r > 0) {
+			clock_text(left, sizeof(left),
+			           (double)(s->input_total - s->input_done) / r);
+			fprintf(f, " \xC2\xB7 %s left", left);
+		}
+		fprintf(f, " \xC2\xB7 %llu files \xC2\xB7 %llu findings",
+		        (unsigned long long)(s->files + s->kept), (unsigned long long)s->findings);
+	} else {
+		human_bytes(rate, sizeof(rate), s->seconds > 0 ? (double)s->bytes / s->seconds : 0);
+		fprintf(f, " %llu files \xC2\xB7 %s \xC2\xB7 %llu findings \xC2\xB7 %s/s",
+		        (unsigned long long)(s->files + s->kept), bytes,
+		        (unsigned long long)s->findings, rate);
+	}
+	fflush(f);
+}
+
 static void on_progress(void *ctx, const struct ul_scan_stats *s)
 {
 	struct run_ctx *c = ctx;
-	char bytes[32], rate[32];
-	human_bytes(bytes, sizeof(bytes), (double)s->bytes);
-	human_bytes(rate, sizeof(rate), s->seconds > 0 ? (double)s->bytes / s->seconds : 0);
-	fprintf(c->io->err, "\r\033[K  %llu files \xC2\xB7 %s \xC2\xB7 %llu findings \xC2\xB7 %s/s",
-	        (unsigned long long)(s->files + s->kept), bytes, (unsigned long long)s->findings,
-	        rate);
-	fflush(c->io->err);
+	cli_progress_line(c->io->err, s);
 	c->progress_shown = true;
 }
 
@@ -270,12 +339,23 @@ void cli_scan_summary(const struct cli_io *io, const struct ul_scan_stats *s)
 	human_bytes(bytes, sizeof(bytes), (double)s->bytes);
 	human_bytes(rate, sizeof(rate), s->seconds > 0 ? (double)s->bytes / s->seconds : 0);
 	human_bytes(peak, sizeof(peak), (double)peak_memory());
+	/* What was kept, said in the units it was decided in: whole inputs, then files. */
+	char kept[96] = "";
+	if (s->unchanged_inputs && s->kept)
+		snprintf(kept, sizeof(kept), " (%llu inputs and %llu more files unchanged, kept)",
+		         (unsigned long long)s->unchanged_inputs, (unsigned long long)s->kept);
+	else if (s->unchanged_inputs)
+		snprintf(kept, sizeof(kept), " (%llu input%s unchanged, kept)",
+		         (unsigned long long)s->unchanged_inputs,
+		         s->unchanged_inputs > 1 ? "s" : "");
+	else if (s->kept)
+		snprintf(kept, sizeof(kept), " (%llu unchanged, kept)",
+		         (unsigned long long)s->kept);
 	fprintf(io->err,
-	        "upglog: scanned %llu files (%llu unchanged, kept), %s, %llu lines in %.2f s "
+	        "upglog: scanned %llu files%s, %s, %llu lines in %.2f s "
 	        "(%s/s, peak memory %s): %llu findings, %llu failed, %llu unreadable\n",
-	        (unsigned long long)s->files, (unsigned long long)s->kept, bytes,
-	        (unsigned long long)s->lines, s->seconds, rate, peak,
-	        (unsigned long long)s->findings, (unsigned long long)s->failed,
+	        (unsigned long long)s->files, kept, bytes, (unsigned long long)s->lines, s->seconds,
+	        rate, peak, (unsigned long long)s->findings, (unsigned long long)s->failed,
 	        (unsigned long long)s->problems);
 	if (s->limit_errors)
 		fprintf(io->err,

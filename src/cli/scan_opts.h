@@ -21,55 +21,25 @@ enum {
 	OPT_FORMAT,
 	OPT_OUTPUT,
 	OPT_WRITE,
-	/* servers and the cluster (issue 8) */
+	OPT_COLOR,
+	/* servers and the cluster */
 	OPT_HOST,
 	OPT_LABEL,
 	OPT_ROLE,
 	OPT_WINDOW,
 };
 
-/* getopt entries every scanning command takes. */
-#define CLI_SCAN_OPTIONS                                                 \
-	{ "db", required_argument, NULL, OPT_DB },                       \
-	        { "rules", required_argument, NULL, OPT_RULES },         \
-	        { "jobs", required_argument, NULL, OPT_JOBS },           \
-	        { "keep-noise", no_argument, NULL, OPT_KEEP_NOISE },     \
-	        { "quiet", no_argument, NULL, OPT_QUIET },               \
-	        { "force", no_argument, NULL, OPT_FORCE },               \
-	        { "no-prefilter", no_argument, NULL, OPT_NO_PREFILTER }, \
-	        { "max-size", required_argument, NULL, OPT_MAX_SIZE },   \
-	        { "max-ratio", required_argument, NULL, OPT_MAX_RATIO }, \
-	        { "max-depth", required_argument, NULL, OPT_MAX_DEPTH }, \
-	        { "host", required_argument, NULL, OPT_HOST },           \
-	        { "label", required_argument, NULL, OPT_LABEL },         \
-	        { "role", required_argument, NULL, OPT_ROLE },           \
-	        { "window", required_argument, NULL, OPT_WINDOW },       \
-	{                                                                \
-		"max-line", required_argument, NULL, OPT_MAX_LINE        \
-	}
-
-/* Help text for those options (one source for both commands). */
-#define CLI_SCAN_HELP                                                                              \
-	"  --rules DIR     add a folder of *.rules files (repeatable)\n"                           \
-	"  --jobs N        threads that classify, the reading one included (default: one per\n"    \
-	"                  CPU; 1 = everything on one thread)\n"                                   \
-	"  --keep-noise    store harmless lines as findings too (they are always counted)\n"       \
-	"  --force         read every file again, even when unchanged since the last scan\n"       \
-	"  --quiet         no progress line and no summary on stderr\n"                            \
-	"  --max-size N    largest expanded size of one compressed member (default 8G)\n"          \
-	"  --max-ratio N   largest expansion ratio of one compressed member (default 200)\n"       \
-	"  --max-depth N   containers inside containers (default 3)\n"                             \
-	"  --max-line N    longer lines are cut to N bytes and counted (default 64K)\n"            \
-	"  --no-prefilter  match with PCRE2 alone (same findings, slower; for verification)\n"     \
-	"  --host NAME     the server of inputs whose logs name none (else the input's name)\n"    \
-	"  --label NAME    the name of standard input (-): stored as stdin:NAME\n"                 \
-	"  --role HOST=ROLE  a server's role: publisher, tftp, services, subscriber, secondary,\n" \
-	"                  primary, application (repeatable; else read from the logs)\n"           \
-	"  --window TIME   the maintenance window of the cluster (default 8h; 90m, 1h30m)\n"
+/*
+ * The options `scan` and `triage` share (each command's own table has the rest). To add
+ * one: a row here (or in the command's own table) and a case in cli_scan_option(); --help,
+ * the man pages and the completions follow from the row.
+ */
+extern const struct cli_opt cli_scan_opts[];
 
 #define CLI_MAX_ROLES 64
 
 struct cli_scan {
+	const struct cli_io *io; /**< for the option handler's messages */
 	struct ul_scan_opts opts;
 	/* servers and the cluster */
 	const char *roles[CLI_MAX_ROLES];
@@ -86,8 +56,8 @@ struct cli_scan {
 void cli_scan_init(struct cli_scan *cs);
 void cli_scan_finish(struct cli_scan *cs);
 
-/** Handle option `c`: 0 when taken, -1 when not a scan option, else an exit status. */
-int cli_scan_option(struct cli_scan *cs, int c, const char *arg, const struct cli_cmd *cmd,
+/** Handle option `id`: 0 when taken, -1 when not a scan option, else an exit status. */
+int cli_scan_option(struct cli_scan *cs, int id, const char *arg, const struct cli_cmd *cmd,
                     const struct cli_io *io);
 
 /** Take argv[first..] as the inputs (made absolute) and record the command line. */
@@ -103,6 +73,9 @@ bool cli_scan_run(struct cli_scan *cs, const struct cli_io *io, struct ul_store 
  */
 struct ul_cluster *cli_cluster(struct cli_scan *cs, const struct cli_io *io, struct ul_store *st,
                                int64_t scan_id, bool save);
+
+/** The progress line: percentage, rate and time left when the inputs' size is known. */
+void cli_progress_line(FILE *f, const struct ul_scan_stats *s);
 
 /** The one-line summary at the end of a scan. */
 void cli_scan_summary(const struct cli_io *io, const struct ul_scan_stats *s);
