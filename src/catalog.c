@@ -58,13 +58,13 @@ static const char *const severity_names[UL_SEV_COUNT] = {
 	"noise", "info", "warning", "error", "catastrophic",
 };
 static const char *const family_names[UL_FAM_COUNT] = {
-	"msi", "burn", "sql", "dcd", "cisco", "generic",
+	"msi", "burn", "sql", "dcd", "cisco", "generic", "installshield", "inno",
 };
 static const char *const event_names[UL_EV_COUNT] = {
 	"none",           "log-start",  "log-stop",      "action-start",  "action-info",
 	"action-end",     "rollback",   "engine-return", "server-return", "final-status",
 	"product-failed", "product-ok", "ca-exit",       "exit-code",     "outcome-failed",
-	"outcome-ok",     "reboot",     "summary",
+	"outcome-ok",     "reboot",     "summary",       "user-cancel",
 };
 static const char *const cap_known_names[UL_CAP_KNOWN] = {
 	"code", "action", "time", "date", "rv", "product",
@@ -293,7 +293,7 @@ static bool key_family(struct parser *p, const char *v)
 		else
 			return perr(p,
 			            "rule %s: unknown family '%s' (msi, burn, sql, dcd, cisco, "
-			            "generic, any)",
+			            "generic, installshield, inno, any)",
 			            p->cur->pub.id, w);
 	}
 	if (!set)

@@ -627,6 +627,24 @@ static bool msi_line(const char *s, size_t len)
 	       starts(s, len, "Action ended ") || (len > 12 && memmem(s, len, "Build type:", 11));
 }
 
+/* InstallShield's engine and launcher prefix `11-13-2023[02:54:03 p. m.]: `. */
+static bool installshield_line(const char *s, size_t len)
+{
+	size_t i = 0, digits;
+	for (int part = 0; part < 3; part++) {
+		for (digits = 0; i < len && isdigit((unsigned char)s[i]); i++)
+			digits++;
+		if (digits < 1 || digits > (part == 2 ? 4u : 2u))
+			return false;
+		if (part < 2 && (i >= len || s[i++] != '-'))
+			return false;
+	}
+	if (digits != 4 || i >= len || s[i] != '[')
+		return false;
+	const char *r = memchr(s + i, ']', len - i < 40 ? len - i : 40);
+	return r && (size_t)(r - s) + 2 < len && r[1] == ':' && r[2] == ' ';
+}
+
 /* Case-insensitive substring search on a path with either separator. */
 static bool path_has(const char *path, const char *needle)
 {
@@ -658,7 +676,7 @@ enum ul_family ul_classify_sniff(const struct ul_chunk *first, const char *path)
 	size_t n = first ? first->nlines : 0;
 	if (n > 64)
 		n = 64;
-	size_t msi = 0, burn = 0;
+	size_t msi = 0, burn = 0, is = 0, inno = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *s = first->text + first->lines[i].start;
 		size_t len = first->lines[i].len;
@@ -669,15 +687,22 @@ enum ul_family ul_classify_sniff(const struct ul_chunk *first, const char *path)
 		}
 		msi += msi_line(s, len);
 		burn += burn_line(s, len);
+		is += installshield_line(s, len) ||
+		      (i == 0 && starts(s, len, "[InstallShield Silent]"));
+		inno += len > 24 && memmem(s, len, "Setup version: Inno Setup", 25) != NULL;
 	}
 	if (msi && msi >= burn)
 		return UL_FAM_MSI;
 	if (burn)
 		return UL_FAM_BURN;
+	if (inno)
+		return UL_FAM_INNO;
+	if (is)
+		return UL_FAM_INSTALLSHIELD;
 
 	const char *base = base_name(path ? path : "");
 	if (strncasecmp(base, "sqlstp", 6) == 0 || strncasecmp(base, "sqlsp", 5) == 0 ||
-	    strcasecmp(base, "setup.log") == 0 || strcasecmp(base, "dasetup.log") == 0 ||
+	    strcasecmp(base, "dasetup.log") == 0 ||
 	    path_has(path ? path : "", "microsoft sql server/mssql/log/"))
 		return UL_FAM_SQL;
 	if (path_has(path ? path : "", "dcdsrvr/"))

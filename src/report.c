@@ -132,12 +132,19 @@ static void model_free(struct model *m)
 
 /* ---- deciding the bundle's verdict --------------------------------------------------------- */
 
+/* Ranks of the outcomes: the bundle's verdict is its worst file's. A cancelled setup did not
+ * fail, but it did not install either: it ranks just below failed, and both have a cause. */
+#define RANK_CANCELLED 3
+#define RANK_FAILED    4
+
 static int outcome_rank(const char *o)
 {
 	if (!o)
 		return 0;
 	if (strcmp(o, "failed") == 0)
-		return 3;
+		return RANK_FAILED;
+	if (strcmp(o, "cancelled") == 0)
+		return RANK_CANCELLED;
 	if (strcmp(o, "incomplete") == 0)
 		return 2;
 	if (strcmp(o, "succeeded") == 0)
@@ -148,7 +155,7 @@ static int outcome_rank(const char *o)
 static enum ul_outcome rank_outcome(int r)
 {
 	static const enum ul_outcome map[] = { UL_OUT_UNKNOWN, UL_OUT_SUCCEEDED, UL_OUT_INCOMPLETE,
-		                               UL_OUT_FAILED };
+		                               UL_OUTCOME_CANCELLED, UL_OUT_FAILED };
 	return map[r];
 }
 
@@ -187,7 +194,7 @@ static const struct fview *bundle_candidates(const struct model *m, struct bcand
 	if (!failed)
 		return NULL;
 	for (size_t i = 0; i < m->n; i++)
-		if (outcome_rank(m->v[i].outcome) == 3)
+		if (outcome_rank(m->v[i].outcome) >= RANK_CANCELLED)
 			failed[nf++] = &m->v[i];
 	qsort(failed, nf, sizeof(*failed), cmp_failure);
 	const struct fview *first = nf ? failed[0] : NULL;
@@ -413,14 +420,17 @@ static void text_root(const struct ul_report_opts *o, const struct fview *f)
 static void text_summary(const struct ul_report_opts *o, const struct model *m,
                          const struct ul_triage_summary *sum)
 {
-	size_t by[4] = { 0 };
+	size_t by[RANK_FAILED + 1] = { 0 };
 	for (size_t i = 0; i < m->n; i++)
 		if (m->v[i].outcome)
 			by[outcome_rank(m->v[i].outcome)]++;
 	fprintf(o->out,
 	        "\n%sFiles%s       %" PRIu64 " read: %zu failed, %zu incomplete, %zu "
 	        "succeeded, %zu without an outcome",
-	        paint(o, C_BOLD), paint(o, C_RESET), sum->files, by[3], by[2], by[1], by[0]);
+	        paint(o, C_BOLD), paint(o, C_RESET), sum->files, by[RANK_FAILED], by[2], by[1],
+	        by[0]);
+	if (by[RANK_CANCELLED])
+		fprintf(o->out, ", %zu cancelled", by[RANK_CANCELLED]);
 	if (sum->unreadable)
 		fprintf(o->out, "; %" PRIu64 " unreadable", sum->unreadable);
 	fputc('\n', o->out);
@@ -441,7 +451,8 @@ static bool text_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 	struct bcand cand[3];
 	size_t ncand;
 	const struct fview *ff = bundle_candidates(m, cand, &ncand);
-	static const char *const words[] = { "UNKNOWN", "SUCCEEDED", "FAILED", "INCOMPLETE" };
+	static const char *const words[] = { "UNKNOWN", "SUCCEEDED", "FAILED", "INCOMPLETE",
+		                             "CANCELLED" };
 	int colour = sum->verdict == UL_OUT_FAILED      ? C_RED
 	             : sum->verdict == UL_OUT_SUCCEEDED ? C_GREEN
 	                                                : C_YELLOW;
@@ -587,7 +598,7 @@ static bool json_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 	bool first = true;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct fview *f = &m->v[i];
-		if (outcome_rank(f->outcome) != 3)
+		if (outcome_rank(f->outcome) < RANK_CANCELLED)
 			continue;
 		fputs(first ? "\n    {" : ",\n    {", out);
 		first = false;
@@ -673,7 +684,7 @@ bool ul_report_triage(struct ul_store *st, int64_t scan_id, const struct ul_repo
 			int r = outcome_rank(f->outcome);
 			if (r > worst)
 				worst = r;
-			sum->failed_files += r == 3;
+			sum->failed_files += r == RANK_FAILED;
 		}
 		sum->verdict = rank_outcome(worst);
 	}

@@ -945,7 +945,7 @@ bool ul_store_summary(struct ul_store *st, int64_t scan_id, struct ul_store_summ
 		out->files += n;
 		if (!sqlite3_column_int(s, 1))
 			out->unreadable += n;
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < UL_OUTCOME_COUNT; k++)
 			if (o && strcmp(o, ul_outcome_name((enum ul_outcome)k)) == 0)
 				out->outcome[k] += n;
 	}

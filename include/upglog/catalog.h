@@ -42,14 +42,16 @@ bool ul_severity_parse(const char *word, enum ul_severity *out);
 
 /** Log families: what kind of log a file is, decided per file by `ul_classify_sniff`. */
 enum ul_family {
-	UL_FAM_MSI = 0, /**< Windows Installer log (verbose or not) */
-	UL_FAM_BURN,    /**< WiX Burn bootstrapper log */
-	UL_FAM_SQL,     /**< SQL Server 2000 setup (sqlstp.log, sqlsp.log, setup.log) */
-	UL_FAM_DCD,     /**< DC Directory (C:\Dcdsrvr\log) */
-	UL_FAM_CISCO,   /**< Cisco CallManager install/upgrade text logs */
-	UL_FAM_GENERIC, /**< any other text log */
+	UL_FAM_MSI = 0,       /**< Windows Installer log (verbose or not) */
+	UL_FAM_BURN,          /**< WiX Burn bootstrapper log */
+	UL_FAM_SQL,           /**< SQL Server 2000 setup (sqlstp.log, sqlsp.log, setup.log) */
+	UL_FAM_DCD,           /**< DC Directory (C:\Dcdsrvr\log) */
+	UL_FAM_CISCO,         /**< Cisco CallManager install/upgrade text logs */
+	UL_FAM_GENERIC,       /**< any other text log */
+	UL_FAM_INSTALLSHIELD, /**< InstallShield Suite / setup.exe logs and silent setup.log */
+	UL_FAM_INNO,          /**< Inno Setup logs (also called Setup.log) */
 };
-#define UL_FAM_COUNT 6
+#define UL_FAM_COUNT 8
 #define UL_FAM_ANY   ((1u << UL_FAM_COUNT) - 1)
 
 const char *ul_family_name(enum ul_family f);
@@ -80,8 +82,9 @@ enum ul_event {
 	UL_EV_OUTCOME_OK,     /**< a non-MSI log states that the setup succeeded */
 	UL_EV_REBOOT,         /**< a restart is required to finish */
 	UL_EV_SUMMARY, /**< a line that repeats an outcome (`Note: 1: 1708`): never a root cause */
+	UL_EV_USER_CANCEL, /**< the user cancelled the setup (a cancel question answered yes) */
 };
-#define UL_EV_COUNT 18
+#define UL_EV_COUNT 19
 
 const char *ul_event_name(enum ul_event e);
 bool ul_event_parse(const char *word, enum ul_event *out);

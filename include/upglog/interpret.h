@@ -35,10 +35,12 @@ enum ul_outcome {
 	UL_OUT_UNKNOWN = 0, /**< not an installer log, or nothing says how it ended */
 	UL_OUT_SUCCEEDED,
 	UL_OUT_FAILED,
-	UL_OUT_INCOMPLETE, /**< an installer log that ends mid-install */
+	UL_OUT_INCOMPLETE,    /**< an installer log that ends mid-install */
+	UL_OUTCOME_CANCELLED, /**< the user cancelled the setup (exit 1602, 0x642) */
 };
+#define UL_OUTCOME_COUNT 5
 
-/** "unknown", "succeeded", "failed", "incomplete". */
+/** "unknown", "succeeded", "failed", "incomplete", "cancelled". */
 const char *ul_outcome_name(enum ul_outcome o);
 
 /** Lines of context kept above and below findings of severity error and worse. */

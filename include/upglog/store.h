@@ -177,9 +177,9 @@ bool ul_store_each_finding(struct ul_store *st, int64_t scan_id, enum ul_severit
 
 /** Files of a scan by verdict and status. */
 struct ul_store_summary {
-	uint64_t files;      /**< files the scan covered (read now or kept) */
-	uint64_t outcome[4]; /**< by enum ul_outcome */
-	uint64_t unreadable; /**< files whose status is not "ok" */
+	uint64_t files;                     /**< files the scan covered (read now or kept) */
+	uint64_t outcome[UL_OUTCOME_COUNT]; /**< by enum ul_outcome */
+	uint64_t unreadable;                /**< files whose status is not "ok" */
 };
 
 bool ul_store_summary(struct ul_store *st, int64_t scan_id, struct ul_store_summary *out,

@@ -66,9 +66,10 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		cli_error(io, "%s", err.msg);
 		goto out;
 	}
-	rc = stats.problems || sum.unreadable ? UL_EXIT_UNREADABLE
-	     : sum.outcome[UL_OUT_FAILED]     ? UL_EXIT_FAILURE
-	                                      : UL_EXIT_OK;
+	/* A cancelled setup did not install: it exits like a failure (README, exit status). */
+	rc = stats.problems || sum.unreadable                                  ? UL_EXIT_UNREADABLE
+	     : sum.outcome[UL_OUT_FAILED] || sum.outcome[UL_OUTCOME_CANCELLED] ? UL_EXIT_FAILURE
+	                                                                       : UL_EXIT_OK;
 out:
 	ul_store_close(st);
 	ul_catalog_destroy(cat);

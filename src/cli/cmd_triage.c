@@ -115,7 +115,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	out = NULL;
 	if (stats.problems || sum.unreadable)
 		rc = UL_EXIT_UNREADABLE;
-	else if (sum.verdict == UL_OUT_FAILED)
+	else if (sum.verdict == UL_OUT_FAILED || sum.verdict == UL_OUTCOME_CANCELLED)
 		rc = UL_EXIT_FAILURE;
 	else
 		rc = UL_EXIT_OK;
