@@ -1079,6 +1079,32 @@ static void sniff_families(void **state)
 	assert_int_equal(ul_classify_sniff(&empty, "x.log"), UL_FAM_GENERIC);
 	/* Only the start of a line counts. */
 	assert_int_equal(sniff("note: MSI (s) (A0:EC): quoted\r\n", "x.log"), UL_FAM_GENERIC);
+
+	/* InstallShield: the engine and launcher prefix, any AM/PM token; the silent result file. */
+	assert_int_equal(
+	        sniff("11-13-2023[02:54:03 p. m.]: *** InstallShield suite engine (Unicode) "
+	              "started\r\n",
+	              "Temp/InstallShield.log"),
+	        UL_FAM_INSTALLSHIELD);
+	assert_int_equal(
+	        sniff("1-23-2009[01:10:12 PM]: InstallShield setup.exe (Unicode) started\r\n",
+	              "x.log"),
+	        UL_FAM_INSTALLSHIELD);
+	assert_int_equal(sniff("[InstallShield Silent]\r\nVersion=v7.00\r\nFile=Log File\r\n",
+	                       "C:\\WINNT\\setup.log"),
+	                 UL_FAM_INSTALLSHIELD);
+	assert_int_equal(sniff("1-23-2009[01:10:12]: no AM/PM\r\n", "x.log"), UL_FAM_INSTALLSHIELD);
+	assert_int_equal(sniff("1-23-09[01:10:12 PM]: two-digit year\r\n", "x.log"),
+	                 UL_FAM_GENERIC);
+	assert_int_equal(sniff("x [InstallShield Silent]\r\n", "x.log"), UL_FAM_GENERIC);
+	/* Inno Setup writes Setup.log too; other installers' Setup.log is no SQL Server log. */
+	assert_int_equal(sniff("2023-09-18 21:24:59.701   Log opened. (Time zone: UTC+05:30)\r\n"
+	                       "2023-09-18 21:24:59.701   Setup version: Inno Setup version 5.5.9 "
+	                       "(u)\r\n",
+	                       "C:\\Setup.log"),
+	                 UL_FAM_INNO);
+	assert_int_equal(sniff("Setup Log of: Zorro\r\nComposer Version: 3.1\r\n", "x/Setup.log"),
+	                 UL_FAM_GENERIC);
 }
 
 /* ---- match limit ------------------------------------------------------------------------- */

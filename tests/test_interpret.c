@@ -92,7 +92,32 @@ static const char rules[] =
         "rule g.ok\n"
         "  severity info\n  family generic\n  event outcome-ok\n"
         "  match Installation Succeeded\n"
-        "  sample 18:04:48 Installation Succeeded\n";
+        "  sample 18:04:48 Installation Succeeded\n"
+        /* InstallShield: sessions appended in one file, the last one's exit status decides. */
+        "rule i.start\n"
+        "  severity info\n  family installshield\n  event log-start\n"
+        "  match ^\\d+-\\d+-\\d{4}\\[[^\\]]*\\]: \\*\\*\\* engine started\n"
+        "  sample 1-13-2026[05:12:52 PM]: *** engine started\n"
+        "rule i.final\n"
+        "  severity info\n  family installshield\n  event final-status\n"
+        "  match final exit status: (?<code>0x[0-9A-F]+)\n"
+        "  sample 1-13-2026[05:13:47 PM]: final exit status: 0x00000006\n"
+        "rule i.error\n"
+        "  severity error\n  family installshield\n"
+        "  match Stage parcel status: (?<code>[1-9A-F][0-9A-F]*)\n"
+        "  sample 1-13-2026[05:13:17 PM]: Stage parcel status: 80070006\n"
+        "rule i.cancel\n"
+        "  severity warning\n  family installshield inno\n  event user-cancel\n"
+        "  match want to cancel|User canceled\n"
+        "  sample 5-1-2025[09:17:07 PM]: Are you sure you want to cancel?\n"
+        "rule i.result\n"
+        "  severity info\n  family installshield\n  event exit-code\n"
+        "  match ^ResultCode=(?<code>-?\\d+)\n"
+        "  sample ResultCode=-3\n"
+        "rule n.ok\n"
+        "  severity info\n  family inno\n  event outcome-ok\n"
+        "  match Installation process succeeded\n"
+        "  sample 2026-08-23 14:58:30.100   Installation process succeeded.\n";
 
 struct findings {
 	struct {
@@ -413,6 +438,93 @@ static void generic_outcomes(void **state)
 	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
 }
 
+static const char suite_two_runs[] =
+        "11-13-2023[02:54:03 p. m.]: *** engine started\n"             /* 1 */
+        "11-13-2023[02:54:42 p. m.]: Stage parcel status: 80070006\n"  /* 2 */
+        "11-13-2023[02:54:47 p. m.]: final exit status: 0x00000006\n"  /* 3 */
+        "11-13-2023[11:58:01 p. m.]: *** engine started\n"             /* 4 */
+        "11-14-2023[00:02:03 a. m.]: final exit status: 0x00000000\n"; /* 5 */
+
+/* A Suite log appends every run: the last one decides, an earlier failure stays a finding. */
+static void installshield_last_session_decides(void **state)
+{
+	struct fixture *fx = *state;
+	run_family(fx, UL_FAM_INSTALLSHIELD, suite_two_runs, 2);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
+	assert_int_equal(fx->verdict.exit_code, 0);
+	assert_non_null(strstr(fx->verdict.reason, "last of 2 sessions"));
+	assert_string_equal(finding_at(fx, 2), "i.error");
+	/* M-D-YYYY[hh:mm:ss p. m.]: the date of each line, a localised 12-hour clock. */
+	assert_string_equal(fx->f.v[0].ts, "2023-11-13T14:54:03");
+	assert_string_equal(fx->verdict.started, "2023-11-13T14:54:03");
+	assert_string_equal(fx->f.v[fx->f.n - 1].ts, "2023-11-14T00:02:03");
+
+	/* The other way round: the failure of the last run, its own first error. */
+	run_family(fx, UL_FAM_INSTALLSHIELD,
+	           "1-13-2026[05:12:52 PM]: *** engine started\n"
+	           "1-13-2026[05:12:53 PM]: Stage parcel status: 80070005\n"
+	           "1-13-2026[05:12:54 PM]: final exit status: 0x00000005\n"
+	           "1-13-2026[06:11:58 PM]: *** engine started\n"
+	           "1-13-2026[06:12:19 PM]: Stage parcel status: 80070006\n"
+	           "1-13-2026[06:12:22 PM]: final exit status: 0x00000006\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
+	assert_int_equal(fx->verdict.exit_code, 6);
+	assert_int_equal(fx->verdict.root_line, 5);
+	assert_string_equal(fx->verdict.failed_at, "2026-01-13T18:12:19");
+}
+
+static void installshield_cancel_and_cut_session(void **state)
+{
+	struct fixture *fx = *state;
+	run_family(fx, UL_FAM_INSTALLSHIELD,
+	           "5-1-2025[09:12:40 PM]: *** engine started\n"
+	           "5-1-2025[09:17:07 PM]: Are you sure you want to cancel?\n"
+	           "5-1-2025[09:17:28 PM]: final exit status: 0x00000642\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUTCOME_CANCELLED);
+	assert_string_equal(ul_outcome_name(fx->verdict.outcome), "cancelled");
+	assert_int_equal(fx->verdict.exit_code, 1602);
+	assert_int_equal(fx->verdict.root_line, 2);
+	/* A run that succeeded, then one cut before its exit status: the file is incomplete. */
+	run_family(fx, UL_FAM_INSTALLSHIELD,
+	           "5-1-2025[09:12:40 PM]: *** engine started\n"
+	           "5-1-2025[09:17:28 PM]: final exit status: 0x00000000\n"
+	           "5-1-2025[09:20:00 PM]: *** engine started\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_INCOMPLETE);
+}
+
+/* The silent-mode result file: ResultCode is the exit code; no ResultCode, no verdict. */
+static void installshield_silent_result(void **state)
+{
+	struct fixture *fx = *state;
+	run_family(fx, UL_FAM_INSTALLSHIELD,
+	           "[InstallShield Silent]\nVersion=v7.00\nFile=Log File\n[ResponseResult]\n"
+	           "ResultCode=-3\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
+	assert_int_equal(fx->verdict.exit_code, -3);
+	run_family(fx, UL_FAM_INSTALLSHIELD,
+	           "[InstallShield Silent]\nVersion=v5.00.000\nFile=Response File\n", 0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_UNKNOWN);
+}
+
+/* Other families: a user cancel is its own outcome unless the log also says it succeeded. */
+static void cancel_in_other_families(void **state)
+{
+	struct fixture *fx = *state;
+	run_family(fx, UL_FAM_INNO,
+	           "2026-08-23 14:58:32.352   User canceled the installation process.\n"
+	           "2026-08-23 14:58:32.353   Uninstallation process succeeded.\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUTCOME_CANCELLED);
+	assert_int_equal(fx->verdict.root_line, 1);
+	run_family(fx, UL_FAM_INNO, "2026-08-23 14:58:30.100   Installation process succeeded.\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
+}
+
 static void midnight_rolls_the_date(void **state)
 {
 	struct fixture *fx = *state;
@@ -497,6 +609,10 @@ int main(void)
 		cmocka_unit_test(fatal_line_without_final_status_is_failed),
 		cmocka_unit_test(not_an_installer_log_is_unknown),
 		cmocka_unit_test(generic_outcomes),
+		cmocka_unit_test(installshield_last_session_decides),
+		cmocka_unit_test(installshield_cancel_and_cut_session),
+		cmocka_unit_test(installshield_silent_result),
+		cmocka_unit_test(cancel_in_other_families),
 		cmocka_unit_test(midnight_rolls_the_date),
 		cmocka_unit_test(dates_in_the_machines_format),
 		cmocka_unit_test(secrets_are_masked),
