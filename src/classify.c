@@ -339,7 +339,7 @@ static bool starts_with(const char *s, size_t len, const char *lit, size_t n)
 }
 
 /* Does a decisive literal (catalog_impl.h) give this message its rule? */
-static bool decided(struct ul_classifier *cl, enum ul_family fam, const char *body, size_t blen,
+static bool decided(struct ul_classifier *cl, ul_family fam, const char *body, size_t blen,
                     int32_t *rank)
 {
 	size_t n;
@@ -364,7 +364,7 @@ static bool decided(struct ul_classifier *cl, enum ul_family fam, const char *bo
  * a decisive literal nor the memo decides (with `shortcuts`: no captures wanted) are copied,
  * each followed by '\n'. Returns the number of matcher lines.
  */
-static size_t lay_out(struct ul_classifier *cl, enum ul_family fam, const struct ul_chunk *chunk,
+static size_t lay_out(struct ul_classifier *cl, ul_family fam, const struct ul_chunk *chunk,
                       bool shortcuts)
 {
 	size_t pos = 0, m = 0;
@@ -395,7 +395,7 @@ static size_t lay_out(struct ul_classifier *cl, enum ul_family fam, const struct
 	return m;
 }
 
-static void memo_put(struct ul_classifier *cl, enum ul_family fam, const char *body, size_t len,
+static void memo_put(struct ul_classifier *cl, ul_family fam, const char *body, size_t len,
                      uint64_t h, long rank)
 {
 	struct memo *e = &cl->memo[h & (MEMO_SLOTS - 1)];
@@ -418,7 +418,7 @@ struct decide {
 };
 
 /* Prefilter the m matcher lines: one Hyperscan scan. False when it cannot run. */
-static bool prefilter(struct ul_classifier *cl, enum ul_family fam, size_t m, size_t len,
+static bool prefilter(struct ul_classifier *cl, ul_family fam, size_t m, size_t len,
                       struct decide *dc)
 {
 	const struct ul_prefilter *pf = ul_catalog_prefilter(cl->cat, fam, &cl->pf_err);
@@ -469,7 +469,7 @@ static long winner(struct ul_classifier *cl, struct decide *dc, uint32_t j, cons
 	return best == UINT32_MAX ? -1 : (long)best;
 }
 
-bool ul_classify_chunk(struct ul_classifier *cl, enum ul_family fam, const struct ul_chunk *chunk,
+bool ul_classify_chunk(struct ul_classifier *cl, ul_family fam, const struct ul_chunk *chunk,
                        bool all_captures, struct ul_hits *out, struct ul_error *err)
 {
 	struct decide dc = { 0 };
@@ -510,7 +510,7 @@ oom:
 	return ul_error_set(err, "memory", "out of memory classifying lines");
 }
 
-long ul_classify_line(struct ul_classifier *cl, enum ul_family fam, const char *line, size_t len,
+long ul_classify_line(struct ul_classifier *cl, ul_family fam, const char *line, size_t len,
                       uint32_t *caps)
 {
 	/* One line is a chunk of one line: the same path as a whole file. */
@@ -576,14 +576,14 @@ size_t ul_classify_check(struct ul_classifier *cl,
 				fail(&failures, report, ctx, r, "sample", line, "does not match");
 				continue;
 			}
-			for (int f = 0; f < UL_FAM_COUNT; f++) {
+			for (size_t f = 0; f < ul_catalog_families(cl->cat); f++) {
 				if (!(r->families & (1u << f)))
 					continue;
-				long won = ul_classify_line(cl, (enum ul_family)f, line, len, NULL);
+				long won = ul_classify_line(cl, (ul_family)f, line, len, NULL);
 				if (won != (long)i) {
 					snprintf(why, sizeof(why),
 					         "in family %s the line goes to %s",
-					         ul_family_name((enum ul_family)f),
+					         ul_catalog_family_name(cl->cat, (ul_family)f),
 					         won < 0 ? "no rule"
 					                 : ul_catalog_rule(cl->cat, (size_t)won)
 					                           ->id);
@@ -601,114 +601,8 @@ size_t ul_classify_check(struct ul_classifier *cl,
 
 /* ---- family sniffing --------------------------------------------------------------------- */
 
-static bool starts(const char *s, size_t len, const char *prefix)
+ul_family ul_classify_sniff(const struct ul_catalog *cat, const struct ul_chunk *first,
+                            const char *path, enum ul_encoding enc)
 {
-	size_t n = strlen(prefix);
-	return len >= n && memcmp(s, prefix, n) == 0;
-}
-
-/* `[1A24:1810][2016-02-08T00:08:24]` */
-static bool burn_line(const char *s, size_t len)
-{
-	if (len < 33 || s[0] != '[')
-		return false;
-	const char *r = memchr(s, ']', len < 20 ? len : 20);
-	if (!r || (size_t)(r - s) + 22 > len || r[1] != '[')
-		return false;
-	const char *d = r + 2;
-	return isdigit((unsigned char)d[0]) && isdigit((unsigned char)d[3]) && d[4] == '-' &&
-	       d[7] == '-' && d[10] == 'T';
-}
-
-static bool msi_line(const char *s, size_t len)
-{
-	return starts(s, len, "MSI (") || starts(s, len, "=== Verbose logging started") ||
-	       starts(s, len, "=== Logging started") || starts(s, len, "Action start ") ||
-	       starts(s, len, "Action ended ") || (len > 12 && memmem(s, len, "Build type:", 11));
-}
-
-/* InstallShield's engine and launcher prefix `11-13-2023[02:54:03 p. m.]: `. */
-static bool installshield_line(const char *s, size_t len)
-{
-	size_t i = 0, digits;
-	for (int part = 0; part < 3; part++) {
-		for (digits = 0; i < len && isdigit((unsigned char)s[i]); i++)
-			digits++;
-		if (digits < 1 || digits > (part == 2 ? 4u : 2u))
-			return false;
-		if (part < 2 && (i >= len || s[i++] != '-'))
-			return false;
-	}
-	if (digits != 4 || i >= len || s[i] != '[')
-		return false;
-	const char *r = memchr(s + i, ']', len - i < 40 ? len - i : 40);
-	return r && (size_t)(r - s) + 2 < len && r[1] == ':' && r[2] == ' ';
-}
-
-/* Case-insensitive substring search on a path with either separator. */
-static bool path_has(const char *path, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (const char *p = path; *p; p++) {
-		size_t i = 0;
-		for (; i < n && p[i]; i++) {
-			char a = p[i] == '\\' ? '/' : (char)tolower((unsigned char)p[i]);
-			if (a != needle[i])
-				break;
-		}
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *b = path;
-	for (const char *p = path; *p; p++)
-		if (*p == '/' || *p == '\\' || *p == '!')
-			b = p + 1;
-	return b;
-}
-
-enum ul_family ul_classify_sniff(const struct ul_chunk *first, const char *path)
-{
-	size_t n = first ? first->nlines : 0;
-	if (n > 64)
-		n = 64;
-	size_t msi = 0, burn = 0, is = 0, inno = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *s = first->text + first->lines[i].start;
-		size_t len = first->lines[i].len;
-		if (len >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
-		    (unsigned char)s[2] == 0xBF) {
-			s += 3;
-			len -= 3;
-		}
-		msi += msi_line(s, len);
-		burn += burn_line(s, len);
-		is += installshield_line(s, len) ||
-		      (i == 0 && starts(s, len, "[InstallShield Silent]"));
-		inno += len > 24 && memmem(s, len, "Setup version: Inno Setup", 25) != NULL;
-	}
-	if (msi && msi >= burn)
-		return UL_FAM_MSI;
-	if (burn)
-		return UL_FAM_BURN;
-	if (inno)
-		return UL_FAM_INNO;
-	if (is)
-		return UL_FAM_INSTALLSHIELD;
-
-	const char *base = base_name(path ? path : "");
-	if (strncasecmp(base, "sqlstp", 6) == 0 || strncasecmp(base, "sqlsp", 5) == 0 ||
-	    strcasecmp(base, "dasetup.log") == 0 ||
-	    path_has(path ? path : "", "microsoft sql server/mssql/log/"))
-		return UL_FAM_SQL;
-	if (path_has(path ? path : "", "dcdsrvr/"))
-		return UL_FAM_DCD;
-	if (path_has(path ? path : "", "cisco/logs/") || strncasecmp(base, "ccm", 3) == 0 ||
-	    strncasecmp(base, "cisco", 5) == 0)
-		return UL_FAM_CISCO;
-	return UL_FAM_GENERIC;
+	return ul_catalog_sniff(cat, first, path, enc);
 }

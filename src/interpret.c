@@ -314,7 +314,9 @@ struct pending {
 struct ul_interp {
 	const struct ul_catalog *cat;
 	bool keep_noise;
-	enum ul_family fam;
+	ul_family fam;
+	enum ul_verdict_model model; /* the family's, from its declaration */
+	uint32_t decides;            /* events that may decide the verdict */
 	struct ul_interp_sink sink;
 
 	/* tallies */
@@ -408,12 +410,15 @@ void ul_interp_destroy(struct ul_interp *in)
 	free(in);
 }
 
-void ul_interp_begin(struct ul_interp *in, enum ul_family fam, const struct ul_interp_sink *sink)
+void ul_interp_begin(struct ul_interp *in, ul_family fam, const struct ul_interp_sink *sink)
 {
 	for (size_t i = 0; i < in->ntouched; i++)
 		memset(&in->tally[in->touched[i]], 0, sizeof(struct ul_tally));
 	in->ntouched = 0;
+	const struct ul_family_def *def = ul_catalog_family_def(in->cat, fam);
 	in->fam = fam;
+	in->model = def ? def->model : UL_MODEL_RUNS;
+	in->decides = def ? def->decides : ~0u;
 	in->sink = *sink;
 	in->have_date = in->have_clock = false;
 	in->days = in->last_secs = 0;
@@ -925,7 +930,30 @@ static void on_action_end(struct ul_interp *in, const char *name, size_t n, long
  */
 static bool last_session_decides(const struct ul_interp *in)
 {
-	return in->fam == UL_FAM_INSTALLSHIELD;
+	return in->model == UL_MODEL_SESSIONS;
+}
+
+/*
+ * Events that say how the install ended count only where the family's declaration lets them
+ * decide (`decides`): an Inno Setup log's `ResultCode=0` is a script's text, not an outcome.
+ * The structure of a log (sessions, actions, rollback) is always followed.
+ */
+static bool may_decide(const struct ul_interp *in, enum ul_event e)
+{
+	switch (e) {
+	case UL_EV_ENGINE_RETURN:
+	case UL_EV_FINAL_STATUS:
+	case UL_EV_PRODUCT_FAILED:
+	case UL_EV_PRODUCT_OK:
+	case UL_EV_EXIT_CODE:
+	case UL_EV_OUTCOME_FAILED:
+	case UL_EV_OUTCOME_OK:
+	case UL_EV_REBOOT:
+	case UL_EV_USER_CANCEL:
+		return (in->decides >> e) & 1;
+	default:
+		return true;
+	}
 }
 
 static void new_session(struct ul_interp *in)
@@ -1091,7 +1119,7 @@ bool ul_interp_chunk(struct ul_interp *in, const struct ul_chunk *chunk, uint64_
 		stamp(in, c.line, c.len, tcap, tlen, have_near ? &near : NULL, ahead,
 		      keep || eligible(c.r), ts);
 		c.ts = ts;
-		if (c.r->event != UL_EV_NONE)
+		if (c.r->event != UL_EV_NONE && may_decide(in, c.r->event))
 			handle_event(in, &c);
 		if (eligible(c.r)) {
 			const char *act = NULL;
@@ -1346,7 +1374,7 @@ bool ul_interp_end(struct ul_interp *in, struct ul_verdict *v)
 	memset(v, 0, sizeof(*v));
 	bool ok = !in->sink_failed && flush_ready(in, UINT64_MAX, true);
 	v->reboot = in->reboot;
-	if (in->fam == UL_FAM_MSI)
+	if (in->model == UL_MODEL_MSI)
 		msi_verdict(in, v);
 	else if (last_session_decides(in))
 		session_verdict(in, v);

@@ -372,12 +372,12 @@ static bool cache_dir(char *buf, size_t cap)
 	return home && *home && snprintf(buf, cap, "%s/.cache/upglog", home) < (int)cap;
 }
 
-static bool cache_path(const char *key, enum ul_family fam, char *buf, size_t cap)
+static bool cache_path(const char *key, const char *fam, char *buf, size_t cap)
 {
 	char dir[PATH_MAX];
 	if (!cache_dir(dir, sizeof(dir)))
 		return false;
-	int len = snprintf(buf, cap, "%s/prefilter-%s-%s.hsdb", dir, ul_family_name(fam), key);
+	int len = snprintf(buf, cap, "%s/prefilter-%s-%s.hsdb", dir, fam, key);
 	return len > 0 && (size_t)len < cap;
 }
 
@@ -530,7 +530,7 @@ static void exprs_free(struct exprs *x)
 }
 
 /* Each rule of the family rewritten line-safe, or NULL where it cannot be (x->m stays 0). */
-static bool rewrite(const struct ul_catalog *cat, enum ul_family fam, struct exprs *x,
+static bool rewrite(const struct ul_catalog *cat, ul_family fam, struct exprs *x,
                     struct ul_error *err)
 {
 	size_t n;
@@ -601,7 +601,7 @@ static void digest(const struct exprs *x, char hex[17])
 	ul_hash_hex(ul_hash_final(&h), hex);
 }
 
-struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_family fam,
+struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, ul_family fam,
                                         struct ul_error *err)
 {
 	size_t n;
@@ -618,7 +618,7 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_fa
 	if (!rewrite(cat, fam, &x, err))
 		goto fail;
 	digest(&x, key);
-	bool cached = cache_path(key, fam, path, sizeof(path));
+	bool cached = cache_path(key, ul_catalog_family_name(cat, fam), path, sizeof(path));
 	if (cached && cache_load(pf, &x, path))
 		goto done;
 	classify_exprs(pf, &x);
@@ -627,7 +627,8 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_fa
 		if (hs_compile_multi((const char *const *)x.expr, x.flags, x.ids, x.m,
 		                     HS_MODE_BLOCK, NULL, &pf->db, &ce) != HS_SUCCESS) {
 			ul_error_set(err, "rules", "prefilter for family %s: %s",
-			             ul_family_name(fam), ce ? ce->message : "compile failed");
+			             ul_catalog_family_name(cat, fam),
+			             ce ? ce->message : "compile failed");
 			hs_free_compile_error(ce);
 			goto fail;
 		}
@@ -800,7 +801,7 @@ bool ul_prefilter_scan(const struct ul_prefilter *pf, struct ul_pf_scratch *s, c
 
 #else /* !UL_HAVE_HYPERSCAN */
 
-struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_family fam,
+struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, ul_family fam,
                                         struct ul_error *err)
 {
 	(void)cat;

@@ -30,7 +30,7 @@ enum {
 struct ul_prefilter;
 
 /** Build the database of family `fam` (may take a while: call once, share). */
-struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_family fam,
+struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, ul_family fam,
                                         struct ul_error *err);
 void ul_prefilter_free(struct ul_prefilter *pf);
 

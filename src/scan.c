@@ -38,7 +38,7 @@ struct task {
 	unsigned flags;
 	uint64_t raw_base;
 	enum ul_encoding enc;
-	enum ul_family fam;
+	ul_family fam;
 	/* T_BLOCK: results */
 	struct ul_chunk chunk;
 	struct ul_hits hits;
@@ -79,7 +79,7 @@ struct file_state {
 	struct ul_file_row row;
 	char *path;
 	enum ul_encoding enc;
-	enum ul_family fam;
+	ul_family fam;
 	struct ul_hash hash;
 	uint64_t fallback;
 	char known_hash[17];
@@ -229,7 +229,7 @@ static void begin_file(struct scan *s, struct task *t)
 	struct task view = *t;
 	view.path = f->path;
 	file_row(s, &view, &f->row, "ok", NULL);
-	f->row.family = ul_family_name(t->fam);
+	f->row.family = ul_catalog_family_name(s->cat, t->fam);
 	f->row.encoding = ul_decode_encoding_name(t->enc);
 	if (!ul_store_file_begin(s->st, &f->row, &f->file_id, &s->err)) {
 		s->fatal = true;
@@ -552,7 +552,7 @@ static void read_entry(struct scan *s, struct ul_source *src, const struct ul_en
 	                     s->opts->max_line ? s->opts->max_line : UL_SCAN_MAX_LINE, 0,
 	                     &s->sniff))
 		s->sniff.nlines = 0;
-	enum ul_family fam = ul_classify_sniff(&s->sniff, e->path);
+	ul_family fam = ul_classify_sniff(s->cat, &s->sniff, e->path, enc);
 
 	struct task *t = next_slot(s, T_FILE_BEGIN);
 	t->path = strdup(e->path);

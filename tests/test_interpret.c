@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "upglog/catalog.h"
 #include "upglog/classify.h"
 #include "upglog/decode.h"
@@ -165,6 +166,8 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct ul_error err;
 	fx->cat = ul_catalog_new();
+	assert_true(ul_catalog_add_text(fx->cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES),
+	                                &err));
 	assert_true(ul_catalog_add_text(fx->cat, "test.rules", rules, sizeof(rules) - 1, &err));
 	assert_true(ul_catalog_compile(fx->cat, &err));
 	fx->cl = ul_classifier_create(fx->cat, true, &err);
@@ -186,7 +189,7 @@ static int teardown(void **state)
 }
 
 /* Run `text` through decode, classify and interpret, `per_chunk` lines per chunk (0: one). */
-static void run_family(struct fixture *fx, enum ul_family fam, const char *text, size_t per_chunk)
+static void run_family(struct fixture *fx, ul_family fam, const char *text, size_t per_chunk)
 {
 	struct ul_chunk all, part;
 	struct ul_hits hits;
@@ -218,7 +221,7 @@ static void run_family(struct fixture *fx, enum ul_family fam, const char *text,
 
 static void run(struct fixture *fx, const char *text)
 {
-	run_family(fx, UL_FAM_MSI, text, 0);
+	run_family(fx, TU_FAM_MSI, text, 0);
 }
 
 static const char *finding_at(struct fixture *fx, uint64_t line)
@@ -290,7 +293,7 @@ static void context_lines_around_errors_span_chunks(void **state)
 {
 	struct fixture *fx = *state;
 	/* Two lines per chunk: line 7's context comes from three chunks. */
-	run_family(fx, UL_FAM_MSI, failed_log, 2);
+	run_family(fx, TU_FAM_MSI, failed_log, 2);
 	for (size_t i = 0; i < fx->f.n; i++) {
 		if (fx->f.v[i].line != 7)
 			continue;
@@ -314,7 +317,7 @@ static void chunking_does_not_change_the_verdict(void **state)
 {
 	struct fixture *fx = *state;
 	for (size_t per = 1; per <= 5; per++) {
-		run_family(fx, UL_FAM_MSI, failed_log, per);
+		run_family(fx, TU_FAM_MSI, failed_log, per);
 		assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
 		assert_int_equal(fx->verdict.root_line, 7);
 		assert_int_equal(fx->f.n, 10);
@@ -418,23 +421,23 @@ static void not_an_installer_log_is_unknown(void **state)
 	struct fixture *fx = *state;
 	run(fx, "hello\nworld\n");
 	assert_int_equal(fx->verdict.outcome, UL_OUT_UNKNOWN);
-	run_family(fx, UL_FAM_GENERIC, "just text\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "just text\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_UNKNOWN);
 }
 
 static void generic_outcomes(void **state)
 {
 	struct fixture *fx = *state;
-	run_family(fx, UL_FAM_GENERIC, "start\n## Installation EXITING (0) ##\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "start\n## Installation EXITING (0) ##\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
-	run_family(fx, UL_FAM_GENERIC, "start\n## Installation EXITING (-3) ##\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "start\n## Installation EXITING (-3) ##\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
 	assert_int_equal(fx->verdict.exit_code, -3);
-	run_family(fx, UL_FAM_GENERIC,
+	run_family(fx, TU_FAM_GENERIC,
 	           "18:00:01 begin\nSetup failed to configure the server.\n18:04:48 x\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
 	assert_int_equal(fx->verdict.root_line, 2);
-	run_family(fx, UL_FAM_GENERIC, "18:04:48 Installation Succeeded\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "18:04:48 Installation Succeeded\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
 }
 
@@ -449,7 +452,7 @@ static const char suite_two_runs[] =
 static void installshield_last_session_decides(void **state)
 {
 	struct fixture *fx = *state;
-	run_family(fx, UL_FAM_INSTALLSHIELD, suite_two_runs, 2);
+	run_family(fx, TU_FAM_INSTALLSHIELD, suite_two_runs, 2);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
 	assert_int_equal(fx->verdict.exit_code, 0);
 	assert_non_null(strstr(fx->verdict.reason, "last of 2 sessions"));
@@ -460,7 +463,7 @@ static void installshield_last_session_decides(void **state)
 	assert_string_equal(fx->f.v[fx->f.n - 1].ts, "2023-11-14T00:02:03");
 
 	/* The other way round: the failure of the last run, its own first error. */
-	run_family(fx, UL_FAM_INSTALLSHIELD,
+	run_family(fx, TU_FAM_INSTALLSHIELD,
 	           "1-13-2026[05:12:52 PM]: *** engine started\n"
 	           "1-13-2026[05:12:53 PM]: Stage parcel status: 80070005\n"
 	           "1-13-2026[05:12:54 PM]: final exit status: 0x00000005\n"
@@ -477,7 +480,7 @@ static void installshield_last_session_decides(void **state)
 static void installshield_cancel_and_cut_session(void **state)
 {
 	struct fixture *fx = *state;
-	run_family(fx, UL_FAM_INSTALLSHIELD,
+	run_family(fx, TU_FAM_INSTALLSHIELD,
 	           "5-1-2025[09:12:40 PM]: *** engine started\n"
 	           "5-1-2025[09:17:07 PM]: Are you sure you want to cancel?\n"
 	           "5-1-2025[09:17:28 PM]: final exit status: 0x00000642\n",
@@ -487,7 +490,7 @@ static void installshield_cancel_and_cut_session(void **state)
 	assert_int_equal(fx->verdict.exit_code, 1602);
 	assert_int_equal(fx->verdict.root_line, 2);
 	/* A run that succeeded, then one cut before its exit status: the file is incomplete. */
-	run_family(fx, UL_FAM_INSTALLSHIELD,
+	run_family(fx, TU_FAM_INSTALLSHIELD,
 	           "5-1-2025[09:12:40 PM]: *** engine started\n"
 	           "5-1-2025[09:17:28 PM]: final exit status: 0x00000000\n"
 	           "5-1-2025[09:20:00 PM]: *** engine started\n",
@@ -499,13 +502,13 @@ static void installshield_cancel_and_cut_session(void **state)
 static void installshield_silent_result(void **state)
 {
 	struct fixture *fx = *state;
-	run_family(fx, UL_FAM_INSTALLSHIELD,
+	run_family(fx, TU_FAM_INSTALLSHIELD,
 	           "[InstallShield Silent]\nVersion=v7.00\nFile=Log File\n[ResponseResult]\n"
 	           "ResultCode=-3\n",
 	           0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
 	assert_int_equal(fx->verdict.exit_code, -3);
-	run_family(fx, UL_FAM_INSTALLSHIELD,
+	run_family(fx, TU_FAM_INSTALLSHIELD,
 	           "[InstallShield Silent]\nVersion=v5.00.000\nFile=Response File\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_UNKNOWN);
 }
@@ -514,13 +517,13 @@ static void installshield_silent_result(void **state)
 static void cancel_in_other_families(void **state)
 {
 	struct fixture *fx = *state;
-	run_family(fx, UL_FAM_INNO,
+	run_family(fx, TU_FAM_INNO,
 	           "2026-08-23 14:58:32.352   User canceled the installation process.\n"
 	           "2026-08-23 14:58:32.353   Uninstallation process succeeded.\n",
 	           0);
 	assert_int_equal(fx->verdict.outcome, UL_OUTCOME_CANCELLED);
 	assert_int_equal(fx->verdict.root_line, 1);
-	run_family(fx, UL_FAM_INNO, "2026-08-23 14:58:30.100   Installation process succeeded.\n",
+	run_family(fx, TU_FAM_INNO, "2026-08-23 14:58:30.100   Installation process succeeded.\n",
 	           0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
 }
@@ -539,10 +542,10 @@ static void midnight_rolls_the_date(void **state)
 	assert_string_equal(fx->f.v[2].ts, "2025-01-01T00:00:01.250");
 	assert_string_equal(fx->verdict.started, "2024-12-31T23:59:59.010");
 	/* A 12-hour clock. */
-	run_family(fx, UL_FAM_GENERIC, "Setup failed at 3/14/2005 10:36:52 PM\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "Setup failed at 3/14/2005 10:36:52 PM\n", 0);
 	assert_int_equal(fx->f.n, 1);
 	assert_string_equal(fx->f.v[0].ts, "2005-03-14T22:36:52");
-	run_family(fx, UL_FAM_GENERIC, "Setup failed at 3/14/2005 12:05:00 AM\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "Setup failed at 3/14/2005 12:05:00 AM\n", 0);
 	assert_int_equal(fx->f.n, 1);
 	assert_string_equal(fx->f.v[0].ts, "2005-03-14T00:05:00");
 }

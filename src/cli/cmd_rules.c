@@ -69,7 +69,7 @@ static int list(const struct cli_io *io, const struct ul_catalog *cat)
 	for (size_t i = 0; i < ul_catalog_count(cat); i++) {
 		const struct ul_rule *r = ul_catalog_rule(cat, i);
 		char fam[64];
-		ul_family_set_format(r->families, ",", fam, sizeof(fam));
+		ul_catalog_family_set_format(cat, r->families, ",", fam, sizeof(fam));
 		fprintf(io->out, "%-4zu %-36s %-12s %-16s %-14s %4d %-9s %s\n", i, r->id,
 		        ul_severity_name(r->severity), fam,
 		        r->event ? ul_event_name(r->event) : "-", r->priority, r->evidence,
