@@ -122,6 +122,21 @@ class Rules(unittest.TestCase):
         prios = [int(r.split()[5]) for r in rows]
         self.assertEqual(prios, sorted(prios, reverse=True))
 
+    def test_families_are_listed_from_the_catalogue(self):
+        code, out, _ = run("rules", "--families")
+        self.assertEqual(code, 0)
+        names = re.findall(r"^family (\S+)  \((\S+?):\d+, (\d+) rules\)$", out, re.M)
+        self.assertEqual(sorted(n for n, _, _ in names),
+                         ["burn", "cisco", "dcd", "generic", "inno", "installshield", "msi",
+                          "sql"])
+        for name, origin, count in names:
+            self.assertTrue(origin.endswith(".rules"), origin)
+            self.assertGreater(int(count), 0, name)
+        self.assertIn("verdict    sessions", out)
+        self.assertIn("fallback   yes", out)
+        code, _, err = run("rules", "--families", "--list")
+        self.assertEqual(code, 2, err)
+
     def test_export_one_regex_per_rule(self):
         _, listing, _ = run("rules", "--list")
         code, out, _ = run("rules", "--export-regex")
@@ -195,7 +210,7 @@ class Triage(unittest.TestCase):
                     want = str(target / row["root_file"]) if target.is_dir() else str(target)
                     self.assertEqual(rc["file"], want)
                     self.assertEqual(rc["line"], int(row["root_line"]))
-                    self.assertEqual(rc["code"], row["root_code"])
+                    self.assertEqual(rc["code"] or "", row["root_code"])
                     self.assertTrue(rc["fix"])
                     self.assertTrue(rc["context"]["before"])
                     self.assertTrue(1 <= len(d["candidates"]) <= 3)
