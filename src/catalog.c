@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +16,6 @@
 #include "lead.h"
 #include "upglog/decode.h"
 #include "upglog/hash.h"
-
-#include "prefilter.h"
 
 /* Bounds that keep a hostile rule file from taking the process down. */
 #define MAX_RULE_FILE (4u << 20)
@@ -59,10 +56,6 @@ struct ul_catalog {
 	uint32_t max_groups;
 	char hash[17];
 	bool compiled;
-	/* Prefilters are built on first use, under the mutex (they take a while to compile). */
-	pthread_mutex_t pf_mu;
-	struct ul_prefilter *pf[UL_FAMILY_MAX];
-	bool pf_tried[UL_FAMILY_MAX];
 	/* Per family: the decisive literals, sorted by first byte, and where each byte's start. */
 	struct ul_decisive *dec[UL_FAMILY_MAX];
 	uint32_t dec_at[UL_FAMILY_MAX][257];
@@ -140,7 +133,6 @@ struct ul_catalog *ul_catalog_new(void)
 		free(cat);
 		return NULL;
 	}
-	pthread_mutex_init(&cat->pf_mu, NULL);
 	pcre2_set_match_limit(cat->mctx, MATCH_LIMIT);
 	pcre2_set_depth_limit(cat->mctx, DEPTH_LIMIT);
 	return cat;
@@ -202,11 +194,9 @@ void ul_catalog_destroy(struct ul_catalog *cat)
 	for (size_t f = 0; f < UL_FAMILY_MAX; f++) {
 		free(cat->fam[f]);
 		free(cat->dec[f]);
-		ul_prefilter_free(cat->pf[f]);
 	}
 	for (size_t f = 0; f < cat->nfams; f++)
 		fdef_free(cat->fams[f]);
-	pthread_mutex_destroy(&cat->pf_mu);
 	pcre2_match_context_free(cat->mctx);
 	free(cat);
 }
@@ -1409,21 +1399,6 @@ uint32_t ul_catalog_max_groups(const struct ul_catalog *cat)
 pcre2_match_context *ul_catalog_match_context(const struct ul_catalog *cat)
 {
 	return cat->mctx;
-}
-
-const struct ul_prefilter *ul_catalog_prefilter(const struct ul_catalog *ccat, ul_family fam,
-                                                struct ul_error *err)
-{
-	/* The cache is the one mutable part of a compiled catalogue. */
-	struct ul_catalog *cat = (struct ul_catalog *)ccat;
-	pthread_mutex_lock(&cat->pf_mu);
-	if (!cat->pf_tried[fam]) {
-		cat->pf_tried[fam] = true;
-		cat->pf[fam] = ul_prefilter_build(cat, fam, err);
-	}
-	struct ul_prefilter *pf = cat->pf[fam];
-	pthread_mutex_unlock(&cat->pf_mu);
-	return pf;
 }
 
 /* ---- portability ------------------------------------------------------------------------- */

@@ -44,15 +44,6 @@ struct ul_decisive {
 const struct ul_decisive *ul_catalog_decisive(const struct ul_catalog *cat, ul_family fam,
                                               unsigned char first, size_t *n);
 
-struct ul_prefilter;
-
-/**
- * The family's prefilter (prefilter.h), built on first use and shared by every thread; NULL
- * when upglog was built without Hyperscan or the build failed (then `err` says why, once).
- */
-const struct ul_prefilter *ul_catalog_prefilter(const struct ul_catalog *cat, ul_family fam,
-                                                struct ul_error *err);
-
 /**
  * The family of a file from its first decoded lines, its path and its encoding, as the
  * declarations say (patterns/README.md, "Families"); the fallback family when none recognises it.

@@ -3,6 +3,7 @@
 #include "upglog/classify.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,72 @@ struct memo {
 	char key[MEMO_KEY];
 };
 
+/*
+ * The prefilter databases, one per family, built on first use and shared by every classifier
+ * made with ul_classifier_share from the same first one (the threads of a scan): they take a
+ * while to compile, and are read-only once built. The last classifier to go frees them.
+ */
+struct shared_pf {
+	pthread_mutex_t mu;
+	unsigned refs;
+	struct ul_prefilter *pf[UL_FAMILY_MAX];
+	bool tried[UL_FAMILY_MAX];
+	struct ul_error err; /* why a build failed, once */
+};
+
+static struct shared_pf *shared_new(void)
+{
+	struct shared_pf *sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	pthread_mutex_init(&sh->mu, NULL);
+	sh->refs = 1;
+	return sh;
+}
+
+static void shared_release(struct shared_pf *sh)
+{
+	if (!sh)
+		return;
+	pthread_mutex_lock(&sh->mu);
+	unsigned left = --sh->refs;
+	pthread_mutex_unlock(&sh->mu);
+	if (left)
+		return;
+	for (size_t f = 0; f < UL_FAMILY_MAX; f++)
+		ul_prefilter_free(sh->pf[f]);
+	pthread_mutex_destroy(&sh->mu);
+	free(sh);
+}
+
+/* Family `fam`'s database, built from its rules' patterns alone on first use. */
+static const struct ul_prefilter *shared_get(struct shared_pf *sh, const struct ul_catalog *cat,
+                                             ul_family fam)
+{
+	if (fam >= UL_FAMILY_MAX)
+		return NULL;
+	pthread_mutex_lock(&sh->mu);
+	if (!sh->tried[fam]) {
+		sh->tried[fam] = true;
+		size_t n;
+		const uint32_t *ranks = ul_catalog_family(cat, fam, &n);
+		const char **pats = malloc((n ? n : 1) * sizeof(*pats));
+		if (pats) {
+			for (size_t k = 0; k < n; k++)
+				pats[k] = ul_catalog_rule(cat, ranks[k])->match;
+			sh->pf[fam] = ul_prefilter_build(ul_catalog_family_name(cat, fam), pats, n,
+			                                 &sh->err);
+			free(pats);
+		}
+	}
+	struct ul_prefilter *pf = sh->pf[fam];
+	pthread_mutex_unlock(&sh->mu);
+	return pf;
+}
+
 struct ul_classifier {
 	const struct ul_catalog *cat;
+	struct shared_pf *shared; /* NULL without prefilter */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	bool prefilter;
@@ -55,7 +120,6 @@ struct ul_classifier {
 	uint64_t *memo_tags; /* hash of each slot's message */
 	struct memo *memo;
 	struct ul_pf_scratch *pfs;
-	struct ul_error pf_err;
 };
 
 void ul_hits_init(struct ul_hits *h)
@@ -94,11 +158,12 @@ void ul_classifier_destroy(struct ul_classifier *cl)
 	free(cl->hashv);
 	free(cl->memo_tags);
 	free(cl->memo);
+	shared_release(cl->shared);
 	free(cl);
 }
 
-struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool prefilter,
-                                           struct ul_error *err)
+static struct ul_classifier *create(const struct ul_catalog *cat, bool prefilter,
+                                    struct shared_pf *shared, struct ul_error *err)
 {
 	struct ul_classifier *cl = calloc(1, sizeof(*cl));
 	if (!cl) {
@@ -118,17 +183,37 @@ struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool pr
 		cl->memo[k].len = UINT8_MAX; /* empty: no message is that long */
 #if UL_HAVE_HYPERSCAN
 	cl->prefilter = prefilter;
-	if (prefilter && !(cl->pfs = ul_pf_scratch_new())) {
+	if (prefilter && shared) {
+		pthread_mutex_lock(&shared->mu);
+		shared->refs++;
+		pthread_mutex_unlock(&shared->mu);
+		cl->shared = shared;
+	} else if (prefilter) {
+		cl->shared = shared_new();
+	}
+	if (prefilter && (!cl->shared || !(cl->pfs = ul_pf_scratch_new()))) {
 		ul_error_set(err, "memory", "out of memory");
 		goto fail;
 	}
 #else
 	(void)prefilter;
+	(void)shared;
 #endif
 	return cl;
 fail:
 	ul_classifier_destroy(cl);
 	return NULL;
+}
+
+struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool prefilter,
+                                           struct ul_error *err)
+{
+	return create(cat, prefilter, NULL, err);
+}
+
+struct ul_classifier *ul_classifier_share(const struct ul_classifier *cl, struct ul_error *err)
+{
+	return create(cl->cat, cl->prefilter, cl->shared, err);
 }
 
 bool ul_classifier_prefiltered(const struct ul_classifier *cl)
@@ -421,7 +506,7 @@ struct decide {
 static bool prefilter(struct ul_classifier *cl, ul_family fam, size_t m, size_t len,
                       struct decide *dc)
 {
-	const struct ul_prefilter *pf = ul_catalog_prefilter(cl->cat, fam, &cl->pf_err);
+	const struct ul_prefilter *pf = shared_get(cl->shared, cl->cat, fam);
 	if (!pf)
 		return false;
 	dc->absent = ul_prefilter_absent(pf, &dc->nabsent);

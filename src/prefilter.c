@@ -529,12 +529,9 @@ static void exprs_free(struct exprs *x)
 	free(x->ids);
 }
 
-/* Each rule of the family rewritten line-safe, or NULL where it cannot be (x->m stays 0). */
-static bool rewrite(const struct ul_catalog *cat, ul_family fam, struct exprs *x,
-                    struct ul_error *err)
+/* Each pattern rewritten line-safe, or NULL where it cannot be (x->m stays 0). */
+static bool rewrite(const char *const *patterns, size_t n, struct exprs *x, struct ul_error *err)
 {
-	size_t n;
-	const uint32_t *ranks = ul_catalog_family(cat, fam, &n);
 	x->expr = calloc(n ? n : 1, sizeof(*x->expr));
 	x->flags = calloc(n ? n : 1, sizeof(*x->flags));
 	x->ids = calloc(n ? n : 1, sizeof(*x->ids));
@@ -542,7 +539,7 @@ static bool rewrite(const struct ul_catalog *cat, ul_family fam, struct exprs *x
 	if (!x->expr || !x->flags || !x->ids)
 		return ul_error_set(err, "memory", "out of memory building the prefilter");
 	for (size_t k = 0; k < n; k++)
-		x->expr[k] = ul_prefilter_line_safe(ul_catalog_rule(cat, ranks[k])->match);
+		x->expr[k] = ul_prefilter_line_safe(patterns[k]);
 	return true;
 }
 
@@ -601,13 +598,11 @@ static void digest(const struct exprs *x, char hex[17])
 	ul_hash_hex(ul_hash_final(&h), hex);
 }
 
-struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, ul_family fam,
+struct ul_prefilter *ul_prefilter_build(const char *name, const char *const *patterns, size_t n,
                                         struct ul_error *err)
 {
-	size_t n;
 	char path[PATH_MAX], key[17];
 	struct exprs x = { 0 };
-	ul_catalog_family(cat, fam, &n);
 	struct ul_prefilter *pf = calloc(1, sizeof(*pf));
 	if (!pf || !(pf->mode = calloc(n ? n : 1, 1))) {
 		free(pf);
@@ -615,10 +610,10 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, ul_family 
 		return NULL;
 	}
 	pf->n = n;
-	if (!rewrite(cat, fam, &x, err))
+	if (!rewrite(patterns, n, &x, err))
 		goto fail;
 	digest(&x, key);
-	bool cached = cache_path(key, ul_catalog_family_name(cat, fam), path, sizeof(path));
+	bool cached = cache_path(key, name, path, sizeof(path));
 	if (cached && cache_load(pf, &x, path))
 		goto done;
 	classify_exprs(pf, &x);
@@ -626,8 +621,7 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, ul_family 
 		hs_compile_error_t *ce = NULL;
 		if (hs_compile_multi((const char *const *)x.expr, x.flags, x.ids, x.m,
 		                     HS_MODE_BLOCK, NULL, &pf->db, &ce) != HS_SUCCESS) {
-			ul_error_set(err, "rules", "prefilter for family %s: %s",
-			             ul_catalog_family_name(cat, fam),
+			ul_error_set(err, "rules", "prefilter for family %s: %s", name,
 			             ce ? ce->message : "compile failed");
 			hs_free_compile_error(ce);
 			goto fail;
@@ -801,11 +795,12 @@ bool ul_prefilter_scan(const struct ul_prefilter *pf, struct ul_pf_scratch *s, c
 
 #else /* !UL_HAVE_HYPERSCAN */
 
-struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, ul_family fam,
+struct ul_prefilter *ul_prefilter_build(const char *name, const char *const *patterns, size_t n,
                                         struct ul_error *err)
 {
-	(void)cat;
-	(void)fam;
+	(void)name;
+	(void)patterns;
+	(void)n;
 	(void)err;
 	return NULL;
 }

@@ -66,6 +66,7 @@ struct pool {
 	pthread_t *threads;
 	unsigned nthreads;
 	const struct ul_catalog *cat;
+	const struct ul_classifier *proto; /* the reading thread's: workers share its prefilter */
 	size_t max_line;
 	bool all_caps, prefilter;
 	bool failed;
@@ -149,7 +150,7 @@ static void *worker(void *arg)
 {
 	struct pool *p = arg;
 	struct ul_error err;
-	struct ul_classifier *cl = ul_classifier_create(p->cat, p->prefilter, &err);
+	struct ul_classifier *cl = ul_classifier_share(p->proto, &err);
 
 	pthread_mutex_lock(&p->mu);
 	if (!cl) {
@@ -702,6 +703,7 @@ static bool pool_start(struct scan *s, unsigned jobs)
 	s->inline_cl = ul_classifier_create(s->cat, p->prefilter, &s->err);
 	if (!s->inline_cl)
 		return false;
+	p->proto = s->inline_cl;
 	unsigned workers = jobs <= 1 ? 0 : jobs - 1;
 	if (!workers)
 		return true;

@@ -824,6 +824,53 @@ static void prefilter_same_hits_shipped(void **state)
 	ul_catalog_destroy(cat);
 }
 
+/*
+ * The prefilter belongs to the classifiers: one made with ul_classifier_share uses the same
+ * databases, keeps them when the first one is gone, and finds what a plain PCRE2 run finds.
+ */
+static void shared_prefilter_outlives_its_first_classifier(void **state)
+{
+	(void)state;
+	struct ul_catalog *cat = shipped();
+	if (!cat)
+		skip();
+	struct lines l = generated_lines(cat, 777);
+	size_t total = 0;
+	for (size_t i = 0; i < l.n; i++)
+		total += strlen(l.v[i]) + 1;
+	char *text = tu_xmalloc(total + 1), *o = text;
+	for (size_t i = 0; i < l.n; i++)
+		o += sprintf(o, "%s\n", l.v[i]);
+	struct ul_chunk c;
+	ul_chunk_init(&c);
+	chunk_of(&c, text);
+	struct ul_error err;
+	struct ul_classifier *ref = classifier(cat, false), *first = classifier(cat, true);
+	struct ul_classifier *second = ul_classifier_share(first, &err);
+	assert_non_null(second);
+	assert_int_equal(ul_classifier_prefiltered(second), ul_classifier_prefiltered(first));
+	struct ul_hits ha, hb;
+	ul_hits_init(&ha);
+	ul_hits_init(&hb);
+	ul_family msi;
+	assert_true(ul_catalog_family_find(cat, "msi", &msi));
+	assert_true(ul_classify_chunk(first, msi, &c, true, &hb, &err)); /* builds msi's database */
+	ul_classifier_destroy(first);
+	for (ul_family f = 0; f < ul_catalog_families(cat); f++) {
+		assert_true(ul_classify_chunk(ref, f, &c, true, &ha, &err));
+		assert_true(ul_classify_chunk(second, f, &c, true, &hb, &err));
+		compare_hits(cat, &c, &ha, &hb, f, true);
+	}
+	ul_hits_finish(&ha);
+	ul_hits_finish(&hb);
+	ul_classifier_destroy(second);
+	ul_classifier_destroy(ref);
+	ul_chunk_finish(&c);
+	free(text);
+	free_lines(&l);
+	ul_catalog_destroy(cat);
+}
+
 /* Whatever state the prefilter's on-disk cache is in (cold, warm, damaged), hits stay the same. */
 static void prefilter_cache_is_transparent(void **state)
 {
@@ -1235,6 +1282,7 @@ int main(void)
 		cmocka_unit_test(msi_prefix_is_invisible_to_rules),
 		cmocka_unit_test(prefilter_same_hits_across_line_ends),
 		cmocka_unit_test(prefilter_same_hits_shipped),
+		cmocka_unit_test(shared_prefilter_outlives_its_first_classifier),
 		cmocka_unit_test(prefilter_cache_is_transparent),
 		cmocka_unit_test(check_shipped_is_clean),
 		cmocka_unit_test(check_reports_each_failure),

@@ -18,7 +18,8 @@
  * counted in `limit_errors`), the reference path takes the line as no match for that rule,
  * while Hyperscan's exact answer stands on the prefiltered path.
  *
- * A classifier belongs to one thread at a time. It borrows the catalogue, which must outlive it.
+ * A classifier belongs to one thread at a time. It borrows the catalogue, which must outlive it;
+ * the prefilter belongs to the classifiers (ul_classifier_share), not to the catalogue.
  */
 
 #include <stdbool.h>
@@ -55,8 +56,19 @@ void ul_hits_finish(struct ul_hits *h);
 
 struct ul_classifier;
 
+/**
+ * A classifier of `cat`. With `prefilter`, it owns the multi-pattern databases of the families
+ * it classifies (built from the rules' patterns on first use, and cached on disk).
+ */
 struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool prefilter,
                                            struct ul_error *err);
+/**
+ * Another classifier of the same catalogue and prefilter setting, for another thread, that
+ * shares `cl`'s prefilter databases (each family is built once for all of them, under a lock).
+ * It reads only what never changes in `cl`, so it may run while `cl` classifies on its own
+ * thread. Classifiers that share may be destroyed in any order.
+ */
+struct ul_classifier *ul_classifier_share(const struct ul_classifier *cl, struct ul_error *err);
 void ul_classifier_destroy(struct ul_classifier *cl);
 
 /** True when this classifier uses the multi-pattern prefilter. */
