@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "lead.h"
+#include "rxtok.h"
 #include "upglog/decode.h"
 #include "upglog/hash.h"
 
@@ -1409,50 +1410,59 @@ static bool portable_escape(char c)
 	return strchr("\\.+*?()|[]{}^$#&-~", c) != NULL || strchr("dDwWsSbBAztnrfx", c) != NULL;
 }
 
+/* Why an escape (outside or inside a class) is not portable, or NULL. */
+static const char *escape_unportable(char c, bool quote)
+{
+	if (quote)
+		return "\\Q...\\E quoting";
+	if (c >= '1' && c <= '9')
+		return "back-reference";
+	if (!c || !portable_escape(c))
+		return "escape outside the common subset";
+	return NULL;
+}
+
 const char *ul_catalog_unportable(const struct ul_catalog *cat, size_t i)
 {
 	const char *s = cat->order[i]->pub.match;
-	bool in_class = false;
-
-	for (; *s; s++) {
-		if (*s == '\\') {
-			char c = s[1];
-			if (c >= '1' && c <= '9')
-				return "back-reference";
-			if (c == 'Q')
-				return "\\Q...\\E quoting";
-			if (!c || !portable_escape(c))
-				return "escape outside the common subset";
-			s++;
-			continue;
+	struct ul_rx_tok t;
+	for (size_t at = 0;; at = t.end) {
+		ul_rx_next(s, at, &t);
+		const char *why = NULL;
+		switch (t.kind) {
+		case UL_RX_END:
+			return NULL;
+		case UL_RX_ESCAPE:
+		case UL_RX_QUOTE:
+			why = escape_unportable(t.esc, t.kind == UL_RX_QUOTE);
+			break;
+		case UL_RX_CLASS: {
+			struct ul_rx_member m;
+			for (size_t j = t.first; !why;) {
+				j = ul_rx_member(s, &t, j, &m);
+				if (m.kind == UL_RXM_END)
+					break;
+				if (m.kind == UL_RXM_ESCAPE || m.kind == UL_RXM_QUOTE)
+					why = escape_unportable(m.esc, m.kind == UL_RXM_QUOTE);
+			}
+			break;
 		}
-		if (in_class) {
-			if (*s == ']')
-				in_class = false;
-			continue;
+		case UL_RX_OPEN:
+			why = t.group == UL_RXG_LOOK     ? "look-around"
+			      : t.group == UL_RXG_ATOMIC ? "atomic group"
+			      : t.group == UL_RXG_OTHER || t.group == UL_RXG_VERB
+			              ? "PCRE-only group syntax"
+			              : NULL;
+			break;
+		case UL_RX_QUANT:
+			why = t.possessive ? "possessive quantifier" : NULL;
+			break;
+		default:
+			break;
 		}
-		if (*s == '[') {
-			in_class = true;
-			if (s[1] == '^')
-				s++;
-			if (s[1] == ']')
-				s++;
-			continue;
-		}
-		if (*s == '(' && s[1] == '?') {
-			const char *t = s + 2;
-			if (*t == '=' || *t == '!' || (*t == '<' && (t[1] == '=' || t[1] == '!')))
-				return "look-around";
-			if (*t == '>')
-				return "atomic group";
-			if (*t == '|' || *t == '(' || *t == 'R' || *t == '#' ||
-			    (*t >= '0' && *t <= '9'))
-				return "PCRE-only group syntax";
-		}
-		if ((*s == '+' || *s == '*' || *s == '?' || *s == '}') && s[1] == '+')
-			return "possessive quantifier";
+		if (why)
+			return why;
 	}
-	return NULL;
 }
 
 /* The Windows Installer engine prefix that rules do not see (classify.h), as a regex. */
@@ -1462,8 +1472,8 @@ const char *ul_catalog_unportable(const struct ul_catalog *cat, size_t i)
 bool ul_catalog_export_regex(const struct ul_catalog *cat, size_t i, char *buf, size_t cap)
 {
 	const char *s = cat->order[i]->pub.match;
-	size_t o = 0;
-	bool in_class = false;
+	size_t o = 0, at = 0;
+	struct ul_rx_tok t;
 
 	if (cap == 0)
 		return false;
@@ -1473,45 +1483,19 @@ bool ul_catalog_export_regex(const struct ul_catalog *cat, size_t i, char *buf, 
 		if (n < 0 || (size_t)n >= cap)
 			return false;
 		o = (size_t)n;
-		s++;
+		at = 1;
 	}
-	for (; *s; s++) {
-		if (o + 2 > cap) /* this character and the terminating NUL */
+	for (;; at = t.end) {
+		ul_rx_next(s, at, &t);
+		if (t.kind == UL_RX_END)
+			break;
+		/* Named groups become plain groups: ripgrep takes neither name syntax. */
+		bool unnamed = t.kind == UL_RX_OPEN && t.group == UL_RXG_NAMED && t.angle_name;
+		size_t len = unnamed ? 1 : t.end - t.at;
+		if (o + len + 1 > cap) /* and the terminating NUL */
 			return false;
-		if (*s == '\\' && s[1]) {
-			if (o + 3 > cap)
-				return false;
-			buf[o++] = *s++;
-			buf[o++] = *s;
-			continue;
-		}
-		if (in_class) {
-			if (*s == ']')
-				in_class = false;
-			buf[o++] = *s;
-			continue;
-		}
-		if (*s == '[') {
-			/* `[]...]` and `[^]...]`: a ']' first in a class is a literal. */
-			size_t lead = s[1] == '^' ? (s[2] == ']' ? 3 : 2) : (s[1] == ']' ? 2 : 1);
-			if (o + lead + 1 > cap)
-				return false;
-			memcpy(buf + o, s, lead);
-			o += lead;
-			s += lead - 1;
-			in_class = true;
-			continue;
-		}
-		if (*s == '(' && s[1] == '?' &&
-		    ((s[2] == '<' && s[3] != '=' && s[3] != '!') || (s[2] == 'P' && s[3] == '<'))) {
-			const char *gt = strchr(s, '>');
-			if (gt) {
-				buf[o++] = '(';
-				s = gt;
-				continue;
-			}
-		}
-		buf[o++] = *s;
+		memcpy(buf + o, s + t.at, len);
+		o += len;
 	}
 	buf[o] = '\0';
 	return true;
