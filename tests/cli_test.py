@@ -339,6 +339,15 @@ class Query(unittest.TestCase):
 
 
 class Explain(unittest.TestCase):
+    def test_launcher_messages_are_their_own_namespace(self):
+        """1608 is an MSI exit code and an InstallShield setup.exe message: both, labelled."""
+        code, out, _ = run("explain", "--format", "json", "1608")
+        self.assertEqual(code, 0)
+        spaces = {e["space"]: e["meaning"] for e in json.loads(out)}
+        self.assertIn("msi-exit", spaces)
+        self.assertIn("InstallDriver", spaces["is-launcher"])
+        self.assertNotIn("InstallDriver", spaces["msi-exit"])
+
     def test_1603_both_namespaces(self):
         code, out, _ = run("explain", "1603")
         self.assertEqual(code, 0)
