@@ -6,7 +6,7 @@
 #include "upglog/classify.h"
 
 static const char usage[] =
-        "usage: upglog rules [--rules DIR]... [--check | --list | --export-regex]\n"
+        "usage: upglog rules [--rules DIR]... [--check | --list | --families | --export-regex]\n"
         "\n"
         "Work with the pattern catalogue: the shipped patterns/ folder plus each --rules DIR\n"
         "(a rule with the same id replaces the shipped one).\n"
@@ -15,6 +15,8 @@ static const char usage[] =
         "                  line does not match, each pattern is portable; exit 1 naming every\n"
         "                  rule that fails\n"
         "  --list          print the rules in precedence order (default)\n"
+        "  --families      print the declared log families: how each is recognised, how its\n"
+        "                  verdict is decided, where it is declared\n"
         "  --export-regex  print one regex per line, in the syntax PCRE2 and ripgrep both accept\n"
         "                  (rg -f FILE), in precedence order\n"
         "  --rules DIR     add a folder of *.rules files (repeatable)\n"
@@ -69,11 +71,54 @@ static int list(const struct cli_io *io, const struct ul_catalog *cat)
 	for (size_t i = 0; i < ul_catalog_count(cat); i++) {
 		const struct ul_rule *r = ul_catalog_rule(cat, i);
 		char fam[64];
-		ul_family_set_format(r->families, ",", fam, sizeof(fam));
+		ul_catalog_family_set_format(cat, r->families, ",", fam, sizeof(fam));
 		fprintf(io->out, "%-4zu %-36s %-12s %-16s %-14s %4d %-9s %s\n", i, r->id,
 		        ul_severity_name(r->severity), fam,
 		        r->event ? ul_event_name(r->event) : "-", r->priority, r->evidence,
 		        r->title);
+	}
+	return UL_EXIT_OK;
+}
+
+static void print_list(const struct cli_io *io, const char *key, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(io->out, "  %-11s%s\n", key, v[i]);
+}
+
+static int families(const struct cli_io *io, const struct ul_catalog *cat)
+{
+	static const char *const encs[] = { "utf-8", "utf-8-bom", "utf-16le", "utf-16be" };
+	for (size_t f = 0; f < ul_catalog_families(cat); f++) {
+		const struct ul_family_def *d = ul_catalog_family_def(cat, (ul_family)f);
+		size_t nrules;
+		ul_catalog_family(cat, (ul_family)f, &nrules);
+		fprintf(io->out, "%sfamily %s  (%s:%u, %zu rules)\n", f ? "\n" : "", d->name,
+		        d->origin, d->line, nrules);
+		fprintf(io->out, "  %-11s%s\n  %-11s%s\n", "title", d->title, "verdict",
+		        ul_verdict_model_name(d->model));
+		if (d->decides != ~0u) {
+			fprintf(io->out, "  %-10s", "decides");
+			for (int e = 1; e < UL_EV_COUNT; e++)
+				if ((d->decides >> e) & 1)
+					fprintf(io->out, " %s", ul_event_name((enum ul_event)e));
+			fputc('\n', io->out);
+		}
+		if (d->priority)
+			fprintf(io->out, "  %-11s%d\n", "priority", d->priority);
+		if (d->fallback)
+			fprintf(io->out, "  %-11syes\n", "fallback");
+		print_list(io, "first-line", d->first_lines, d->nfirst_lines);
+		print_list(io, "line", d->lines, d->nlines);
+		print_list(io, "name", d->names, d->nnames);
+		print_list(io, "path", d->paths, d->npaths);
+		if (d->encodings) {
+			fprintf(io->out, "  %-10s", "encoding");
+			for (unsigned e = 0; e < sizeof(encs) / sizeof(encs[0]); e++)
+				if ((d->encodings >> e) & 1)
+					fprintf(io->out, " %s", encs[e]);
+			fputc('\n', io->out);
+		}
 	}
 	return UL_EXIT_OK;
 }
@@ -94,10 +139,11 @@ static int export_regex(const struct cli_io *io, const struct ul_catalog *cat)
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
-	enum { CHECK = 1, LIST, EXPORT, RULES };
+	enum { CHECK = 1, LIST, EXPORT, RULES, FAMILIES };
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, CHECK },
 		{ "list", no_argument, NULL, LIST },
+		{ "families", no_argument, NULL, FAMILIES },
 		{ "export-regex", no_argument, NULL, EXPORT },
 		{ "rules", required_argument, NULL, RULES },
 		{ NULL, 0, NULL, 0 },
@@ -109,10 +155,12 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		case CHECK:
 		case LIST:
 		case EXPORT:
+		case FAMILIES:
 			if (mode && mode != c)
 				return cli_usage_error(
 				        io, &cli_cmd_rules,
-				        "--check, --list and --export-regex exclude each other");
+				        "--check, --list, --families and --export-regex "
+				        "exclude each other");
 			mode = c;
 			break;
 		case RULES:
@@ -130,9 +178,10 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	struct ul_catalog *cat = cli_load_catalog(io, &rules);
 	if (!cat)
 		return UL_EXIT_USAGE;
-	int rc = mode == CHECK    ? check(io, cat)
-	         : mode == EXPORT ? export_regex(io, cat)
-	                          : list(io, cat);
+	int rc = mode == CHECK      ? check(io, cat)
+	         : mode == EXPORT   ? export_regex(io, cat)
+	         : mode == FAMILIES ? families(io, cat)
+	                            : list(io, cat);
 	ul_catalog_destroy(cat);
 	return rc;
 }
