@@ -59,6 +59,20 @@ def table(rows):
     return out
 
 
+def literal_table(rows):
+    """A wide table (five columns or more) as aligned fixed-width text: tbl gives each of its
+    text blocks too little room at 80 columns and cannot break a long file name."""
+    cells = [[re.sub(r"`([^`]*)`", r"\1", c.strip()) for c in r.strip().strip("|").split("|")]
+             for r in rows]
+    widths = [max(len(r[j]) for r in cells if j < len(r)) for j in range(len(cells[0]))]
+    out = ["```"]
+    for row in cells:
+        text = "  ".join(c.ljust(widths[j]) for j, c in enumerate(row)).rstrip()
+        out.append("\t" + text.replace("\\", "\\\\"))
+    out.append("```")
+    return out
+
+
 def markdown(md, title=None):
     lines = md.splitlines()
     if title is not None:
@@ -95,7 +109,8 @@ def markdown(md, title=None):
                 i += 1
             if out and out[-1] != "":
                 out.append("")
-            out.extend(table(rows))
+            out.extend(table(rows) if len(rows[0].strip().strip("|").split("|")) < 5
+                       else literal_table(rows))
             out.append("")
             continue
         elif re.match(r"^- ", line):

@@ -2,10 +2,11 @@
 /* catalog: rule files -> compiled, ordered catalogue. Format: patterns/README.md. */
 #include "catalog_impl.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,9 @@
 
 #include "config.h"
 #include "lead.h"
+#include "rxtok.h"
 #include "upglog/decode.h"
 #include "upglog/hash.h"
-
-#include "prefilter.h"
 
 /* Bounds that keep a hostile rule file from taking the process down. */
 #define MAX_RULE_FILE (4u << 20)
@@ -30,26 +30,36 @@ struct def {
 	size_t nsamples, nnots;
 	size_t load_pos;
 	pcre2_code *code;
+	char *family_words; /* as written; resolved against the declared families at compile */
 	bool have_severity, have_family;
 };
+
+/* A declared family. */
+struct fdef {
+	struct ul_family_def pub;
+	char **v[4]; /* first-line, line, name, path */
+	size_t n[4];
+	pcre2_code **code[2]; /* first-line and line patterns, compiled */
+	bool have_verdict, have_decides, have_fallback;
+};
+enum { F_FIRST = 0, F_LINE, F_NAME, F_PATH };
 
 struct ul_catalog {
 	struct def **defs; /* load order */
 	size_t n, cap;
-	struct def **order; /* precedence order, after compile */
-	uint32_t *fam[UL_FAM_COUNT];
-	size_t nfam[UL_FAM_COUNT];
+	struct def **order;               /* precedence order, after compile */
+	struct fdef *fams[UL_FAMILY_MAX]; /* declaration order */
+	size_t nfams;
+	ul_family fallback;
+	uint32_t *fam[UL_FAMILY_MAX];
+	size_t nfam[UL_FAMILY_MAX];
 	pcre2_match_context *mctx;
 	uint32_t max_groups;
 	char hash[17];
 	bool compiled;
-	/* Prefilters are built on first use, under the mutex (they take a while to compile). */
-	pthread_mutex_t pf_mu;
-	struct ul_prefilter *pf[UL_FAM_COUNT];
-	bool pf_tried[UL_FAM_COUNT];
 	/* Per family: the decisive literals, sorted by first byte, and where each byte's start. */
-	struct ul_decisive *dec[UL_FAM_COUNT];
-	uint32_t dec_at[UL_FAM_COUNT][257];
+	struct ul_decisive *dec[UL_FAMILY_MAX];
+	uint32_t dec_at[UL_FAMILY_MAX][257];
 };
 
 /* ---- names ------------------------------------------------------------------------------- */
@@ -57,14 +67,12 @@ struct ul_catalog {
 static const char *const severity_names[UL_SEV_COUNT] = {
 	"noise", "info", "warning", "error", "catastrophic",
 };
-static const char *const family_names[UL_FAM_COUNT] = {
-	"msi", "burn", "sql", "dcd", "cisco", "generic",
-};
+static const char *const model_names[UL_MODEL_COUNT] = { "runs", "msi", "sessions" };
 static const char *const event_names[UL_EV_COUNT] = {
 	"none",           "log-start",  "log-stop",      "action-start",  "action-info",
 	"action-end",     "rollback",   "engine-return", "server-return", "final-status",
 	"product-failed", "product-ok", "ca-exit",       "exit-code",     "outcome-failed",
-	"outcome-ok",     "reboot",     "summary",       "fact",
+	"outcome-ok",     "reboot",     "summary",       "fact",          "user-cancel",
 };
 static const char *const cap_known_names[UL_CAP_KNOWN] = {
 	"code", "action", "time", "date", "rv", "product",
@@ -95,35 +103,9 @@ bool ul_severity_parse(const char *word, enum ul_severity *out)
 	return true;
 }
 
-const char *ul_family_name(enum ul_family f)
+const char *ul_verdict_model_name(enum ul_verdict_model m)
 {
-	return (unsigned)f < UL_FAM_COUNT ? family_names[f] : "?";
-}
-
-bool ul_family_parse(const char *word, enum ul_family *out)
-{
-	unsigned v;
-	if (!lookup(family_names, UL_FAM_COUNT, word, &v))
-		return false;
-	*out = (enum ul_family)v;
-	return true;
-}
-
-void ul_family_set_format(unsigned set, const char *sep, char *buf, size_t cap)
-{
-	if (!cap)
-		return;
-	buf[0] = '\0';
-	if (set == UL_FAM_ANY) {
-		snprintf(buf, cap, "any");
-		return;
-	}
-	for (int f = 0; f < UL_FAM_COUNT; f++) {
-		if (!(set & (1u << f)))
-			continue;
-		size_t len = strlen(buf);
-		snprintf(buf + len, cap - len, "%s%s", len ? sep : "", family_names[f]);
-	}
+	return (unsigned)m < UL_MODEL_COUNT ? model_names[m] : "?";
 }
 
 const char *ul_event_name(enum ul_event e)
@@ -152,7 +134,6 @@ struct ul_catalog *ul_catalog_new(void)
 		free(cat);
 		return NULL;
 	}
-	pthread_mutex_init(&cat->pf_mu, NULL);
 	pcre2_set_match_limit(cat->mctx, MATCH_LIMIT);
 	pcre2_set_depth_limit(cat->mctx, DEPTH_LIMIT);
 	return cat;
@@ -182,7 +163,25 @@ static void def_free(struct def *d)
 	free_list(d->samples, d->nsamples);
 	free_list(d->nots, d->nnots);
 	pcre2_code_free(d->code);
+	free(d->family_words);
 	free(d);
+}
+
+static void fdef_free(struct fdef *f)
+{
+	if (!f)
+		return;
+	free((char *)f->pub.name);
+	free((char *)f->pub.title);
+	free((char *)f->pub.origin);
+	for (int k = 0; k < 4; k++)
+		free_list(f->v[k], f->n[k]);
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; f->code[k] && i < f->n[k]; i++)
+			pcre2_code_free(f->code[k][i]);
+		free(f->code[k]);
+	}
+	free(f);
 }
 
 void ul_catalog_destroy(struct ul_catalog *cat)
@@ -193,12 +192,12 @@ void ul_catalog_destroy(struct ul_catalog *cat)
 		def_free(cat->defs[i]);
 	free(cat->defs);
 	free(cat->order);
-	for (int f = 0; f < UL_FAM_COUNT; f++) {
+	for (size_t f = 0; f < UL_FAMILY_MAX; f++) {
 		free(cat->fam[f]);
 		free(cat->dec[f]);
-		ul_prefilter_free(cat->pf[f]);
 	}
-	pthread_mutex_destroy(&cat->pf_mu);
+	for (size_t f = 0; f < cat->nfams; f++)
+		fdef_free(cat->fams[f]);
 	pcre2_match_context_free(cat->mctx);
 	free(cat);
 }
@@ -210,6 +209,7 @@ struct parser {
 	const char *origin;
 	unsigned line;
 	struct def *cur;
+	struct fdef *fcur; /* a family block being read (cur is NULL then) */
 	struct ul_error *err;
 };
 
@@ -277,28 +277,11 @@ static bool key_severity(struct parser *p, const char *v)
 
 static bool key_family(struct parser *p, const char *v)
 {
-	char buf[256];
-	unsigned set = 0;
-
 	if (p->cur->have_family)
 		return perr(p, "rule %s: duplicate key 'family'", p->cur->pub.id);
-	snprintf(buf, sizeof(buf), "%s", v);
-	for (char *save = NULL, *w = strtok_r(buf, " \t,", &save); w;
-	     w = strtok_r(NULL, " \t,", &save)) {
-		enum ul_family f;
-		if (strcmp(w, "any") == 0)
-			set |= UL_FAM_ANY;
-		else if (ul_family_parse(w, &f))
-			set |= 1u << f;
-		else
-			return perr(p,
-			            "rule %s: unknown family '%s' (msi, burn, sql, dcd, cisco, "
-			            "generic, any)",
-			            p->cur->pub.id, w);
-	}
-	if (!set)
-		return perr(p, "rule %s: empty family", p->cur->pub.id);
-	p->cur->pub.families = set;
+	/* Families may be declared in a file loaded later: names are resolved at compile. */
+	if (!(p->cur->family_words = strdup(v)))
+		return perr(p, "out of memory");
 	p->cur->have_family = true;
 	return true;
 }
@@ -381,6 +364,180 @@ static bool valid_id(const char *id)
 		      c == '_'))
 			return false;
 	}
+	return true;
+}
+
+/* ---- family declarations ----------------------------------------------------------------- */
+
+static bool ferr_dup(struct parser *p, const char *key)
+{
+	return perr(p, "family %s: duplicate key '%s'", p->fcur->pub.name, key);
+}
+
+static bool fkey_title(struct parser *p, const char *v)
+{
+	if (p->fcur->pub.title)
+		return ferr_dup(p, "title");
+	if (!(p->fcur->pub.title = strdup(v)))
+		return perr(p, "out of memory");
+	return true;
+}
+
+static bool fkey_verdict(struct parser *p, const char *v)
+{
+	unsigned m;
+	if (p->fcur->have_verdict)
+		return ferr_dup(p, "verdict");
+	if (!lookup(model_names, UL_MODEL_COUNT, v, &m))
+		return perr(p, "family %s: unknown verdict '%s' (runs, msi, sessions)",
+		            p->fcur->pub.name, v);
+	p->fcur->pub.model = (enum ul_verdict_model)m;
+	p->fcur->have_verdict = true;
+	return true;
+}
+
+static bool fkey_decides(struct parser *p, const char *v)
+{
+	char buf[512];
+	uint32_t set = 0;
+	if (p->fcur->have_decides)
+		return ferr_dup(p, "decides");
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *save = NULL, *w = strtok_r(buf, " \t,", &save); w;
+	     w = strtok_r(NULL, " \t,", &save)) {
+		enum ul_event e;
+		if (!ul_event_parse(w, &e) || e == UL_EV_NONE)
+			return perr(p, "family %s: unknown event '%s'", p->fcur->pub.name, w);
+		set |= 1u << e;
+	}
+	p->fcur->pub.decides = set;
+	p->fcur->have_decides = true;
+	return true;
+}
+
+static bool fkey_priority(struct parser *p, const char *v)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || *end || end == v || n < -1000 || n > 1000)
+		return perr(p, "family %s: priority must be an integer in -1000..1000",
+		            p->fcur->pub.name);
+	p->fcur->pub.priority = (int)n;
+	return true;
+}
+
+static bool fkey_fallback(struct parser *p, const char *v)
+{
+	if (p->fcur->have_fallback)
+		return ferr_dup(p, "fallback");
+	if (strcmp(v, "yes") && strcmp(v, "no"))
+		return perr(p, "family %s: fallback is yes or no", p->fcur->pub.name);
+	p->fcur->pub.fallback = strcmp(v, "yes") == 0;
+	p->fcur->have_fallback = true;
+	return true;
+}
+
+static bool fkey_list(struct parser *p, int k, const char *v)
+{
+	return push_list(p, &p->fcur->v[k], &p->fcur->n[k], v);
+}
+static bool fkey_first_line(struct parser *p, const char *v)
+{
+	return fkey_list(p, F_FIRST, v);
+}
+static bool fkey_line(struct parser *p, const char *v)
+{
+	return fkey_list(p, F_LINE, v);
+}
+static bool fkey_name(struct parser *p, const char *v)
+{
+	return fkey_list(p, F_NAME, v);
+}
+static bool fkey_path(struct parser *p, const char *v)
+{
+	return fkey_list(p, F_PATH, v);
+}
+
+static bool fkey_encoding(struct parser *p, const char *v)
+{
+	static const char *const encs[] = { "utf-8", "utf-8-bom", "utf-16le", "utf-16be" };
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *save = NULL, *w = strtok_r(buf, " \t,", &save); w;
+	     w = strtok_r(NULL, " \t,", &save)) {
+		unsigned e;
+		if (!lookup(encs, sizeof(encs) / sizeof(encs[0]), w, &e))
+			return perr(p,
+			            "family %s: unknown encoding '%s' (utf-8, utf-8-bom, utf-16le, "
+			            "utf-16be)",
+			            p->fcur->pub.name, w);
+		p->fcur->pub.encodings |= 1u << e;
+	}
+	return true;
+}
+
+static const struct {
+	const char *name;
+	key_fn fn;
+} fkeys[] = {
+	{ "title", fkey_title },       { "verdict", fkey_verdict },
+	{ "decides", fkey_decides },   { "priority", fkey_priority },
+	{ "fallback", fkey_fallback }, { "first-line", fkey_first_line },
+	{ "line", fkey_line },         { "name", fkey_name },
+	{ "path", fkey_path },         { "encoding", fkey_encoding },
+};
+
+/* A finished family block: add it, or replace the family of the same name in place. */
+static bool finish_family(struct parser *p)
+{
+	struct fdef *f = p->fcur;
+	struct ul_catalog *cat = p->cat;
+	if (!f)
+		return true;
+	p->fcur = NULL;
+	if (!f->pub.title && !(f->pub.title = strdup(f->pub.name))) {
+		fdef_free(f);
+		return perr(p, "out of memory");
+	}
+	if (!f->have_decides)
+		f->pub.decides = ~0u;
+	f->pub.first_lines = (const char *const *)f->v[F_FIRST];
+	f->pub.nfirst_lines = f->n[F_FIRST];
+	f->pub.lines = (const char *const *)f->v[F_LINE];
+	f->pub.nlines = f->n[F_LINE];
+	f->pub.names = (const char *const *)f->v[F_NAME];
+	f->pub.nnames = f->n[F_NAME];
+	f->pub.paths = (const char *const *)f->v[F_PATH];
+	f->pub.npaths = f->n[F_PATH];
+	for (size_t i = 0; i < cat->nfams; i++) {
+		if (strcmp(cat->fams[i]->pub.name, f->pub.name) == 0) {
+			fdef_free(cat->fams[i]);
+			cat->fams[i] = f;
+			return true;
+		}
+	}
+	if (cat->nfams == UL_FAMILY_MAX) {
+		fdef_free(f);
+		return perr(p, "more than %d families", UL_FAMILY_MAX);
+	}
+	cat->fams[cat->nfams++] = f;
+	return true;
+}
+
+static bool start_family(struct parser *p, const char *name)
+{
+	if (!valid_id(name) || strchr(name, '.'))
+		return perr(p, "bad family name '%s' (lower-case letters, digits, '-', '_')", name);
+	if (strcmp(name, "any") == 0)
+		return perr(p, "'any' is not a family name: rules use it for every family");
+	struct fdef *f = calloc(1, sizeof(*f));
+	if (!f || !(f->pub.name = strdup(name)) || !(f->pub.origin = strdup(p->origin))) {
+		fdef_free(f);
+		return perr(p, "out of memory");
+	}
+	f->pub.line = p->line;
+	p->fcur = f;
 	return true;
 }
 
@@ -467,10 +624,19 @@ static bool parse_line(struct parser *p, char *s)
 	if (*t == '\0' || *t == '#')
 		return true;
 	if (t == s) {
-		if (strncmp(s, "rule", 4) != 0 || (s[4] != ' ' && s[4] != '\t'))
-			return perr(p, "expected 'rule ID' or an indented 'key value' line");
-		if (!finish_rule(p))
+		bool family = strncmp(s, "family", 6) == 0 && (s[6] == ' ' || s[6] == '\t');
+		if (!family && (strncmp(s, "rule", 4) != 0 || (s[4] != ' ' && s[4] != '\t')))
+			return perr(p,
+			            "expected 'rule ID', 'family NAME' or an indented 'key value' "
+			            "line");
+		if (!finish_rule(p) || !finish_family(p))
 			return false;
+		if (family) {
+			char *name = s + 6;
+			while (*name == ' ' || *name == '\t')
+				name++;
+			return start_family(p, name);
+		}
 		char *id = s + 4;
 		while (*id == ' ' || *id == '\t')
 			id++;
@@ -487,7 +653,7 @@ static bool parse_line(struct parser *p, char *s)
 		p->cur = d;
 		return true;
 	}
-	if (!p->cur)
+	if (!p->cur && !p->fcur)
 		return perr(p, "key outside a rule block");
 	char *key = t;
 	while (*t && *t != ' ' && *t != '\t')
@@ -496,6 +662,17 @@ static bool parse_line(struct parser *p, char *s)
 		*t++ = '\0';
 	while (*t == ' ' || *t == '\t')
 		t++;
+	if (p->fcur) {
+		for (size_t i = 0; i < sizeof(fkeys) / sizeof(fkeys[0]); i++) {
+			if (strcmp(fkeys[i].name, key) == 0) {
+				if (*t == '\0')
+					return perr(p, "family %s: '%s' needs a value",
+					            p->fcur->pub.name, key);
+				return fkeys[i].fn(p, t);
+			}
+		}
+		return perr(p, "family %s: unknown key '%s'", p->fcur->pub.name, key);
+	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(keys[i].name, key) == 0) {
 			if (*t == '\0')
@@ -536,9 +713,10 @@ bool ul_catalog_add_text(struct ul_catalog *cat, const char *origin, const char 
 	}
 	p.line++;
 	if (ok)
-		ok = finish_rule(&p);
+		ok = finish_rule(&p) && finish_family(&p);
 	else
 		def_free(p.cur);
+	fdef_free(p.fcur);
 	free(buf);
 	return ok;
 }
@@ -757,6 +935,17 @@ static void compute_hash(struct ul_catalog *cat)
 		int nums[] = { (int)r->severity, (int)r->families, (int)r->event, r->priority };
 		ul_hash_update(&h, nums, sizeof(nums));
 	}
+	/* How files are recognised changes what every rule sees. */
+	for (size_t i = 0; i < cat->nfams; i++) {
+		const struct fdef *f = cat->fams[i];
+		ul_hash_update(&h, f->pub.name, strlen(f->pub.name) + 1);
+		for (int k = 0; k < 4; k++)
+			for (size_t j = 0; j < f->n[k]; j++)
+				ul_hash_update(&h, f->v[k][j], strlen(f->v[k][j]) + 1);
+		int nums[] = { (int)f->pub.model, (int)f->pub.decides, f->pub.priority,
+			       (int)f->pub.fallback, (int)f->pub.encodings };
+		ul_hash_update(&h, nums, sizeof(nums));
+	}
 	ul_hash_hex(ul_hash_final(&h), cat->hash);
 }
 
@@ -868,10 +1057,258 @@ static bool find_decisive(struct ul_catalog *cat)
 	for (size_t i = 0; i < cat->n; i++)
 		ul_lead_analyse(cat->order[i]->pub.match, &leads[i]);
 	bool ok = true;
-	for (int f = 0; f < UL_FAM_COUNT && ok; f++)
-		ok = find_decisive_family(cat, f, leads);
+	for (size_t f = 0; f < cat->nfams && ok; f++)
+		ok = find_decisive_family(cat, (int)f, leads);
 	free(leads);
 	return ok;
+}
+
+/* ---- families ---------------------------------------------------------------------------- */
+
+static bool fam_err(struct ul_error *err, const struct fdef *f, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static bool fam_err(struct ul_error *err, const struct fdef *f, const char *fmt, ...)
+{
+	char msg[UL_ERROR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ul_error_set(err, "rules", "%s:%u: family %s: %s", f->pub.origin, f->pub.line,
+	                    f->pub.name, msg);
+}
+
+/* Compile the recognition patterns; exactly one family takes what nobody recognises. */
+static bool compile_families(struct ul_catalog *cat, struct ul_error *err)
+{
+	size_t fallbacks = 0;
+	for (size_t i = 0; i < cat->nfams; i++) {
+		struct fdef *f = cat->fams[i];
+		if (f->pub.fallback && fallbacks++)
+			return fam_err(err, f,
+			               "a second fallback family (%s is one); exactly one "
+			               "takes the files no family recognises",
+			               cat->fams[cat->fallback]->pub.name);
+		if (f->pub.fallback)
+			cat->fallback = (ul_family)i;
+		for (int k = F_FIRST; k <= F_LINE; k++) {
+			if (!f->n[k])
+				continue;
+			f->code[k] = calloc(f->n[k], sizeof(*f->code[k]));
+			if (!f->code[k])
+				return fam_err(err, f, "out of memory");
+			for (size_t j = 0; j < f->n[k]; j++) {
+				int code;
+				PCRE2_SIZE off;
+				f->code[k][j] =
+				        pcre2_compile((PCRE2_SPTR)f->v[k][j], PCRE2_ZERO_TERMINATED,
+				                      PCRE2_UTF, &code, &off, NULL);
+				if (!f->code[k][j]) {
+					PCRE2_UCHAR msg[256];
+					pcre2_get_error_message(code, msg, sizeof(msg));
+					return fam_err(err, f, "%s: %s at offset %zu",
+					               k == F_FIRST ? "first-line" : "line",
+					               (const char *)msg, (size_t)off);
+				}
+				(void)pcre2_jit_compile(f->code[k][j], PCRE2_JIT_COMPLETE);
+			}
+		}
+	}
+	if (cat->nfams == 0)
+		return ul_error_set(err, "rules",
+		                    "no family is declared (a 'family NAME' block; see "
+		                    "patterns/README.md)");
+	if (!fallbacks)
+		return ul_error_set(
+		        err, "rules",
+		        "no family says 'fallback yes'; exactly one must take the files "
+		        "no family recognises");
+	return true;
+}
+
+/* A rule's family words as a set of declared families. */
+static bool resolve_families(struct ul_catalog *cat, struct def *d, struct ul_error *err)
+{
+	char buf[512];
+	unsigned set = 0;
+	snprintf(buf, sizeof(buf), "%s", d->family_words ? d->family_words : "");
+	for (char *save = NULL, *w = strtok_r(buf, " \t,", &save); w;
+	     w = strtok_r(NULL, " \t,", &save)) {
+		ul_family f;
+		if (strcmp(w, "any") == 0) {
+			set = UL_FAM_ANY;
+		} else if (ul_catalog_family_find(cat, w, &f)) {
+			set |= 1u << f;
+		} else {
+			char names[256] = "";
+			for (size_t i = 0; i < cat->nfams; i++) {
+				size_t len = strlen(names);
+				snprintf(names + len, sizeof(names) - len, "%s%s", i ? " " : "",
+				         cat->fams[i]->pub.name);
+			}
+			return rule_err(err, d, "unknown family '%s' (declared: %s; or any)", w,
+			                names);
+		}
+	}
+	if (!set)
+		return rule_err(err, d, "empty family");
+	d->pub.families = set;
+	return true;
+}
+
+size_t ul_catalog_families(const struct ul_catalog *cat)
+{
+	return cat->nfams;
+}
+
+const struct ul_family_def *ul_catalog_family_def(const struct ul_catalog *cat, ul_family f)
+{
+	return f < cat->nfams ? &cat->fams[f]->pub : NULL;
+}
+
+const char *ul_catalog_family_name(const struct ul_catalog *cat, ul_family f)
+{
+	return f < cat->nfams ? cat->fams[f]->pub.name : "?";
+}
+
+bool ul_catalog_family_find(const struct ul_catalog *cat, const char *name, ul_family *out)
+{
+	for (size_t i = 0; i < cat->nfams; i++) {
+		if (strcmp(cat->fams[i]->pub.name, name) == 0) {
+			*out = (ul_family)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+ul_family ul_catalog_fallback(const struct ul_catalog *cat)
+{
+	return cat->fallback;
+}
+
+void ul_catalog_family_set_format(const struct ul_catalog *cat, unsigned set, const char *sep,
+                                  char *buf, size_t cap)
+{
+	if (!cap)
+		return;
+	buf[0] = '\0';
+	if (set == UL_FAM_ANY) {
+		snprintf(buf, cap, "any");
+		return;
+	}
+	for (size_t f = 0; f < cat->nfams; f++) {
+		if (!(set & (1u << f)))
+			continue;
+		size_t len = strlen(buf);
+		snprintf(buf + len, cap - len, "%s%s", len ? sep : "", cat->fams[f]->pub.name);
+	}
+}
+
+/* Case-insensitive glob: `*` any run of characters, `?` one; `\` and `!` read as `/`. */
+static char glob_char(char c)
+{
+	return c == '\\' || c == '!' ? '/' : (char)tolower((unsigned char)c);
+}
+
+static bool glob(const char *pat, const char *s)
+{
+	const char *star = NULL, *back = NULL;
+	while (*s) {
+		if (*pat == '*') {
+			star = pat++;
+			back = s;
+		} else if (*pat && (*pat == '?' || glob_char(*pat) == glob_char(*s))) {
+			pat++;
+			s++;
+		} else if (star) {
+			pat = star + 1;
+			s = ++back;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+static bool any_match(pcre2_code *const *codes, size_t n, const char *s, size_t len,
+                      pcre2_match_data *md, pcre2_match_context *mctx)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pcre2_match(codes[i], (PCRE2_SPTR)s, len, 0, 0, md, mctx) >= 0)
+			return true;
+	return false;
+}
+
+/* Lines of a file's start that vote for a family. */
+#define SNIFF_LINES 64
+
+ul_family ul_catalog_sniff(const struct ul_catalog *cat, const struct ul_chunk *first,
+                           const char *path, enum ul_encoding enc)
+{
+	size_t n = first ? first->nlines : 0, votes[UL_FAMILY_MAX] = { 0 };
+	bool first_hit[UL_FAMILY_MAX] = { false };
+	if (n > SNIFF_LINES)
+		n = SNIFF_LINES;
+	pcre2_match_data *md = n ? pcre2_match_data_create(1, NULL) : NULL;
+	for (size_t i = 0; md && i < n; i++) {
+		const char *s = first->text + first->lines[i].start;
+		size_t len = first->lines[i].len;
+		if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+			s += 3;
+			len -= 3;
+		}
+		for (size_t f = 0; f < cat->nfams; f++) {
+			const struct fdef *d = cat->fams[f];
+			if (i == 0 &&
+			    any_match(d->code[F_FIRST], d->n[F_FIRST], s, len, md, cat->mctx))
+				first_hit[f] = true;
+			votes[f] += any_match(d->code[F_LINE], d->n[F_LINE], s, len, md, cat->mctx);
+		}
+	}
+	pcre2_match_data_free(md);
+
+	/* What the lines say beats the name: a first-line signature, then the most votes. */
+	long best = -1;
+	for (size_t f = 0; f < cat->nfams; f++) {
+		if (!first_hit[f] && !votes[f])
+			continue;
+		if (best < 0) {
+			best = (long)f;
+			continue;
+		}
+		const struct ul_family_def *a = &cat->fams[f]->pub, *b = &cat->fams[best]->pub;
+		bool a_enc = (a->encodings >> enc) & 1, b_enc = (b->encodings >> enc) & 1;
+		if (first_hit[f] != first_hit[best] ? first_hit[f]
+		    : votes[f] != votes[best]       ? votes[f] > votes[best]
+		    : a->priority != b->priority    ? a->priority > b->priority
+		                                    : a_enc && !b_enc)
+			best = (long)f;
+	}
+	if (best >= 0)
+		return (ul_family)best;
+
+	/* Then the file's name and path, where the family's encodings allow. */
+	const char *p = path ? path : "", *base = p;
+	for (const char *q = p; *q; q++)
+		if (*q == '/' || *q == '\\' || *q == '!')
+			base = q + 1;
+	for (size_t f = 0; f < cat->nfams; f++) {
+		const struct ul_family_def *d = &cat->fams[f]->pub;
+		if (d->encodings && !((d->encodings >> enc) & 1))
+			continue;
+		bool hit = false;
+		for (size_t i = 0; i < d->nnames && !hit; i++)
+			hit = glob(d->names[i], base);
+		for (size_t i = 0; i < d->npaths && !hit; i++)
+			hit = glob(d->paths[i], p);
+		if (hit && (best < 0 || d->priority > cat->fams[best]->pub.priority))
+			best = (long)f;
+	}
+	return best >= 0 ? (ul_family)best : cat->fallback;
 }
 
 /* ---- the whole catalogue ----------------------------------------------------------------- */
@@ -887,10 +1324,13 @@ bool ul_catalog_compile(struct ul_catalog *cat, struct ul_error *err)
 		return ul_error_set(err, "rules", "out of memory");
 	memcpy(cat->order, cat->defs, cat->n * sizeof(*cat->order));
 	qsort(cat->order, cat->n, sizeof(*cat->order), cmp_precedence);
+	if (!compile_families(cat, err))
+		return false;
 	for (size_t i = 0; i < cat->n; i++)
-		if (!compile_rule(cat, cat->order[i], err))
+		if (!resolve_families(cat, cat->order[i], err) ||
+		    !compile_rule(cat, cat->order[i], err))
 			return false;
-	for (int f = 0; f < UL_FAM_COUNT; f++) {
+	for (size_t f = 0; f < cat->nfams; f++) {
 		cat->fam[f] = malloc(cat->n * sizeof(uint32_t));
 		if (!cat->fam[f])
 			return ul_error_set(err, "rules", "out of memory");
@@ -925,8 +1365,12 @@ long ul_catalog_find(const struct ul_catalog *cat, const char *id)
 	return -1;
 }
 
-const uint32_t *ul_catalog_family(const struct ul_catalog *cat, enum ul_family fam, size_t *n)
+const uint32_t *ul_catalog_family(const struct ul_catalog *cat, ul_family fam, size_t *n)
 {
+	if (fam >= cat->nfams) {
+		*n = 0;
+		return NULL;
+	}
 	*n = cat->nfam[fam];
 	return cat->fam[fam];
 }
@@ -936,7 +1380,7 @@ const char *ul_catalog_hash(const struct ul_catalog *cat)
 	return cat->hash;
 }
 
-const struct ul_decisive *ul_catalog_decisive(const struct ul_catalog *cat, enum ul_family fam,
+const struct ul_decisive *ul_catalog_decisive(const struct ul_catalog *cat, ul_family fam,
                                               unsigned char first, size_t *n)
 {
 	*n = (size_t)(cat->dec_at[fam][first + 1] - cat->dec_at[fam][first]);
@@ -958,21 +1402,6 @@ pcre2_match_context *ul_catalog_match_context(const struct ul_catalog *cat)
 	return cat->mctx;
 }
 
-const struct ul_prefilter *ul_catalog_prefilter(const struct ul_catalog *ccat, enum ul_family fam,
-                                                struct ul_error *err)
-{
-	/* The cache is the one mutable part of a compiled catalogue. */
-	struct ul_catalog *cat = (struct ul_catalog *)ccat;
-	pthread_mutex_lock(&cat->pf_mu);
-	if (!cat->pf_tried[fam]) {
-		cat->pf_tried[fam] = true;
-		cat->pf[fam] = ul_prefilter_build(cat, fam, err);
-	}
-	struct ul_prefilter *pf = cat->pf[fam];
-	pthread_mutex_unlock(&cat->pf_mu);
-	return pf;
-}
-
 /* ---- portability ------------------------------------------------------------------------- */
 
 /* Punctuation ripgrep's engine allows after a backslash (its meta characters). */
@@ -981,50 +1410,59 @@ static bool portable_escape(char c)
 	return strchr("\\.+*?()|[]{}^$#&-~", c) != NULL || strchr("dDwWsSbBAztnrfx", c) != NULL;
 }
 
+/* Why an escape (outside or inside a class) is not portable, or NULL. */
+static const char *escape_unportable(char c, bool quote)
+{
+	if (quote)
+		return "\\Q...\\E quoting";
+	if (c >= '1' && c <= '9')
+		return "back-reference";
+	if (!c || !portable_escape(c))
+		return "escape outside the common subset";
+	return NULL;
+}
+
 const char *ul_catalog_unportable(const struct ul_catalog *cat, size_t i)
 {
 	const char *s = cat->order[i]->pub.match;
-	bool in_class = false;
-
-	for (; *s; s++) {
-		if (*s == '\\') {
-			char c = s[1];
-			if (c >= '1' && c <= '9')
-				return "back-reference";
-			if (c == 'Q')
-				return "\\Q...\\E quoting";
-			if (!c || !portable_escape(c))
-				return "escape outside the common subset";
-			s++;
-			continue;
+	struct ul_rx_tok t;
+	for (size_t at = 0;; at = t.end) {
+		ul_rx_next(s, at, &t);
+		const char *why = NULL;
+		switch (t.kind) {
+		case UL_RX_END:
+			return NULL;
+		case UL_RX_ESCAPE:
+		case UL_RX_QUOTE:
+			why = escape_unportable(t.esc, t.kind == UL_RX_QUOTE);
+			break;
+		case UL_RX_CLASS: {
+			struct ul_rx_member m;
+			for (size_t j = t.first; !why;) {
+				j = ul_rx_member(s, &t, j, &m);
+				if (m.kind == UL_RXM_END)
+					break;
+				if (m.kind == UL_RXM_ESCAPE || m.kind == UL_RXM_QUOTE)
+					why = escape_unportable(m.esc, m.kind == UL_RXM_QUOTE);
+			}
+			break;
 		}
-		if (in_class) {
-			if (*s == ']')
-				in_class = false;
-			continue;
+		case UL_RX_OPEN:
+			why = t.group == UL_RXG_LOOK     ? "look-around"
+			      : t.group == UL_RXG_ATOMIC ? "atomic group"
+			      : t.group == UL_RXG_OTHER || t.group == UL_RXG_VERB
+			              ? "PCRE-only group syntax"
+			              : NULL;
+			break;
+		case UL_RX_QUANT:
+			why = t.possessive ? "possessive quantifier" : NULL;
+			break;
+		default:
+			break;
 		}
-		if (*s == '[') {
-			in_class = true;
-			if (s[1] == '^')
-				s++;
-			if (s[1] == ']')
-				s++;
-			continue;
-		}
-		if (*s == '(' && s[1] == '?') {
-			const char *t = s + 2;
-			if (*t == '=' || *t == '!' || (*t == '<' && (t[1] == '=' || t[1] == '!')))
-				return "look-around";
-			if (*t == '>')
-				return "atomic group";
-			if (*t == '|' || *t == '(' || *t == 'R' || *t == '#' ||
-			    (*t >= '0' && *t <= '9'))
-				return "PCRE-only group syntax";
-		}
-		if ((*s == '+' || *s == '*' || *s == '?' || *s == '}') && s[1] == '+')
-			return "possessive quantifier";
+		if (why)
+			return why;
 	}
-	return NULL;
 }
 
 /* The Windows Installer engine prefix that rules do not see (classify.h), as a regex. */
@@ -1034,8 +1472,8 @@ const char *ul_catalog_unportable(const struct ul_catalog *cat, size_t i)
 bool ul_catalog_export_regex(const struct ul_catalog *cat, size_t i, char *buf, size_t cap)
 {
 	const char *s = cat->order[i]->pub.match;
-	size_t o = 0;
-	bool in_class = false;
+	size_t o = 0, at = 0;
+	struct ul_rx_tok t;
 
 	if (cap == 0)
 		return false;
@@ -1045,45 +1483,19 @@ bool ul_catalog_export_regex(const struct ul_catalog *cat, size_t i, char *buf, 
 		if (n < 0 || (size_t)n >= cap)
 			return false;
 		o = (size_t)n;
-		s++;
+		at = 1;
 	}
-	for (; *s; s++) {
-		if (o + 2 > cap) /* this character and the terminating NUL */
+	for (;; at = t.end) {
+		ul_rx_next(s, at, &t);
+		if (t.kind == UL_RX_END)
+			break;
+		/* Named groups become plain groups: ripgrep takes neither name syntax. */
+		bool unnamed = t.kind == UL_RX_OPEN && t.group == UL_RXG_NAMED && t.angle_name;
+		size_t len = unnamed ? 1 : t.end - t.at;
+		if (o + len + 1 > cap) /* and the terminating NUL */
 			return false;
-		if (*s == '\\' && s[1]) {
-			if (o + 3 > cap)
-				return false;
-			buf[o++] = *s++;
-			buf[o++] = *s;
-			continue;
-		}
-		if (in_class) {
-			if (*s == ']')
-				in_class = false;
-			buf[o++] = *s;
-			continue;
-		}
-		if (*s == '[') {
-			/* `[]...]` and `[^]...]`: a ']' first in a class is a literal. */
-			size_t lead = s[1] == '^' ? (s[2] == ']' ? 3 : 2) : (s[1] == ']' ? 2 : 1);
-			if (o + lead + 1 > cap)
-				return false;
-			memcpy(buf + o, s, lead);
-			o += lead;
-			s += lead - 1;
-			in_class = true;
-			continue;
-		}
-		if (*s == '(' && s[1] == '?' &&
-		    ((s[2] == '<' && s[3] != '=' && s[3] != '!') || (s[2] == 'P' && s[3] == '<'))) {
-			const char *gt = strchr(s, '>');
-			if (gt) {
-				buf[o++] = '(';
-				s = gt;
-				continue;
-			}
-		}
-		buf[o++] = *s;
+		memcpy(buf + o, s + t.at, len);
+		o += len;
 	}
 	buf[o] = '\0';
 	return true;

@@ -41,16 +41,14 @@ struct ul_decisive {
 };
 
 /** The decisive literals of `fam` whose first byte is `first`; NULL or *n == 0 when none. */
-const struct ul_decisive *ul_catalog_decisive(const struct ul_catalog *cat, enum ul_family fam,
+const struct ul_decisive *ul_catalog_decisive(const struct ul_catalog *cat, ul_family fam,
                                               unsigned char first, size_t *n);
 
-struct ul_prefilter;
-
 /**
- * The family's prefilter (prefilter.h), built on first use and shared by every thread; NULL
- * when upglog was built without Hyperscan or the build failed (then `err` says why, once).
+ * The family of a file from its first decoded lines, its path and its encoding, as the
+ * declarations say (patterns/README.md, "Families"); the fallback family when none recognises it.
  */
-const struct ul_prefilter *ul_catalog_prefilter(const struct ul_catalog *cat, enum ul_family fam,
-                                                struct ul_error *err);
+ul_family ul_catalog_sniff(const struct ul_catalog *cat, const struct ul_chunk *first,
+                           const char *path, enum ul_encoding enc);
 
 #endif

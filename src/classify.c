@@ -3,6 +3,7 @@
 #include "upglog/classify.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,72 @@ struct memo {
 	char key[MEMO_KEY];
 };
 
+/*
+ * The prefilter databases, one per family, built on first use and shared by every classifier
+ * made with ul_classifier_share from the same first one (the threads of a scan): they take a
+ * while to compile, and are read-only once built. The last classifier to go frees them.
+ */
+struct shared_pf {
+	pthread_mutex_t mu;
+	unsigned refs;
+	struct ul_prefilter *pf[UL_FAMILY_MAX];
+	bool tried[UL_FAMILY_MAX];
+	struct ul_error err; /* why a build failed, once */
+};
+
+static struct shared_pf *shared_new(void)
+{
+	struct shared_pf *sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	pthread_mutex_init(&sh->mu, NULL);
+	sh->refs = 1;
+	return sh;
+}
+
+static void shared_release(struct shared_pf *sh)
+{
+	if (!sh)
+		return;
+	pthread_mutex_lock(&sh->mu);
+	unsigned left = --sh->refs;
+	pthread_mutex_unlock(&sh->mu);
+	if (left)
+		return;
+	for (size_t f = 0; f < UL_FAMILY_MAX; f++)
+		ul_prefilter_free(sh->pf[f]);
+	pthread_mutex_destroy(&sh->mu);
+	free(sh);
+}
+
+/* Family `fam`'s database, built from its rules' patterns alone on first use. */
+static const struct ul_prefilter *shared_get(struct shared_pf *sh, const struct ul_catalog *cat,
+                                             ul_family fam)
+{
+	if (fam >= UL_FAMILY_MAX)
+		return NULL;
+	pthread_mutex_lock(&sh->mu);
+	if (!sh->tried[fam]) {
+		sh->tried[fam] = true;
+		size_t n;
+		const uint32_t *ranks = ul_catalog_family(cat, fam, &n);
+		const char **pats = malloc((n ? n : 1) * sizeof(*pats));
+		if (pats) {
+			for (size_t k = 0; k < n; k++)
+				pats[k] = ul_catalog_rule(cat, ranks[k])->match;
+			sh->pf[fam] = ul_prefilter_build(ul_catalog_family_name(cat, fam), pats, n,
+			                                 &sh->err);
+			free(pats);
+		}
+	}
+	struct ul_prefilter *pf = sh->pf[fam];
+	pthread_mutex_unlock(&sh->mu);
+	return pf;
+}
+
 struct ul_classifier {
 	const struct ul_catalog *cat;
+	struct shared_pf *shared; /* NULL without prefilter */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	bool prefilter;
@@ -55,7 +120,6 @@ struct ul_classifier {
 	uint64_t *memo_tags; /* hash of each slot's message */
 	struct memo *memo;
 	struct ul_pf_scratch *pfs;
-	struct ul_error pf_err;
 };
 
 void ul_hits_init(struct ul_hits *h)
@@ -94,11 +158,12 @@ void ul_classifier_destroy(struct ul_classifier *cl)
 	free(cl->hashv);
 	free(cl->memo_tags);
 	free(cl->memo);
+	shared_release(cl->shared);
 	free(cl);
 }
 
-struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool prefilter,
-                                           struct ul_error *err)
+static struct ul_classifier *create(const struct ul_catalog *cat, bool prefilter,
+                                    struct shared_pf *shared, struct ul_error *err)
 {
 	struct ul_classifier *cl = calloc(1, sizeof(*cl));
 	if (!cl) {
@@ -118,17 +183,37 @@ struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool pr
 		cl->memo[k].len = UINT8_MAX; /* empty: no message is that long */
 #if UL_HAVE_HYPERSCAN
 	cl->prefilter = prefilter;
-	if (prefilter && !(cl->pfs = ul_pf_scratch_new())) {
+	if (prefilter && shared) {
+		pthread_mutex_lock(&shared->mu);
+		shared->refs++;
+		pthread_mutex_unlock(&shared->mu);
+		cl->shared = shared;
+	} else if (prefilter) {
+		cl->shared = shared_new();
+	}
+	if (prefilter && (!cl->shared || !(cl->pfs = ul_pf_scratch_new()))) {
 		ul_error_set(err, "memory", "out of memory");
 		goto fail;
 	}
 #else
 	(void)prefilter;
+	(void)shared;
 #endif
 	return cl;
 fail:
 	ul_classifier_destroy(cl);
 	return NULL;
+}
+
+struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool prefilter,
+                                           struct ul_error *err)
+{
+	return create(cat, prefilter, NULL, err);
+}
+
+struct ul_classifier *ul_classifier_share(const struct ul_classifier *cl, struct ul_error *err)
+{
+	return create(cl->cat, cl->prefilter, cl->shared, err);
 }
 
 bool ul_classifier_prefiltered(const struct ul_classifier *cl)
@@ -339,7 +424,7 @@ static bool starts_with(const char *s, size_t len, const char *lit, size_t n)
 }
 
 /* Does a decisive literal (catalog_impl.h) give this message its rule? */
-static bool decided(struct ul_classifier *cl, enum ul_family fam, const char *body, size_t blen,
+static bool decided(struct ul_classifier *cl, ul_family fam, const char *body, size_t blen,
                     int32_t *rank)
 {
 	size_t n;
@@ -364,7 +449,7 @@ static bool decided(struct ul_classifier *cl, enum ul_family fam, const char *bo
  * a decisive literal nor the memo decides (with `shortcuts`: no captures wanted) are copied,
  * each followed by '\n'. Returns the number of matcher lines.
  */
-static size_t lay_out(struct ul_classifier *cl, enum ul_family fam, const struct ul_chunk *chunk,
+static size_t lay_out(struct ul_classifier *cl, ul_family fam, const struct ul_chunk *chunk,
                       bool shortcuts)
 {
 	size_t pos = 0, m = 0;
@@ -395,7 +480,7 @@ static size_t lay_out(struct ul_classifier *cl, enum ul_family fam, const struct
 	return m;
 }
 
-static void memo_put(struct ul_classifier *cl, enum ul_family fam, const char *body, size_t len,
+static void memo_put(struct ul_classifier *cl, ul_family fam, const char *body, size_t len,
                      uint64_t h, long rank)
 {
 	struct memo *e = &cl->memo[h & (MEMO_SLOTS - 1)];
@@ -418,10 +503,10 @@ struct decide {
 };
 
 /* Prefilter the m matcher lines: one Hyperscan scan. False when it cannot run. */
-static bool prefilter(struct ul_classifier *cl, enum ul_family fam, size_t m, size_t len,
+static bool prefilter(struct ul_classifier *cl, ul_family fam, size_t m, size_t len,
                       struct decide *dc)
 {
-	const struct ul_prefilter *pf = ul_catalog_prefilter(cl->cat, fam, &cl->pf_err);
+	const struct ul_prefilter *pf = shared_get(cl->shared, cl->cat, fam);
 	if (!pf)
 		return false;
 	dc->absent = ul_prefilter_absent(pf, &dc->nabsent);
@@ -469,7 +554,7 @@ static long winner(struct ul_classifier *cl, struct decide *dc, uint32_t j, cons
 	return best == UINT32_MAX ? -1 : (long)best;
 }
 
-bool ul_classify_chunk(struct ul_classifier *cl, enum ul_family fam, const struct ul_chunk *chunk,
+bool ul_classify_chunk(struct ul_classifier *cl, ul_family fam, const struct ul_chunk *chunk,
                        bool all_captures, struct ul_hits *out, struct ul_error *err)
 {
 	struct decide dc = { 0 };
@@ -510,7 +595,7 @@ oom:
 	return ul_error_set(err, "memory", "out of memory classifying lines");
 }
 
-long ul_classify_line(struct ul_classifier *cl, enum ul_family fam, const char *line, size_t len,
+long ul_classify_line(struct ul_classifier *cl, ul_family fam, const char *line, size_t len,
                       uint32_t *caps)
 {
 	/* One line is a chunk of one line: the same path as a whole file. */
@@ -576,14 +661,14 @@ size_t ul_classify_check(struct ul_classifier *cl,
 				fail(&failures, report, ctx, r, "sample", line, "does not match");
 				continue;
 			}
-			for (int f = 0; f < UL_FAM_COUNT; f++) {
+			for (size_t f = 0; f < ul_catalog_families(cl->cat); f++) {
 				if (!(r->families & (1u << f)))
 					continue;
-				long won = ul_classify_line(cl, (enum ul_family)f, line, len, NULL);
+				long won = ul_classify_line(cl, (ul_family)f, line, len, NULL);
 				if (won != (long)i) {
 					snprintf(why, sizeof(why),
 					         "in family %s the line goes to %s",
-					         ul_family_name((enum ul_family)f),
+					         ul_catalog_family_name(cl->cat, (ul_family)f),
 					         won < 0 ? "no rule"
 					                 : ul_catalog_rule(cl->cat, (size_t)won)
 					                           ->id);
@@ -601,89 +686,8 @@ size_t ul_classify_check(struct ul_classifier *cl,
 
 /* ---- family sniffing --------------------------------------------------------------------- */
 
-static bool starts(const char *s, size_t len, const char *prefix)
+ul_family ul_classify_sniff(const struct ul_catalog *cat, const struct ul_chunk *first,
+                            const char *path, enum ul_encoding enc)
 {
-	size_t n = strlen(prefix);
-	return len >= n && memcmp(s, prefix, n) == 0;
-}
-
-/* `[1A24:1810][2016-02-08T00:08:24]` */
-static bool burn_line(const char *s, size_t len)
-{
-	if (len < 33 || s[0] != '[')
-		return false;
-	const char *r = memchr(s, ']', len < 20 ? len : 20);
-	if (!r || (size_t)(r - s) + 22 > len || r[1] != '[')
-		return false;
-	const char *d = r + 2;
-	return isdigit((unsigned char)d[0]) && isdigit((unsigned char)d[3]) && d[4] == '-' &&
-	       d[7] == '-' && d[10] == 'T';
-}
-
-static bool msi_line(const char *s, size_t len)
-{
-	return starts(s, len, "MSI (") || starts(s, len, "=== Verbose logging started") ||
-	       starts(s, len, "=== Logging started") || starts(s, len, "Action start ") ||
-	       starts(s, len, "Action ended ") || (len > 12 && memmem(s, len, "Build type:", 11));
-}
-
-/* Case-insensitive substring search on a path with either separator. */
-static bool path_has(const char *path, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (const char *p = path; *p; p++) {
-		size_t i = 0;
-		for (; i < n && p[i]; i++) {
-			char a = p[i] == '\\' ? '/' : (char)tolower((unsigned char)p[i]);
-			if (a != needle[i])
-				break;
-		}
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *b = path;
-	for (const char *p = path; *p; p++)
-		if (*p == '/' || *p == '\\' || *p == '!')
-			b = p + 1;
-	return b;
-}
-
-enum ul_family ul_classify_sniff(const struct ul_chunk *first, const char *path)
-{
-	size_t n = first ? first->nlines : 0;
-	if (n > 64)
-		n = 64;
-	size_t msi = 0, burn = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *s = first->text + first->lines[i].start;
-		size_t len = first->lines[i].len;
-		if (len >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
-		    (unsigned char)s[2] == 0xBF) {
-			s += 3;
-			len -= 3;
-		}
-		msi += msi_line(s, len);
-		burn += burn_line(s, len);
-	}
-	if (msi && msi >= burn)
-		return UL_FAM_MSI;
-	if (burn)
-		return UL_FAM_BURN;
-
-	const char *base = base_name(path ? path : "");
-	if (strncasecmp(base, "sqlstp", 6) == 0 || strncasecmp(base, "sqlsp", 5) == 0 ||
-	    strcasecmp(base, "setup.log") == 0 || strcasecmp(base, "dasetup.log") == 0 ||
-	    path_has(path ? path : "", "microsoft sql server/mssql/log/"))
-		return UL_FAM_SQL;
-	if (path_has(path ? path : "", "dcdsrvr/"))
-		return UL_FAM_DCD;
-	if (path_has(path ? path : "", "cisco/logs/") || strncasecmp(base, "ccm", 3) == 0 ||
-	    strncasecmp(base, "cisco", 5) == 0)
-		return UL_FAM_CISCO;
-	return UL_FAM_GENERIC;
+	return ul_catalog_sniff(cat, first, path, enc);
 }

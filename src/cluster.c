@@ -399,7 +399,11 @@ static int outcome_rank_of(enum ul_outcome o)
 	return 0;
 }
 
-/* A file's outcome, with the user's cancel (exit 1602) told apart from a failure. */
+/*
+ * A file's outcome, with the user's cancel told apart from a failure: a file whose own verdict
+ * is `cancelled` (an InstallShield run ending 0x642, a launcher's 1602, an Inno Setup cancel),
+ * or a Windows Installer log that says failed because the user cancelled (exit 1602).
+ */
 static int file_rank(const struct cfile *f)
 {
 	int r = outcome_rank(f->outcome);
@@ -558,7 +562,8 @@ static const char *version_word(const char *v)
 	return v ? v : "?";
 }
 
-static void server_words(struct ul_cluster *cl, struct ul_server *s)
+/* `cancel_code`: the exit code of the cancelled file that set the outcome (0: none logged). */
+static void server_words(struct ul_cluster *cl, struct ul_server *s, int64_t cancel_code)
 {
 	const char *prod = s->product ? s->product : "the product";
 	const struct ul_server_cause *c = s->ncauses ? &s->causes[0] : NULL;
@@ -579,12 +584,16 @@ static void server_words(struct ul_cluster *cl, struct ul_server *s)
 			s->verdict =
 			        fmt(cl, "%s; %s stays on %s", s->verdict, prod, s->final_version);
 		break;
-	case UL_OUTCOME_CANCELLED:
-		s->verdict = fmt(cl, "%s was cancelled by the user (1602)%s%s%s%s", host,
+	case UL_OUTCOME_CANCELLED: {
+		char code[32] = "";
+		if (cancel_code)
+			snprintf(code, sizeof(code), " (%" PRId64 ")", cancel_code);
+		s->verdict = fmt(cl, "%s was cancelled by the user%s%s%s%s%s", host, code,
 		                 s->final_version ? "; " : "", s->final_version ? prod : "",
 		                 s->final_version ? " stays on " : "",
 		                 s->final_version ? s->final_version : "");
 		break;
+	}
 	case UL_OUT_INCOMPLETE:
 		s->verdict = fmt(cl, "%s did not finish: its installer log ends mid-install", host);
 		break;
@@ -726,6 +735,7 @@ static void build_server(struct ul_cluster *cl, struct ul_server *s, size_t *idx
 		s->end_line = fe->lines > 0 ? fe->lines : 1;
 	}
 	int worst = 0;
+	int64_t cancel_code = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct cfile *f = &cl->files[idx[i]];
 		if (!f->in_run)
@@ -733,6 +743,8 @@ static void build_server(struct ul_cluster *cl, struct ul_server *s, size_t *idx
 		int r = file_rank(f);
 		if (r > worst)
 			worst = r;
+		if (r == 3 && f->has_exit && !cancel_code)
+			cancel_code = f->exit_code;
 		s->reboot = s->reboot || f->reboot;
 		if (!s->product && f->product && *f->product)
 			s->product = f->product;
@@ -752,7 +764,7 @@ static void build_server(struct ul_cluster *cl, struct ul_server *s, size_t *idx
 		s->final_version = s->from_version; /* the installer rolled back */
 	server_causes(cl, s, idx, n);
 	server_role(cl, s, idx, n, o);
-	server_words(cl, s);
+	server_words(cl, s, cancel_code);
 }
 
 /* ---- checks -------------------------------------------------------------------------------- */

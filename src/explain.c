@@ -16,6 +16,7 @@ static const char *const space_names[UL_SPACE_COUNT] = {
 	[UL_SPACE_MSI_EXIT] = "msi-exit",       [UL_SPACE_MSI_MESSAGE] = "msi-message",
 	[UL_SPACE_ACTION_RV] = "action-return", [UL_SPACE_WIN32] = "win32",
 	[UL_SPACE_HRESULT] = "hresult",         [UL_SPACE_SETUP] = "setup",
+	[UL_SPACE_IS_LAUNCHER] = "is-launcher",
 };
 
 const char *ul_explain_space_name(enum ul_code_space s)

@@ -25,6 +25,7 @@ SPACES = {
     "win32": "UL_SPACE_WIN32",
     "hresult": "UL_SPACE_HRESULT",
     "setup": "UL_SPACE_SETUP",
+    "is-launcher": "UL_SPACE_IS_LAUNCHER",
 }
 SPACE_ORDER = list(SPACES)
 SEVERITIES = ("noise", "info", "warning", "error", "catastrophic")
@@ -44,6 +45,7 @@ RANGES = {
     "win32": (0, 0xFFFF),
     "hresult": (0, 0xFFFFFFFF),
     "setup": (-0x7FFFFFFF, 0x7FFFFFFF),
+    "is-launcher": (1000, 2999),
 }
 
 

@@ -178,6 +178,37 @@ struct tod {
 	int secs, ms;
 };
 
+/*
+ * An AM/PM token at `p`: +1 for after noon, -1 for before, 0 when there is none. English
+ * (`PM`), Spanish (`p. m.`, `a.m.`), Korean, Chinese and Japanese forms.
+ */
+static int meridiem(const char *p, const char *end)
+{
+	static const struct {
+		const char *word;
+		int half;
+	} words[] = {
+		{ "\xEC\x98\xA4\xED\x9B\x84", 1 },  /* 오후 */
+		{ "\xEC\x98\xA4\xEC\xA0\x84", -1 }, /* 오전 */
+		{ "\xE4\xB8\x8B\xE5\x8D\x88", 1 },  /* 下午 */
+		{ "\xE4\xB8\x8A\xE5\x8D\x88", -1 }, /* 上午 */
+		{ "\xE5\x8D\x88\xE5\xBE\x8C", 1 },  /* 午後 */
+		{ "\xE5\x8D\x88\xE5\x89\x8D", -1 }, /* 午前 */
+	};
+	if (p + 1 < end) {
+		char c = (char)(*p | 0x20), n = p[1];
+		if ((c == 'p' || c == 'a') && (n == 'M' || n == 'm' || n == '.') &&
+		    (p + 2 >= end || !isalnum((unsigned char)p[2])))
+			return c == 'p' ? 1 : -1;
+	}
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i].word);
+		if ((size_t)(end - p) >= n && memcmp(p, words[i].word, n) == 0)
+			return words[i].half;
+	}
+	return 0;
+}
+
 /* H:MM:SS or HH:MM:SS, then optionally [:.]mmm. */
 static bool parse_tod(const char *s, const char *end, struct tod *t)
 {
@@ -190,10 +221,10 @@ static bool parse_tod(const char *s, const char *end, struct tod *t)
 		p++;
 		read_num(&p, end, &ms, 3);
 	}
-	/* 12-hour clocks: "10:36:52 PM". */
-	if (p + 2 < end && *p == ' ' && (p[1] == 'P' || p[1] == 'A') && p[2] == 'M' && h >= 1 &&
-	    h <= 12)
-		h = (h % 12) + (p[1] == 'P' ? 12 : 0);
+	/* 12-hour clocks: "10:36:52 PM", and as other locales write it ("02:54:03 p. m."). */
+	int half = p < end && *p == ' ' ? meridiem(p + 1, end) : 0;
+	if (half && h >= 1 && h <= 12)
+		h = (h % 12) + (half > 0 ? 12 : 0);
 	if (h > 23 || m > 59 || sec > 60)
 		return false;
 	t->secs = h * 3600 + m * 60 + sec;
@@ -248,9 +279,18 @@ static bool line_stamp(const char *s, size_t len, int *y, int *mo, int *d, struc
 				return true;
 			}
 		}
-		/* MM/DD/YYYY HH:MM:SS */
+		/* InstallShield: M-D-YYYY[hh:mm:ss AM] */
 		const char *q = p;
 		int a, b, c;
+		if (read_num(&q, end, &a, 2) && q < end && *q == '-' &&
+		    (q++, read_num(&q, end, &b, 2)) && q < end && *q == '-' &&
+		    (q++, read_num(&q, end, &c, 4)) && q < end && *q == '[' && c >= 1980 &&
+		    valid_date(c, a, b) && parse_tod(q + 1, end, t)) {
+			*y = c, *mo = a, *d = b;
+			return true;
+		}
+		/* MM/DD/YYYY HH:MM:SS */
+		q = p;
 		if (read_num(&q, end, &a, 2) && q < end && *q == '/' &&
 		    (q++, read_num(&q, end, &b, 2)) && q < end && *q == '/' &&
 		    (q++, read_num(&q, end, &c, 4)) && q < end && *q == ' ' && c >= 1980 &&
@@ -294,7 +334,9 @@ struct pending {
 struct ul_interp {
 	const struct ul_catalog *cat;
 	bool keep_noise;
-	enum ul_family fam;
+	ul_family fam;
+	enum ul_verdict_model model; /* the family's, from its declaration */
+	uint32_t decides;            /* events that may decide the verdict */
 	struct ul_interp_sink sink;
 
 	/* tallies */
@@ -321,6 +363,7 @@ struct ul_interp {
 	long final_code;
 	uint64_t status_line;
 	/* other families */
+	uint64_t sessions; /* session headers seen (log-start events) */
 	uint64_t outcome_failed, outcome_ok, exit_line, bad_exit_line;
 	bool has_exit_event;
 	long exit_event, bad_exit;
@@ -390,12 +433,15 @@ void ul_interp_destroy(struct ul_interp *in)
 	free(in);
 }
 
-void ul_interp_begin(struct ul_interp *in, enum ul_family fam, const struct ul_interp_sink *sink)
+void ul_interp_begin(struct ul_interp *in, ul_family fam, const struct ul_interp_sink *sink)
 {
 	for (size_t i = 0; i < in->ntouched; i++)
 		memset(&in->tally[in->touched[i]], 0, sizeof(struct ul_tally));
 	in->ntouched = 0;
+	const struct ul_family_def *def = ul_catalog_family_def(in->cat, fam);
 	in->fam = fam;
+	in->model = def ? def->model : UL_MODEL_RUNS;
+	in->decides = def ? def->decides : ~0u;
 	in->sink = *sink;
 	in->have_date = in->have_clock = false;
 	in->days = in->last_secs = 0;
@@ -407,6 +453,7 @@ void ul_interp_begin(struct ul_interp *in, enum ul_family fam, const struct ul_i
 	in->fail_action[0] = '\0';
 	in->has_final = in->product_failed = in->product_ok = false;
 	in->status_line = 0;
+	in->sessions = 0;
 	in->outcome_failed = in->outcome_ok = in->exit_line = in->bad_exit_line = 0;
 	in->has_exit_event = false;
 	in->nerrors = 0;
@@ -966,6 +1013,53 @@ static void note_facts(struct ul_interp *in, const struct hitctx *c)
 	}
 }
 
+/*
+ * Families whose logs append one session after another (InstallShield writes every run of
+ * setup.exe into the same file): the last session alone decides the verdict, so a new
+ * session header forgets the outcome of the one before. Its findings are already stored.
+ */
+static bool last_session_decides(const struct ul_interp *in)
+{
+	return in->model == UL_MODEL_SESSIONS;
+}
+
+/*
+ * Events that say how the install ended count only where the family's declaration lets them
+ * decide (`decides`): an Inno Setup log's `ResultCode=0` is a script's text, not an outcome.
+ * The structure of a log (sessions, actions, rollback) is always followed.
+ */
+static bool may_decide(const struct ul_interp *in, enum ul_event e)
+{
+	switch (e) {
+	case UL_EV_ENGINE_RETURN:
+	case UL_EV_FINAL_STATUS:
+	case UL_EV_PRODUCT_FAILED:
+	case UL_EV_PRODUCT_OK:
+	case UL_EV_EXIT_CODE:
+	case UL_EV_OUTCOME_FAILED:
+	case UL_EV_OUTCOME_OK:
+	case UL_EV_REBOOT:
+	case UL_EV_USER_CANCEL:
+		return (in->decides >> e) & 1;
+	default:
+		return true;
+	}
+}
+
+static void new_session(struct ul_interp *in)
+{
+	in->sessions++;
+	if (!last_session_decides(in))
+		return;
+	in->outcome_failed = in->outcome_ok = in->exit_line = in->bad_exit_line = 0;
+	in->has_exit_event = in->has_final = false;
+	in->status_line = in->cancel_line = 0;
+	in->nerrors = 0;
+	memset(&in->last_err, 0, sizeof(in->last_err));
+	memset(&in->first_cat, 0, sizeof(in->first_cat));
+	in->reboot = false;
+}
+
 static void handle_event(struct ul_interp *in, const struct hitctx *c)
 {
 	const struct ul_rule *r = c->r;
@@ -991,6 +1085,7 @@ static void handle_event(struct ul_interp *in, const struct hitctx *c)
 	switch (r->event) {
 	case UL_EV_LOG_START:
 		in->any_msi = true;
+		new_session(in);
 		if (cap(c->hits, c->h, c->line, r->known[UL_CAP_DATE], &s, &n) && !in->have_date) {
 			int y, m, d;
 			if (ul_interp_parse_date(s, n, &y, &m, &d)) {
@@ -1060,6 +1155,10 @@ static void handle_event(struct ul_interp *in, const struct hitctx *c)
 		break;
 	case UL_EV_FACT:
 		note_facts(in, c);
+		break;
+	case UL_EV_USER_CANCEL:
+		if (!in->cancel_line)
+			in->cancel_line = c->number;
 		break;
 	case UL_EV_SERVER_RETURN:
 	case UL_EV_CA_EXIT:
@@ -1135,7 +1234,7 @@ bool ul_interp_chunk(struct ul_interp *in, const struct ul_chunk *chunk, uint64_
 		stamp(in, c.line, c.len, tcap, tlen, have_near ? &near : NULL, ahead,
 		      keep || eligible(c.r) || c.r->event == UL_EV_FACT, ts);
 		c.ts = ts;
-		if (c.r->event != UL_EV_NONE)
+		if (c.r->event != UL_EV_NONE && may_decide(in, c.r->event))
 			handle_event(in, &c);
 		if (eligible(c.r)) {
 			const char *act = NULL;
@@ -1265,6 +1364,9 @@ static void other_verdict(struct ul_interp *in, struct ul_verdict *v)
 	} else if (in->outcome_failed) {
 		v->outcome = UL_OUT_FAILED;
 		snprintf(v->reason, sizeof(v->reason), "the log says the setup failed");
+	} else if (in->cancel_line && !in->outcome_ok) {
+		v->outcome = UL_OUTCOME_CANCELLED;
+		snprintf(v->reason, sizeof(v->reason), "the user cancelled the setup");
 	} else if (in->has_exit_event) {
 		v->has_exit = true;
 		v->exit_code = in->exit_event;
@@ -1284,8 +1386,61 @@ static void other_verdict(struct ul_interp *in, struct ul_verdict *v)
 	}
 }
 
+/* An exit or final status code of a setup: 0, 3010, 1641 succeed, 1602 is a user cancel. */
+static void setup_code_verdict(struct ul_verdict *v, long code, const char *what, const char *where)
+{
+	v->has_exit = true;
+	v->exit_code = code;
+	v->outcome = success_code(code) ? UL_OUT_SUCCEEDED
+	             : code == 1602     ? UL_OUTCOME_CANCELLED
+	                                : UL_OUT_FAILED;
+	v->reboot = v->reboot || code == 3010 || code == 1641;
+	snprintf(v->reason, sizeof(v->reason), "%s%s %ld (0x%lX)%s", where, what, code,
+	         (unsigned long)code & 0xFFFFFFFFul,
+	         code == 1602   ? ": the user cancelled"
+	         : code == 3010 ? ": success, restart required"
+	                        : "");
+}
+
+/* InstallShield and other appended logs: the last session decides (see new_session). */
+static void session_verdict(struct ul_interp *in, struct ul_verdict *v)
+{
+	char where[64] = "";
+	if (in->sessions > 1)
+		snprintf(where, sizeof(where),
+		         "the last of %llu sessions: ", (unsigned long long)in->sessions);
+	if (in->has_final) {
+		setup_code_verdict(v, in->final_code, "final exit status", where);
+	} else if (in->has_exit_event) {
+		setup_code_verdict(v, in->exit_event, "setup returned", where);
+	} else if (in->outcome_failed) {
+		v->outcome = UL_OUT_FAILED;
+		snprintf(v->reason, sizeof(v->reason), "%sthe log says the setup failed", where);
+	} else if (in->cancel_line) {
+		v->outcome = UL_OUTCOME_CANCELLED;
+		snprintf(v->reason, sizeof(v->reason), "%sthe user cancelled the setup", where);
+	} else if (in->outcome_ok) {
+		v->outcome = UL_OUT_SUCCEEDED;
+		snprintf(v->reason, sizeof(v->reason), "%sthe log says the setup succeeded", where);
+	} else if (in->first_cat.line) {
+		v->outcome = UL_OUT_FAILED;
+		snprintf(v->reason, sizeof(v->reason), "%sa fatal error (%s) and no exit status",
+		         where, rule_id(in, in->first_cat.rule));
+	} else if (in->sessions) {
+		v->outcome = UL_OUT_INCOMPLETE;
+		snprintf(v->reason, sizeof(v->reason),
+		         "%sthe log ends before the setup's exit status", where);
+	} else {
+		v->outcome = UL_OUT_UNKNOWN;
+		snprintf(v->reason, sizeof(v->reason), "nothing in the log says how it ended");
+	}
+}
+
 static void choose_root(struct ul_interp *in, struct ul_verdict *v)
 {
+	/* A cancelled setup: the user's answer is the cause, errors after it are its echo. */
+	if (v->outcome == UL_OUTCOME_CANCELLED)
+		add_candidate(v, in->cancel_line, "the user cancelled the setup");
 	if (in->fail_line) {
 		snprintf(v->action, sizeof(v->action), "%s", in->fail_action);
 		if (in->fail_root.line)
@@ -1350,11 +1505,13 @@ bool ul_interp_end(struct ul_interp *in, struct ul_verdict *v)
 	memset(v, 0, sizeof(*v));
 	bool ok = !in->sink_failed && flush_ready(in, UINT64_MAX, true);
 	v->reboot = in->reboot;
-	if (in->fam == UL_FAM_MSI)
+	if (in->model == UL_MODEL_MSI)
 		msi_verdict(in, v);
+	else if (last_session_decides(in))
+		session_verdict(in, v);
 	else
 		other_verdict(in, v);
-	if (v->outcome == UL_OUT_FAILED)
+	if (v->outcome == UL_OUT_FAILED || v->outcome == UL_OUTCOME_CANCELLED)
 		choose_root(in, v);
 	snprintf(v->product, sizeof(v->product), "%s", in->product);
 	snprintf(v->host, sizeof(v->host), "%s", in->host);

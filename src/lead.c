@@ -5,6 +5,8 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "rxtok.h"
+
 struct lp {
 	const char *p;
 	size_t i;
@@ -79,139 +81,39 @@ static bool unite(struct ul_leads *r, const struct ul_leads *t)
 
 /* ---- reading the pattern ------------------------------------------------------------------ */
 
-enum group { G_CAPTURE, G_PLAIN, G_OPAQUE, G_BAD };
-
-/*
- * What the group opening at p->i is, and where its body starts (*body). Plain and named
- * groups are read; look-around and atomic groups are opaque (skipped over); anything else
- * (option settings, verbs, recursion, conditionals, comments) is bad.
- */
-static enum group group_kind(const struct lp *p, size_t *body)
+/* Groups the analysis reads (plain and named), skips whole (look-around, atomic), or not. */
+static bool group_bad(const struct ul_rx_tok *t)
 {
-	const char *s = p->p + p->i; /* at '(' */
-	if (s[1] == '*')
-		return G_BAD;
-	if (s[1] != '?') {
-		*body = p->i + 1;
-		return G_CAPTURE;
-	}
-	if (s[2] == ':') {
-		*body = p->i + 3;
-		return G_PLAIN;
-	}
-	size_t name = 0;
-	if (s[2] == '<' && (isalpha((unsigned char)s[3]) || s[3] == '_'))
-		name = 3;
-	else if (s[2] == 'P' && s[3] == '<')
-		name = 4;
-	else if (s[2] == '\'')
-		name = 3;
-	if (name) {
-		char close = s[2] == '\'' ? '\'' : '>';
-		const char *e = strchr(s + name, close);
-		if (!e)
-			return G_BAD;
-		*body = p->i + (size_t)(e - s) + 1;
-		return G_CAPTURE;
-	}
-	if (s[2] == '=' || s[2] == '!' || s[2] == '>' ||
-	    (s[2] == '<' && (s[3] == '=' || s[3] == '!'))) {
-		*body = p->i + 2;
-		return G_OPAQUE;
-	}
-	return G_BAD;
+	return t->group == UL_RXG_OPTION || t->group == UL_RXG_VERB || t->group == UL_RXG_OTHER;
 }
 
-/* Skip an escape at '\' (a \Q...\E quote whole). */
-static void skip_escape(struct lp *p)
+static bool group_opaque(const struct ul_rx_tok *t)
 {
-	const char *s = p->p;
-	if (s[p->i + 1] == 'Q') {
-		const char *e = strstr(s + p->i + 2, "\\E");
-		p->i = e ? (size_t)(e - s) + 2 : strlen(s);
-	} else
-		p->i += s[p->i + 1] ? 2 : 1;
-}
-
-/* Skip a character class starting at '[' (quotes inside it too). */
-static void skip_class(struct lp *p)
-{
-	const char *s = p->p;
-	p->i++;
-	if (s[p->i] == '^')
-		p->i++;
-	if (s[p->i] == ']')
-		p->i++;
-	while (s[p->i] && s[p->i] != ']') {
-		if (s[p->i] == '\\')
-			skip_escape(p);
-		else if (s[p->i] == '[' && s[p->i + 1] == ':') {
-			const char *e = strstr(s + p->i + 2, ":]");
-			p->i = e ? (size_t)(e - s) + 2 : p->i + 1;
-		} else
-			p->i++;
-	}
-	if (s[p->i])
-		p->i++;
+	return t->group == UL_RXG_LOOK || t->group == UL_RXG_ATOMIC;
 }
 
 /* Skip to the '|' or ')' that ends the current branch (not consumed), or the end. */
 static void skip_branch(struct lp *p)
 {
-	const char *s = p->p;
 	unsigned depth = 0;
-	while (s[p->i] && !p->bad) {
-		char c = s[p->i];
-		size_t body;
-		if (c == '\\')
-			skip_escape(p);
-		else if (c == '[')
-			skip_class(p);
-		else if (c == '(') {
-			if (group_kind(p, &body) == G_BAD)
+	struct ul_rx_tok t;
+	while (!p->bad) {
+		size_t end = ul_rx_next(p->p, p->i, &t);
+		if (t.kind == UL_RX_END)
+			return;
+		if (t.kind == UL_RX_OPEN) {
+			if (group_bad(&t))
 				p->bad = true;
-			depth++;
-			p->i++;
-		} else if (c == ')') {
+			depth += !t.closed;
+		} else if (t.kind == UL_RX_CLOSE) {
 			if (!depth)
 				return;
 			depth--;
-			p->i++;
-		} else if (c == '|' && !depth)
+		} else if (t.kind == UL_RX_ALT && !depth) {
 			return;
-		else
-			p->i++;
+		}
+		p->i = end;
 	}
-}
-
-/* Length of the UTF-8 character at s (1 for a stray byte). */
-static size_t char_len(const char *s)
-{
-	unsigned char c = (unsigned char)*s;
-	size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-	for (size_t k = 1; k < n; k++)
-		if (!s[k])
-			return k;
-	return n;
-}
-
-/*
- * After an atom: what quantifier follows. Returns 0 (none), '?' (optional), '+' (one or
- * more) or '*' (anything else that may repeat or skip: '*', '{'), and consumes a '?'
- * quantifier with its lazy/possessive mark.
- */
-static char quantifier(struct lp *p)
-{
-	char c = p->p[p->i];
-	if (c == '?') {
-		p->i++;
-		if (p->p[p->i] == '?' || p->p[p->i] == '+')
-			p->i++;
-		return '?';
-	}
-	if (c == '+' || c == '*' || c == '{')
-		return c == '+' ? '+' : '*';
-	return 0;
 }
 
 static void parse_alt(struct lp *p, struct ul_leads *r);
@@ -227,37 +129,55 @@ static void single(struct ul_leads *g, const char *s, size_t len)
 	g->v[0].len = (uint8_t)len;
 }
 
+/* A class member as one ASCII character: a literal or escaped punctuation; false otherwise. */
+static bool member_char(const char *s, const struct ul_rx_member *m, unsigned char *out)
+{
+	unsigned char a = (unsigned char)s[m->at];
+	if (m->kind == UL_RXM_ESCAPE && m->end == m->at + 2 && ispunct((unsigned char)m->esc)) {
+		*out = (unsigned char)m->esc;
+		return true;
+	}
+	if (m->kind != UL_RXM_CHAR || a >= 0x80 || a == '[' || a == '\\')
+		return false;
+	*out = a;
+	return true;
+}
+
 /*
- * A small character class at '[' as a set of one-character entries: ASCII members, escaped
- * punctuation and ranges, at most CLASS_MAX of them, not negated. False (nothing consumed)
- * for any other class.
+ * A small character class as a set of one-character entries: ASCII members, escaped
+ * punctuation and ranges, at most CLASS_MAX of them, not negated. False for any other class.
  */
 #define CLASS_MAX 8
 
-static bool read_class(struct lp *p, struct ul_leads *g)
+static bool read_class(const struct lp *p, const struct ul_rx_tok *cls, struct ul_leads *g)
 {
 	const char *s = p->p;
-	size_t i = p->i + 1;
 	char members[CLASS_MAX];
 	size_t n = 0;
-	if (s[i] == '^' || s[i] == ']')
+	if (cls->negated || cls->unterminated || s[cls->first] == ']')
 		return false;
-	while (s[i] != ']') {
-		unsigned char a = (unsigned char)s[i], b;
-		if (!a || a >= 0x80 || a == '[')
+	struct ul_rx_member m, dash, to;
+	size_t i = cls->first;
+	for (;;) {
+		i = ul_rx_member(s, cls, i, &m);
+		if (m.kind == UL_RXM_END)
+			break;
+		unsigned char a, b;
+		if (!member_char(s, &m, &a))
 			return false;
-		if (a == '\\') {
-			if (!s[i + 1] || !ispunct((unsigned char)s[i + 1]))
-				return false;
-			a = (unsigned char)s[++i];
-		}
-		i++;
 		b = a;
-		if (s[i] == '-' && s[i + 1] != ']') {
-			b = (unsigned char)s[i + 1];
-			if (!b || b >= 0x80 || b == '\\' || b == '[' || b < a)
-				return false;
-			i += 2;
+		/* `a-b`: a range, unless the '-' is the last member. */
+		size_t after = ul_rx_member(s, cls, i, &dash);
+		if (dash.kind == UL_RXM_CHAR && s[dash.at] == '-') {
+			size_t end = ul_rx_member(s, cls, after, &to);
+			if (to.kind != UL_RXM_END) {
+				if (to.kind != UL_RXM_CHAR || (unsigned char)s[to.at] >= 0x80 ||
+				    s[to.at] == '[' || s[to.at] == '\\' ||
+				    (unsigned char)s[to.at] < a)
+					return false;
+				b = (unsigned char)s[to.at];
+				i = end;
+			}
 		}
 		for (unsigned ch = a; ch <= b; ch++) {
 			if (n == CLASS_MAX)
@@ -273,7 +193,6 @@ static bool read_class(struct lp *p, struct ul_leads *g)
 		if (!unite(g, &one))
 			return false;
 	}
-	p->i = i + 1;
 	return true;
 }
 
@@ -282,8 +201,9 @@ static void parse_seq(struct lp *p, struct ul_leads *t)
 {
 	const char *s = p->p;
 	while (!p->bad) {
-		char c = s[p->i];
-		if (!c || c == '|' || c == ')')
+		struct ul_rx_tok tok;
+		size_t end = ul_rx_next(s, p->i, &tok);
+		if (tok.kind == UL_RX_END || tok.kind == UL_RX_ALT || tok.kind == UL_RX_CLOSE)
 			return;
 		if (!any_open(t)) {
 			skip_branch(p);
@@ -291,18 +211,16 @@ static void parse_seq(struct lp *p, struct ul_leads *t)
 		}
 		/* The next atom as a set g: a group, a small class or one literal character. */
 		struct ul_leads g;
-		if (c == '(') {
-			size_t body;
-			enum group kind = group_kind(p, &body);
-			if (kind == G_BAD) {
+		if (tok.kind == UL_RX_OPEN) {
+			if (group_bad(&tok)) {
 				p->bad = true;
 				return;
 			}
-			if (kind == G_OPAQUE) {
+			if (group_opaque(&tok)) {
 				close_all(t);
 				continue;
 			}
-			p->i = body;
+			p->i = tok.body;
 			single(&g, "", 0);
 			parse_alt(p, &g);
 			if (p->bad || s[p->i] != ')') {
@@ -310,39 +228,43 @@ static void parse_seq(struct lp *p, struct ul_leads *t)
 				return;
 			}
 			p->i++;
-		} else if (c == '[') {
-			if (!read_class(p, &g)) {
+		} else if (tok.kind == UL_RX_CLASS) {
+			if (!read_class(p, &tok, &g)) {
 				close_all(t);
 				continue;
 			}
-		} else if (c == '\\') {
-			if (!s[p->i + 1] || !ispunct((unsigned char)s[p->i + 1])) {
-				close_all(t);
-				continue;
-			}
-			single(&g, s + p->i + 1, 1);
-			p->i += 2;
-		} else if (strchr("^$.]{}?*+", c)) {
+			p->i = end;
+		} else if (tok.kind == UL_RX_ESCAPE && tok.end == tok.at + 2 &&
+		           ispunct((unsigned char)tok.esc)) {
+			single(&g, &tok.esc, 1);
+			p->i = end;
+		} else if (tok.kind == UL_RX_CHAR && !strchr("]{}", s[tok.at])) {
+			single(&g, s + tok.at, end - tok.at);
+			p->i = end;
+		} else {
+			/* Anchors, '.', other escapes, quotes, a stray quantifier: the known part ends. */
 			close_all(t);
 			continue;
-		} else {
-			size_t len = char_len(s + p->i);
-			single(&g, s + p->i, len);
-			p->i += len;
 		}
 		/* Then what may repeat or skip it. */
-		char q = quantifier(p);
-		if (q == '*') {
+		struct ul_rx_tok q;
+		size_t qend = ul_rx_next(s, p->i, &q);
+		/* A '{' that is not a quantifier is read as one, as before: the known part ends. */
+		if ((q.kind == UL_RX_QUANT && (q.brace || s[q.at] == '*')) ||
+		    (q.kind == UL_RX_CHAR && s[q.at] == '{')) {
 			close_all(t);
 			continue;
 		}
 		struct ul_leads skipped = *t;
 		concat(t, &g);
-		if (q == '+')
+		if (q.kind == UL_RX_QUANT && s[q.at] == '+') {
 			close_all(t);
-		else if (q == '?' && !unite(t, &skipped)) {
-			*t = skipped;
-			close_all(t);
+		} else if (q.kind == UL_RX_QUANT) { /* '?' */
+			p->i = qend;
+			if (!unite(t, &skipped)) {
+				*t = skipped;
+				close_all(t);
+			}
 		}
 	}
 }

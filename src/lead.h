@@ -10,7 +10,8 @@
  * setting such as `(?i)`, or a set that grows too large gives "unknown" (any subject may match),
  * and a construct it cannot read ends an entry's known part there.
  *
- * The catalogue uses it to prove that a cheap literal test decides a line (catalog_impl.h).
+ * The catalogue uses it to prove that a cheap literal test decides a line (catalog_impl.h). The
+ * pattern is read through rxtok.h, the reader the catalogue and the prefilter use too.
  */
 #ifndef UPGLOG_LEAD_H
 #define UPGLOG_LEAD_H

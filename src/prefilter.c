@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "rxtok.h"
 #include "upglog/hash.h"
 
 #if UL_HAVE_HYPERSCAN
@@ -56,15 +57,14 @@ static void puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
-/* Does the inline option group at `p` ("(?" already seen) turn on dot-all? */
-static bool sets_dotall(const char *p)
+/* Does the option group `t` turn on dot-all (an 's' before any '-')? */
+static bool sets_dotall(const char *p, const struct ul_rx_tok *t)
 {
-	for (; *p && *p != ':' && *p != ')' && *p != '-'; p++) {
-		if (!strchr("imsxnUJ^", *p))
-			return false; /* a named group, a look-around, ...: not options */
-		if (*p == 's')
+	if (t->group != UL_RXG_OPTION)
+		return false;
+	for (size_t i = t->at + 2; i < t->body && p[i] != '-'; i++)
+		if (p[i] == 's')
 			return true;
-	}
 	return false;
 }
 
@@ -78,80 +78,45 @@ static bool sets_dotall(const char *p)
 /* End of the element starting at p[i] (an atom, class or group), or 0 when unsure. */
 static size_t element_end(const char *p, size_t i)
 {
-	if (p[i] == '\\') {
-		if (!p[i + 1])
-			return 0;
-		if (p[i + 1] == 'x' && p[i + 2] == '{') {
-			const char *close = strchr(p + i, '}');
-			return close ? (size_t)(close - p) + 1 : 0;
-		}
-		if (p[i + 1] == 'x')
-			return i + 4;
-		return i + 2;
-	}
-	if (p[i] == '[') {
-		size_t j = i + 1;
-		if (p[j] == '^')
-			j++;
-		if (p[j] == ']')
-			j++;
-		for (; p[j] && p[j] != ']'; j++)
-			if (p[j] == '\\' && p[j + 1])
-				j++;
-		return p[j] ? j + 1 : 0;
-	}
-	if (p[i] == '(') {
-		int depth = 0;
-		for (size_t j = i; p[j]; j++) {
-			if (p[j] == '\\' && p[j + 1]) {
-				j++;
-			} else if (p[j] == '[') {
-				size_t e = element_end(p, j);
-				if (!e)
-					return 0;
-				j = e - 1;
-			} else if (p[j] == '(') {
+	struct ul_rx_tok t;
+	size_t end = ul_rx_next(p, i, &t);
+	switch (t.kind) {
+	case UL_RX_CHAR:
+		return p[i] == '{' ? 0 : end;
+	case UL_RX_ESCAPE:
+	case UL_RX_META:
+		return end;
+	case UL_RX_CLASS:
+		return t.unterminated ? 0 : end;
+	case UL_RX_OPEN: {
+		/* The whole group, to its ')'. */
+		unsigned depth = 1;
+		if (t.closed)
+			return end;
+		for (size_t j = end;;) {
+			j = ul_rx_next(p, j, &t);
+			if (t.kind == UL_RX_END)
+				return 0;
+			if (t.kind == UL_RX_OPEN && !t.closed)
 				depth++;
-			} else if (p[j] == ')' && --depth == 0) {
-				return j + 1;
-			}
+			else if (t.kind == UL_RX_CLOSE && --depth == 0)
+				return j;
 		}
+	}
+	default: /* the end, ')', '|', a quantifier, a \Q quote */
 		return 0;
 	}
-	if (strchr(")|*+?{", p[i]))
-		return 0;
-	size_t j = i + 1;
-	while (((unsigned char)p[j] & 0xC0) == 0x80) /* the rest of a UTF-8 character */
-		j++;
-	return j;
 }
 
 /* A quantifier at p[i]: its end, and its minimum count. 0 when none. */
 static size_t quantifier_end(const char *p, size_t i, unsigned *min)
 {
-	size_t j = i;
-	if (p[i] == '*' || p[i] == '?') {
-		*min = 0;
-		j = i + 1;
-	} else if (p[i] == '+') {
-		*min = 1;
-		j = i + 1;
-	} else if (p[i] == '{' && p[i + 1] >= '0' && p[i + 1] <= '9') {
-		unsigned m = 0;
-		for (j = i + 1; p[j] >= '0' && p[j] <= '9'; j++)
-			m = m * 10 + (unsigned)(p[j] - '0');
-		while (p[j] == ',' || (p[j] >= '0' && p[j] <= '9'))
-			j++;
-		if (p[j] != '}')
-			return 0;
-		j++;
-		*min = m;
-	} else {
+	struct ul_rx_tok t;
+	size_t end = ul_rx_next(p, i, &t);
+	if (t.kind != UL_RX_QUANT)
 		return 0;
-	}
-	if (p[j] == '?' || p[j] == '+')
-		j++;
-	return j;
+	*min = t.min;
+	return end;
 }
 
 /*
@@ -242,80 +207,79 @@ static bool safe_escape(char n, bool in_class)
 	return !in_class && strchr("bB", n);
 }
 
+/* An escape rewritten line-safe into o; false when it cannot be. */
+static bool put_escape(struct out *o, const char *p, size_t at, size_t end, char n, bool in_class,
+                       bool negated)
+{
+	/* Inside a negated class, \n only says "not a line end" again. */
+	if (in_class && negated && n == 'n') {
+		put(o, p + at, 2);
+		return true;
+	}
+	if (n == 'x') {
+		/* \xHH, but never one that spells a line end; \x{...} is not worth it. */
+		const char *h = p + at + 2;
+		if (end != at + 4 || !isxdigit((unsigned char)h[0]) ||
+		    !isxdigit((unsigned char)h[1]) || strncasecmp(h, "0a", 2) == 0 ||
+		    strncasecmp(h, "0d", 2) == 0)
+			return false;
+		put(o, p + at, 4);
+		return true;
+	}
+	if (n == 's')
+		puts_(o, in_class ? "\\t\\x0b\\x0c\\r " : "[\\t\\x0b\\x0c\\r ]");
+	else if (n == 'D' && !in_class)
+		puts_(o, "[^0-9\\n]");
+	else if (n == 'W' && !in_class)
+		puts_(o, "[^0-9A-Za-z_\\n]");
+	else if (n && end == at + 2 && safe_escape(n, in_class))
+		put(o, p + at, 2);
+	else
+		return false; /* \p, \P, \c, \o, octal, \A, \z, \R, \v, \Q ...: line or buffer ends */
+	return true;
+}
+
 char *ul_prefilter_line_safe(const char *p)
 {
 	struct out o = { 0 };
-	bool in_class = false, negated = false;
-	size_t class_start = 0;
-
-	for (size_t i = 0; p[i];) {
-		char c = p[i];
-		if (c == '\\') {
-			char n = p[i + 1];
-			/* Inside a negated class, \n only says "not a line end" again. */
-			if (in_class && negated && n == 'n') {
-				put(&o, p + i, 2);
-				i += 2;
-				continue;
-			}
-			if (n == 'x') {
-				/* \xHH, but never one that spells a line end; \x{...} is not worth it. */
-				const char *h = p + i + 2;
-				bool hex = isxdigit((unsigned char)h[0]) &&
-				           isxdigit((unsigned char)h[1]);
-				if (!hex || strncasecmp(h, "0a", 2) == 0 ||
-				    strncasecmp(h, "0d", 2) == 0)
-					goto unsafe;
-				put(&o, p + i, 4);
-				i += 4;
-				continue;
-			}
-			if (n == 's') {
-				puts_(&o, in_class ? "\\t\\x0b\\x0c\\r " : "[\\t\\x0b\\x0c\\r ]");
-			} else if (n == 'D' && !in_class) {
-				puts_(&o, "[^0-9\\n]");
-			} else if (n == 'W' && !in_class) {
-				puts_(&o, "[^0-9A-Za-z_\\n]");
-			} else if (n && safe_escape(n, in_class)) {
-				put(&o, p + i, 2);
-			} else {
-				/* \p, \P, \c, \o, octal, \A, \z, \R, \v ...: line ends or buffer ends. */
+	struct ul_rx_tok t;
+	for (size_t i = 0;; i = t.end) {
+		ul_rx_next(p, i, &t);
+		if (t.kind == UL_RX_END)
+			break;
+		if (t.kind == UL_RX_ESCAPE || t.kind == UL_RX_QUOTE) {
+			if (t.kind == UL_RX_QUOTE ||
+			    !put_escape(&o, p, t.at, t.end, t.esc, false, false))
 				goto unsafe;
-			}
-			i += 2;
 			continue;
 		}
-		if (in_class) {
-			if (c == '[' && p[i + 1] == ':')
-				goto unsafe; /* POSIX classes such as [:space:] may hold '\n' */
-			if (c == ']' && i > class_start) {
-				if (negated)
-					puts_(&o, "\\n");
-				in_class = false;
+		if (t.kind == UL_RX_CLASS) {
+			if (t.unterminated)
+				goto unsafe;
+			put(&o, p + t.at, t.first - t.at); /* '[' or '[^' */
+			struct ul_rx_member m;
+			for (size_t j = t.first;;) {
+				j = ul_rx_member(p, &t, j, &m);
+				if (m.kind == UL_RXM_END)
+					break;
+				if (m.kind == UL_RXM_POSIX ||
+				    (p[m.at] == '[' && p[m.at + 1] == ':'))
+					goto unsafe; /* [:space:] and its kin may hold '\n' */
+				if (m.kind == UL_RXM_QUOTE ||
+				    (m.kind == UL_RXM_ESCAPE &&
+				     !put_escape(&o, p, m.at, m.end, m.esc, true, t.negated)))
+					goto unsafe;
+				if (m.kind == UL_RXM_CHAR)
+					put(&o, p + m.at, m.end - m.at);
 			}
-			put(&o, &c, 1);
-			i++;
+			puts_(&o, t.negated ? "\\n]" : "]");
 			continue;
 		}
-		if (c == '[') {
-			put(&o, "[", 1);
-			i++;
-			negated = p[i] == '^';
-			if (negated) {
-				put(&o, "^", 1);
-				i++;
-			}
-			/* A ']' first in a class is a literal. */
-			class_start = p[i] == ']' ? i + 1 : i;
-			in_class = true;
-			continue;
-		}
-		if (c == '(' && p[i + 1] == '?' && sets_dotall(p + i + 2))
+		if (t.kind == UL_RX_OPEN && sets_dotall(p, &t))
 			goto unsafe;
-		put(&o, &c, 1);
-		i++;
+		put(&o, p + t.at, t.end - t.at);
 	}
-	if (in_class || o.oom)
+	if (o.oom)
 		goto unsafe;
 	if (!o.s)
 		o.s = strdup("");
@@ -372,12 +336,12 @@ static bool cache_dir(char *buf, size_t cap)
 	return home && *home && snprintf(buf, cap, "%s/.cache/upglog", home) < (int)cap;
 }
 
-static bool cache_path(const char *key, enum ul_family fam, char *buf, size_t cap)
+static bool cache_path(const char *key, const char *fam, char *buf, size_t cap)
 {
 	char dir[PATH_MAX];
 	if (!cache_dir(dir, sizeof(dir)))
 		return false;
-	int len = snprintf(buf, cap, "%s/prefilter-%s-%s.hsdb", dir, ul_family_name(fam), key);
+	int len = snprintf(buf, cap, "%s/prefilter-%s-%s.hsdb", dir, fam, key);
 	return len > 0 && (size_t)len < cap;
 }
 
@@ -529,12 +493,9 @@ static void exprs_free(struct exprs *x)
 	free(x->ids);
 }
 
-/* Each rule of the family rewritten line-safe, or NULL where it cannot be (x->m stays 0). */
-static bool rewrite(const struct ul_catalog *cat, enum ul_family fam, struct exprs *x,
-                    struct ul_error *err)
+/* Each pattern rewritten line-safe, or NULL where it cannot be (x->m stays 0). */
+static bool rewrite(const char *const *patterns, size_t n, struct exprs *x, struct ul_error *err)
 {
-	size_t n;
-	const uint32_t *ranks = ul_catalog_family(cat, fam, &n);
 	x->expr = calloc(n ? n : 1, sizeof(*x->expr));
 	x->flags = calloc(n ? n : 1, sizeof(*x->flags));
 	x->ids = calloc(n ? n : 1, sizeof(*x->ids));
@@ -542,7 +503,7 @@ static bool rewrite(const struct ul_catalog *cat, enum ul_family fam, struct exp
 	if (!x->expr || !x->flags || !x->ids)
 		return ul_error_set(err, "memory", "out of memory building the prefilter");
 	for (size_t k = 0; k < n; k++)
-		x->expr[k] = ul_prefilter_line_safe(ul_catalog_rule(cat, ranks[k])->match);
+		x->expr[k] = ul_prefilter_line_safe(patterns[k]);
 	return true;
 }
 
@@ -601,13 +562,11 @@ static void digest(const struct exprs *x, char hex[17])
 	ul_hash_hex(ul_hash_final(&h), hex);
 }
 
-struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_family fam,
+struct ul_prefilter *ul_prefilter_build(const char *name, const char *const *patterns, size_t n,
                                         struct ul_error *err)
 {
-	size_t n;
 	char path[PATH_MAX], key[17];
 	struct exprs x = { 0 };
-	ul_catalog_family(cat, fam, &n);
 	struct ul_prefilter *pf = calloc(1, sizeof(*pf));
 	if (!pf || !(pf->mode = calloc(n ? n : 1, 1))) {
 		free(pf);
@@ -615,10 +574,10 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_fa
 		return NULL;
 	}
 	pf->n = n;
-	if (!rewrite(cat, fam, &x, err))
+	if (!rewrite(patterns, n, &x, err))
 		goto fail;
 	digest(&x, key);
-	bool cached = cache_path(key, fam, path, sizeof(path));
+	bool cached = cache_path(key, name, path, sizeof(path));
 	if (cached && cache_load(pf, &x, path))
 		goto done;
 	classify_exprs(pf, &x);
@@ -626,8 +585,8 @@ struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_fa
 		hs_compile_error_t *ce = NULL;
 		if (hs_compile_multi((const char *const *)x.expr, x.flags, x.ids, x.m,
 		                     HS_MODE_BLOCK, NULL, &pf->db, &ce) != HS_SUCCESS) {
-			ul_error_set(err, "rules", "prefilter for family %s: %s",
-			             ul_family_name(fam), ce ? ce->message : "compile failed");
+			ul_error_set(err, "rules", "prefilter for family %s: %s", name,
+			             ce ? ce->message : "compile failed");
 			hs_free_compile_error(ce);
 			goto fail;
 		}
@@ -800,11 +759,12 @@ bool ul_prefilter_scan(const struct ul_prefilter *pf, struct ul_pf_scratch *s, c
 
 #else /* !UL_HAVE_HYPERSCAN */
 
-struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_family fam,
+struct ul_prefilter *ul_prefilter_build(const char *name, const char *const *patterns, size_t n,
                                         struct ul_error *err)
 {
-	(void)cat;
-	(void)fam;
+	(void)name;
+	(void)patterns;
+	(void)n;
 	(void)err;
 	return NULL;
 }

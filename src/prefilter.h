@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to the classifier: the Hyperscan prefilter. One database per log family holds every
- * rule of the family; one scan of a whole chunk of lines (joined by '\n') tells, for each line,
+ * Private to the classifier, which owns the databases: the Hyperscan prefilter. One database per
+ * log family holds every rule of the family; one scan of a whole chunk of lines (joined by '\n') tells, for each line,
  * the best rule Hyperscan can vouch for exactly and the rules PCRE2 must confirm.
  *
  * Patterns are rewritten so that no match can run across a line end (negated classes and \s
@@ -17,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "upglog/catalog.h"
 #include "upglog/error.h"
 
 /** How the database knows a family position. */
@@ -29,8 +28,13 @@ enum {
 
 struct ul_prefilter;
 
-/** Build the database of family `fam` (may take a while: call once, share). */
-struct ul_prefilter *ul_prefilter_build(const struct ul_catalog *cat, enum ul_family fam,
+/**
+ * Build the database of `n` patterns (PCRE2 syntax, as rules write them), whose positions are
+ * 0..n-1 in precedence order (may take a while: call once, share). `name` names the set in
+ * errors and in the on-disk cache (a family name). The prefilter knows nothing of the
+ * catalogue: patterns in, positions out.
+ */
+struct ul_prefilter *ul_prefilter_build(const char *name, const char *const *patterns, size_t n,
                                         struct ul_error *err);
 void ul_prefilter_free(struct ul_prefilter *pf);
 

@@ -133,13 +133,21 @@ static void model_free(struct model *m)
 
 /* ---- file outcomes ------------------------------------------------------------------------- */
 
+/* Ranks of a file's outcome, for the file counts and the list of failures (the verdict is the
+ * cluster's). A cancelled setup did not fail, but it did not install either: it ranks just
+ * below failed, and both have a cause. */
+#define RANK_CANCELLED 3
+#define RANK_FAILED    4
+
 static int outcome_rank(const char *o)
 {
 	if (!o)
 		return 0;
 	if (strcmp(o, "failed") == 0)
-		return 3;
-	if (strcmp(o, "incomplete") == 0 || strcmp(o, "cancelled") == 0)
+		return RANK_FAILED;
+	if (strcmp(o, "cancelled") == 0)
+		return RANK_CANCELLED;
+	if (strcmp(o, "incomplete") == 0)
 		return 2;
 	if (strcmp(o, "succeeded") == 0)
 		return 1;
@@ -492,14 +500,17 @@ static void text_cluster(const struct ul_report_opts *o, const struct triage *t)
 static void text_summary(const struct ul_report_opts *o, const struct model *m,
                          const struct ul_triage_summary *sum)
 {
-	size_t by[4] = { 0 };
+	size_t by[RANK_FAILED + 1] = { 0 };
 	for (size_t i = 0; i < m->n; i++)
 		if (m->v[i].outcome)
 			by[outcome_rank(m->v[i].outcome)]++;
 	fprintf(o->out,
 	        "\n%sFiles%s       %" PRIu64 " read: %zu failed, %zu incomplete, %zu "
 	        "succeeded, %zu without an outcome",
-	        paint(o, C_BOLD), paint(o, C_RESET), sum->files, by[3], by[2], by[1], by[0]);
+	        paint(o, C_BOLD), paint(o, C_RESET), sum->files, by[RANK_FAILED], by[2], by[1],
+	        by[0]);
+	if (by[RANK_CANCELLED])
+		fprintf(o->out, ", %zu cancelled", by[RANK_CANCELLED]);
 	if (sum->unreadable)
 		fprintf(o->out, "; %" PRIu64 " unreadable", sum->unreadable);
 	fputc('\n', o->out);
@@ -745,7 +756,7 @@ static bool json_triage(struct ul_store *st, int64_t scan_id, const struct ul_re
 	bool first = true;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct fview *f = &m->v[i];
-		if (outcome_rank(f->outcome) != 3)
+		if (outcome_rank(f->outcome) < RANK_CANCELLED)
 			continue;
 		fputs(first ? "\n    {" : ",\n    {", out);
 		first = false;
@@ -838,7 +849,7 @@ bool ul_report_triage(struct ul_store *st, int64_t scan_id, const struct ul_repo
 				t.sum.unreadable++;
 			if (f->outcome || readable)
 				t.sum.files++;
-			t.sum.failed_files += outcome_rank(f->outcome) == 3;
+			t.sum.failed_files += outcome_rank(f->outcome) == RANK_FAILED;
 		}
 		t.sum.verdict = ul_cluster_verdict(t.cl);
 		*sum = t.sum;

@@ -40,7 +40,7 @@ struct task {
 	unsigned flags;
 	uint64_t raw_base;
 	enum ul_encoding enc;
-	enum ul_family fam;
+	ul_family fam;
 	/* T_BLOCK: results */
 	struct ul_chunk chunk;
 	struct ul_hits hits;
@@ -68,6 +68,7 @@ struct pool {
 	pthread_t *threads;
 	unsigned nthreads;
 	const struct ul_catalog *cat;
+	const struct ul_classifier *proto; /* the reading thread's: workers share its prefilter */
 	size_t max_line;
 	bool all_caps, prefilter;
 	bool failed;
@@ -81,7 +82,7 @@ struct file_state {
 	struct ul_file_row row;
 	char *path;
 	enum ul_encoding enc;
-	enum ul_family fam;
+	ul_family fam;
 	struct ul_hash hash;
 	uint64_t fallback;
 	char known_hash[17];
@@ -155,7 +156,7 @@ static void *worker(void *arg)
 {
 	struct pool *p = arg;
 	struct ul_error err;
-	struct ul_classifier *cl = ul_classifier_create(p->cat, p->prefilter, &err);
+	struct ul_classifier *cl = ul_classifier_share(p->proto, &err);
 
 	pthread_mutex_lock(&p->mu);
 	if (!cl) {
@@ -235,7 +236,7 @@ static void begin_file(struct scan *s, struct task *t)
 	struct task view = *t;
 	view.path = f->path;
 	file_row(s, &view, &f->row, "ok", NULL);
-	f->row.family = ul_family_name(t->fam);
+	f->row.family = ul_catalog_family_name(s->cat, t->fam);
 	f->row.encoding = ul_decode_encoding_name(t->enc);
 	if (!ul_store_file_begin(s->st, &f->row, &f->file_id, &s->err)) {
 		s->fatal = true;
@@ -579,7 +580,7 @@ static void read_entry(struct scan *s, struct ul_source *src, const struct ul_en
 	                     s->opts->max_line ? s->opts->max_line : UL_SCAN_MAX_LINE, 0,
 	                     &s->sniff))
 		s->sniff.nlines = 0;
-	enum ul_family fam = ul_classify_sniff(&s->sniff, e->path);
+	ul_family fam = ul_classify_sniff(s->cat, &s->sniff, e->path, enc);
 
 	struct task *t = next_slot(s, T_FILE_BEGIN);
 	t->path = strdup(e->path);
@@ -748,6 +749,7 @@ static bool pool_start(struct scan *s, unsigned jobs)
 	s->inline_cl = ul_classifier_create(s->cat, p->prefilter, &s->err);
 	if (!s->inline_cl)
 		return false;
+	p->proto = s->inline_cl;
 	unsigned workers = jobs <= 1 ? 0 : jobs - 1;
 	if (!workers)
 		return true;

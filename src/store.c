@@ -443,7 +443,7 @@ static bool sync_rules(struct ul_store *st, const struct ul_catalog *cat, struct
 	for (size_t i = 0; ok && i < ul_catalog_count(cat); i++) {
 		const struct ul_rule *r = ul_catalog_rule(cat, i);
 		char fam[64];
-		ul_family_set_format(r->families, " ", fam, sizeof(fam));
+		ul_catalog_family_set_format(cat, r->families, " ", fam, sizeof(fam));
 		bind_text(s, 1, r->id);
 		sqlite3_bind_int64(s, 2, (int64_t)i);
 		bind_text(s, 3, ul_severity_name(r->severity));

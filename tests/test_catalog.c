@@ -15,6 +15,8 @@ static struct ul_catalog *build(const char *const *texts, size_t n)
 	struct ul_catalog *cat = ul_catalog_new();
 	struct ul_error err;
 	assert_non_null(cat);
+	if (!ul_catalog_add_text(cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES), &err))
+		fail_msg("families: %s", err.msg);
 	for (size_t i = 0; i < n; i++) {
 		char *origin = tu_fmt("text%zu.rules", i);
 		ul_error_clear(&err);
@@ -39,7 +41,10 @@ static struct ul_error fail_with(const char *origin, const char *text)
 	ul_error_clear(&err);
 	struct ul_catalog *cat = ul_catalog_new();
 	assert_non_null(cat);
-	bool ok = ul_catalog_add_text(cat, origin, text, strlen(text), &err);
+	bool ok =
+	        ul_catalog_add_text(cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES), &err);
+	assert_true(ok);
+	ok = ul_catalog_add_text(cat, origin, text, strlen(text), &err);
 	if (ok) {
 		assert_false(ul_error_is_set(&err));
 		ok = ul_catalog_compile(cat, &err);
@@ -94,7 +99,7 @@ static void parse_every_field(void **state)
 	assert_non_null(r);
 	assert_string_equal(r->id, "msi.action-failed");
 	assert_int_equal(r->severity, UL_SEV_CATASTROPHIC);
-	assert_int_equal(r->families, 1u << UL_FAM_MSI | 1u << UL_FAM_BURN);
+	assert_int_equal(r->families, 1u << TU_FAM_MSI | 1u << TU_FAM_BURN);
 	assert_int_equal(r->event, UL_EV_ACTION_END);
 	assert_int_equal(r->priority, 20);
 	assert_string_equal(r->evidence, "verified");
@@ -155,7 +160,7 @@ static void optional_keys_default(void **state)
 	                                "  sample boom\n");
 	const struct ul_rule *r = ul_catalog_rule(cat, 0);
 	assert_int_equal(r->severity, UL_SEV_WARNING);
-	assert_int_equal(r->families, 1u << UL_FAM_GENERIC);
+	assert_int_equal(r->families, 1u << TU_FAM_GENERIC);
 	assert_int_equal(r->event, UL_EV_NONE);
 	assert_int_equal(r->priority, 0);
 	assert_string_equal(r->evidence, "inferred");
@@ -195,25 +200,30 @@ static void family_words(void **state)
 	                                "  match ^b\n  sample b\n");
 	assert_int_equal(ul_catalog_rule(cat, 0)->families, UL_FAM_ANY);
 	assert_int_equal(ul_catalog_rule(cat, 1)->families,
-	                 1u << UL_FAM_SQL | 1u << UL_FAM_DCD | 1u << UL_FAM_CISCO);
+	                 1u << TU_FAM_SQL | 1u << TU_FAM_DCD | 1u << TU_FAM_CISCO);
 	ul_catalog_destroy(cat);
 }
 
 static void family_sets_as_text(void **state)
 {
 	(void)state;
+	struct ul_catalog *cat = build1("rule a.any\n  severity info\n  family any\n"
+	                                "  match ^a\n  sample a\n");
 	char buf[64];
-	ul_family_set_format(UL_FAM_ANY, ",", buf, sizeof(buf));
+	ul_catalog_family_set_format(cat, UL_FAM_ANY, ",", buf, sizeof(buf));
 	assert_string_equal(buf, "any");
-	ul_family_set_format(1u << UL_FAM_MSI | 1u << UL_FAM_CISCO, " ", buf, sizeof(buf));
+	ul_catalog_family_set_format(cat, 1u << TU_FAM_MSI | 1u << TU_FAM_CISCO, " ", buf,
+	                             sizeof(buf));
 	assert_string_equal(buf, "msi cisco");
-	ul_family_set_format(1u << UL_FAM_SQL | 1u << UL_FAM_DCD | 1u << UL_FAM_GENERIC, ",", buf,
-	                     sizeof(buf));
+	ul_catalog_family_set_format(cat,
+	                             1u << TU_FAM_SQL | 1u << TU_FAM_DCD | 1u << TU_FAM_GENERIC,
+	                             ",", buf, sizeof(buf));
 	assert_string_equal(buf, "sql,dcd,generic");
-	ul_family_set_format(0, ",", buf, sizeof(buf));
+	ul_catalog_family_set_format(cat, 0, ",", buf, sizeof(buf));
 	assert_string_equal(buf, "");
-	ul_family_set_format(1u << UL_FAM_MSI | 1u << UL_FAM_BURN, ",", buf, 6);
+	ul_catalog_family_set_format(cat, 1u << TU_FAM_MSI | 1u << TU_FAM_BURN, ",", buf, 6);
 	assert_string_equal(buf, "msi,b"); /* cut, still terminated */
+	ul_catalog_destroy(cat);
 }
 
 static void names_round_trip(void **state)
@@ -224,11 +234,8 @@ static void names_round_trip(void **state)
 		assert_true(ul_severity_parse(ul_severity_name((enum ul_severity)s), &out));
 		assert_int_equal(out, s);
 	}
-	for (int f = 0; f < UL_FAM_COUNT; f++) {
-		enum ul_family out;
-		assert_true(ul_family_parse(ul_family_name((enum ul_family)f), &out));
-		assert_int_equal(out, f);
-	}
+	for (int m = 0; m < UL_MODEL_COUNT; m++)
+		assert_string_not_equal(ul_verdict_model_name((enum ul_verdict_model)m), "?");
 	for (int e = 0; e < UL_EV_COUNT; e++) {
 		enum ul_event out;
 		assert_true(ul_event_parse(ul_event_name((enum ul_event)e), &out));
@@ -236,16 +243,12 @@ static void names_round_trip(void **state)
 	}
 	assert_string_equal(ul_severity_name(UL_SEV_NOISE), "noise");
 	assert_string_equal(ul_severity_name(UL_SEV_CATASTROPHIC), "catastrophic");
-	assert_string_equal(ul_family_name(UL_FAM_CISCO), "cisco");
 	assert_string_equal(ul_event_name(UL_EV_ACTION_END), "action-end");
 	assert_string_equal(ul_event_name(UL_EV_SUMMARY), "summary");
 	enum ul_severity s;
-	enum ul_family f;
 	enum ul_event e;
 	assert_false(ul_severity_parse("fatal", &s));
 	assert_false(ul_severity_parse("Error", &s));
-	assert_false(ul_family_parse("any", &f));
-	assert_false(ul_family_parse("windows", &f));
 	assert_false(ul_event_parse("explode", &e));
 }
 
@@ -274,10 +277,22 @@ static const struct bad_case bad_cases[] = {
 	  RULE_HEAD OK_KEYS "rule t.y\n  severity error\n  family msi\n  match ^a\n", 6, "sample" },
 	{ "bad severity", RULE_HEAD "  severity fatal\n  family msi\n  match ^a\n  sample a\n", 2,
 	  "fatal" },
-	{ "bad family",
+	{ "undeclared family",
 	  RULE_HEAD "  severity error\n  family msi windows\n  match ^a\n"
 	            "  sample a\n",
-	  3, "windows" },
+	  1, "windows" },
+	{ "bad family name", "family Bad\n", 1, "Bad" },
+	{ "family named any", "family any\n", 1, "any" },
+	{ "family: unknown key", "family x\n  colour red\n", 2, "colour" },
+	{ "family: unknown verdict", "family x\n  verdict maybe\n", 2, "maybe" },
+	{ "family: unknown event", "family x\n  decides explode\n", 2, "explode" },
+	{ "family: unknown encoding", "family x\n  encoding ebcdic\n", 2, "ebcdic" },
+	{ "family: duplicate verdict", "family x\n  verdict msi\n  verdict runs\n", 3,
+	  "duplicate" },
+	{ "family: bad fallback", "family x\n  fallback maybe\n", 2, "fallback" },
+	{ "family: bad line pattern", "\nfamily x\n  line ^(abc\n" RULE_HEAD OK_KEYS, 2, "offset" },
+	{ "family: a second fallback", "family x\n  fallback yes\n" RULE_HEAD OK_KEYS, 1,
+	  "fallback" },
 	{ "bad event", RULE_HEAD OK_KEYS "  event explode\n", 6, "explode" },
 	{ "bad evidence", RULE_HEAD OK_KEYS "  evidence rumour\n", 6, "evidence" },
 	{ "bad priority word", RULE_HEAD OK_KEYS "  priority high\n", 6, "priority" },
@@ -410,16 +425,16 @@ static void family_lists(void **state)
 	               "  sample e\n";
 	struct ul_catalog *cat = build1(text);
 	struct {
-		enum ul_family fam;
+		ul_family fam;
 		const char *ids[4];
 		size_t n;
 	} want[] = {
-		{ UL_FAM_MSI, { "f.msi", "f.any", "f.msisql" }, 3 },
-		{ UL_FAM_BURN, { "f.burn", "f.any" }, 2 },
-		{ UL_FAM_SQL, { "f.first", "f.any", "f.msisql" }, 3 },
-		{ UL_FAM_DCD, { "f.any" }, 1 },
-		{ UL_FAM_CISCO, { "f.any" }, 1 },
-		{ UL_FAM_GENERIC, { "f.any" }, 1 },
+		{ TU_FAM_MSI, { "f.msi", "f.any", "f.msisql" }, 3 },
+		{ TU_FAM_BURN, { "f.burn", "f.any" }, 2 },
+		{ TU_FAM_SQL, { "f.first", "f.any", "f.msisql" }, 3 },
+		{ TU_FAM_DCD, { "f.any" }, 1 },
+		{ TU_FAM_CISCO, { "f.any" }, 1 },
+		{ TU_FAM_GENERIC, { "f.any" }, 1 },
 	};
 	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
 		size_t n = 99;
@@ -718,6 +733,7 @@ static void add_dir_name_order(void **state)
 {
 	(void)state;
 	char *tmp = tu_tmpdir();
+	free(tu_write_str(tmp, "0-families.rules", TU_FAMILIES));
 	free(tu_write_str(tmp, "b.rules", F("d.from-b", "msi", "b")));
 	free(tu_write_str(tmp, "a.rules", F("d.from-a", "msi", "a") F("d.from-a2", "msi", "a2")));
 	free(tu_write_str(tmp, "c.rules", F("d.from-c", "msi", "c")));
@@ -913,7 +929,7 @@ static char *decisive_text(const struct ul_catalog *cat)
 	for (unsigned b = 0; b < 256; b++) {
 		size_t n;
 		const struct ul_decisive *d =
-		        ul_catalog_decisive(cat, UL_FAM_MSI, (unsigned char)b, &n);
+		        ul_catalog_decisive(cat, TU_FAM_MSI, (unsigned char)b, &n);
 		for (size_t k = 0; k < n; k++) {
 			assert_int_equal((unsigned char)d[k].lit[0], b);
 			char *next =

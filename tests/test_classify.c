@@ -18,7 +18,8 @@ static struct ul_catalog *build(const char *text)
 	struct ul_error err;
 	ul_error_clear(&err);
 	assert_non_null(cat);
-	if (!ul_catalog_add_text(cat, "test.rules", text, strlen(text), &err) ||
+	if (!ul_catalog_add_text(cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES), &err) ||
+	    !ul_catalog_add_text(cat, "test.rules", text, strlen(text), &err) ||
 	    !ul_catalog_compile(cat, &err))
 		fail_msg("%s", err.msg);
 	return cat;
@@ -59,7 +60,7 @@ static const char *id_of(const struct ul_catalog *cat, long rank)
 	return rank < 0 ? "(none)" : ul_catalog_rule(cat, (size_t)rank)->id;
 }
 
-static long line(struct ul_classifier *cl, enum ul_family fam, const char *s, uint32_t *caps)
+static long line(struct ul_classifier *cl, ul_family fam, const char *s, uint32_t *caps)
 {
 	return ul_classify_line(cl, fam, s, strlen(s), caps);
 }
@@ -102,15 +103,15 @@ static void precedence(void **state)
 	struct ul_catalog *cat = build(prec_rules);
 	for (int pf = 0; pf < 2; pf++) {
 		struct ul_classifier *cl = classifier(cat, pf);
-		assert_string_equal(id_of(cat, line(cl, UL_FAM_MSI, "foo bar", NULL)), "p.high");
-		assert_string_equal(id_of(cat, line(cl, UL_FAM_MSI, "foo", NULL)), "p.early");
-		assert_string_equal(id_of(cat, line(cl, UL_FAM_MSI, "a foo", NULL)), "p.early");
-		assert_string_equal(id_of(cat, line(cl, UL_FAM_GENERIC, "foo bar", NULL)),
+		assert_string_equal(id_of(cat, line(cl, TU_FAM_MSI, "foo bar", NULL)), "p.high");
+		assert_string_equal(id_of(cat, line(cl, TU_FAM_MSI, "foo", NULL)), "p.early");
+		assert_string_equal(id_of(cat, line(cl, TU_FAM_MSI, "a foo", NULL)), "p.early");
+		assert_string_equal(id_of(cat, line(cl, TU_FAM_GENERIC, "foo bar", NULL)),
 		                    "p.early");
-		assert_string_equal(id_of(cat, line(cl, UL_FAM_BURN, "foo bar", NULL)), "p.burn");
-		assert_int_equal(line(cl, UL_FAM_SQL, "foo bar", NULL), -1);
-		assert_int_equal(line(cl, UL_FAM_MSI, "fo o", NULL), -1);
-		assert_int_equal(line(cl, UL_FAM_MSI, "", NULL), -1);
+		assert_string_equal(id_of(cat, line(cl, TU_FAM_BURN, "foo bar", NULL)), "p.burn");
+		assert_int_equal(line(cl, TU_FAM_SQL, "foo bar", NULL), -1);
+		assert_int_equal(line(cl, TU_FAM_MSI, "fo o", NULL), -1);
+		assert_int_equal(line(cl, TU_FAM_MSI, "", NULL), -1);
 		/* Rule on its own, ignoring precedence. */
 		long late = ul_catalog_find(cat, "p.late");
 		assert_true(ul_classify_rule_matches(cl, (size_t)late, "foo", 3));
@@ -151,17 +152,17 @@ static void shortcuts_fall_through(void **state)
 	};
 	struct ul_catalog *cat = build(shortcut_rules);
 	size_t n;
-	assert_non_null(ul_catalog_decisive(cat, UL_FAM_MSI, 'P', &n));
+	assert_non_null(ul_catalog_decisive(cat, TU_FAM_MSI, 'P', &n));
 	assert_int_equal(n, 1);
-	assert_non_null(ul_catalog_decisive(cat, UL_FAM_MSI, 'N', &n));
+	assert_non_null(ul_catalog_decisive(cat, TU_FAM_MSI, 'N', &n));
 	assert_int_equal(n, 1);
 	for (int pf = 0; pf < 2; pf++) {
 		struct ul_classifier *cl = classifier(cat, pf);
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			/* Without captures the shortcuts run; with them, every rule in order. */
 			uint32_t caps[2 * UL_MAX_CAPS];
-			long fast = line(cl, UL_FAM_MSI, cases[i].line, NULL);
-			long slow = line(cl, UL_FAM_MSI, cases[i].line, caps);
+			long fast = line(cl, TU_FAM_MSI, cases[i].line, NULL);
+			long slow = line(cl, TU_FAM_MSI, cases[i].line, caps);
 			const char *want = cases[i].rule ? cases[i].rule : "(none)";
 			if (strcmp(id_of(cat, fast), want) != 0 ||
 			    strcmp(id_of(cat, slow), want) != 0)
@@ -190,7 +191,7 @@ static void captures_in_slot_order(void **state)
 		uint32_t caps[2 * UL_MAX_CAPS];
 
 		memset(caps, 0xAB, sizeof(caps));
-		long r = line(cl, UL_FAM_GENERIC, "1603 InstallFiles", caps);
+		long r = line(cl, TU_FAM_GENERIC, "1603 InstallFiles", caps);
 		assert_string_equal(id_of(cat, r), "c.code");
 		expect_cap(cat, r, caps, "code", 0, 4);
 		expect_cap(cat, r, caps, "action", 5, 17);
@@ -199,20 +200,20 @@ static void captures_in_slot_order(void **state)
 			assert_true(caps[2 * k] == UL_CAP_UNSET && caps[2 * k + 1] == UL_CAP_UNSET);
 
 		memset(caps, 0xAB, sizeof(caps));
-		r = line(cl, UL_FAM_GENERIC, "7 x3", caps);
+		r = line(cl, TU_FAM_GENERIC, "7 x3", caps);
 		assert_string_equal(id_of(cat, r), "c.code");
 		expect_cap(cat, r, caps, "code", 0, 1);
 		expect_cap(cat, r, caps, "action", UL_CAP_UNSET, UL_CAP_UNSET);
 		expect_cap(cat, r, caps, "rv", 3, 4);
 
 		/* The unnamed groups before it do not shift the named slot. */
-		r = line(cl, UL_FAM_GENERIC, "one two three", caps);
+		r = line(cl, TU_FAM_GENERIC, "one two three", caps);
 		assert_string_equal(id_of(cat, r), "c.unnamed");
 		assert_int_equal(ul_catalog_rule(cat, (size_t)r)->ncaps, 1);
 		expect_cap(cat, r, caps, "action", 8, 13);
 
 		/* Offsets are bytes. */
-		r = line(cl, UL_FAM_GENERIC, "ééé€!", caps);
+		r = line(cl, TU_FAM_GENERIC, "ééé€!", caps);
 		assert_string_equal(id_of(cat, r), "c.utf8");
 		expect_cap(cat, r, caps, "word", 0, 6);
 		expect_cap(cat, r, caps, "tail", 6, 9);
@@ -244,7 +245,7 @@ static void classify_chunk_captures(void **state)
 		struct ul_classifier *cl = classifier(cat, pf);
 		for (int round = 0; round < 2; round++) { /* hits are cleared, not appended */
 			ul_error_clear(&err);
-			assert_true(ul_classify_chunk(cl, UL_FAM_GENERIC, &c, false, &h, &err));
+			assert_true(ul_classify_chunk(cl, TU_FAM_GENERIC, &c, false, &h, &err));
 			assert_int_equal(h.n, 4);
 			assert_int_equal(h.limit_errors, 0);
 			const uint32_t lines[] = { 0, 2, 3, 6 };
@@ -265,7 +266,7 @@ static void classify_chunk_captures(void **state)
 			assert_true((size_t)h.v[2].caps + 2 <= h.ncaps);
 		}
 		ul_error_clear(&err);
-		assert_true(ul_classify_chunk(cl, UL_FAM_GENERIC, &c, true, &h, &err));
+		assert_true(ul_classify_chunk(cl, TU_FAM_GENERIC, &c, true, &h, &err));
 		assert_int_equal(h.n, 4);
 		for (size_t i = 0; i < 4; i++)
 			assert_true(h.v[i].caps >= 0);
@@ -274,7 +275,7 @@ static void classify_chunk_captures(void **state)
 		assert_int_equal(h.caps[h.v[3].caps], 6);
 		assert_int_equal(h.caps[h.v[3].caps + 1], 7);
 		/* Another family: no rule applies. */
-		assert_true(ul_classify_chunk(cl, UL_FAM_MSI, &c, true, &h, &err));
+		assert_true(ul_classify_chunk(cl, TU_FAM_MSI, &c, true, &h, &err));
 		assert_int_equal(h.n, 0);
 		ul_classifier_destroy(cl);
 	}
@@ -343,18 +344,18 @@ static void msi_prefix_is_invisible_to_rules(void **state)
 	char *note = tu_fmt("%sNote: 1708", pre);
 	for (int pf = 0; pf < 2; pf++) {
 		struct ul_classifier *cl = classifier(cat, pf);
-		for (int fam = 0; fam < UL_FAM_COUNT; fam++) {
+		for (int fam = 0; fam < TU_FAM_COUNT; fam++) {
 			uint32_t caps[2 * UL_MAX_CAPS];
-			long r = line(cl, (enum ul_family)fam, prefixed, caps);
+			long r = line(cl, (ul_family)fam, prefixed, caps);
 			assert_string_equal(id_of(cat, r), "m.doing");
 			expect_cap(cat, r, caps, "action", p + 14, p + 26);
-			r = line(cl, (enum ul_family)fam, "Doing action: InstallFiles", caps);
+			r = line(cl, (ul_family)fam, "Doing action: InstallFiles", caps);
 			assert_string_equal(id_of(cat, r), "m.doing");
 			expect_cap(cat, r, caps, "action", 14, 26);
-			r = line(cl, (enum ul_family)fam, note, caps);
+			r = line(cl, (ul_family)fam, note, caps);
 			assert_string_equal(id_of(cat, r), "m.free");
 			expect_cap(cat, r, caps, "code", p, p + 10);
-			assert_int_equal(line(cl, (enum ul_family)fam,
+			assert_int_equal(line(cl, (ul_family)fam,
 			                      "xMSI (s) (A0:EC): Doing action: Foo", NULL),
 			                 -1);
 		}
@@ -371,7 +372,7 @@ static void msi_prefix_is_invisible_to_rules(void **state)
 		struct ul_hits h;
 		ul_hits_init(&h);
 		struct ul_error err;
-		assert_true(ul_classify_chunk(cl, UL_FAM_MSI, &c, false, &h, &err));
+		assert_true(ul_classify_chunk(cl, TU_FAM_MSI, &c, false, &h, &err));
 		assert_int_equal(h.n, 3);
 		assert_true(h.v[0].caps >= 0);
 		assert_int_equal(h.caps[h.v[0].caps], p + 14);
@@ -439,8 +440,8 @@ static void prefilter_same_hits_across_line_ends(void **state)
 		ul_hits_init(&hb);
 		struct ul_error err;
 		for (int all = 0; all < 2; all++) {
-			assert_true(ul_classify_chunk(ref, UL_FAM_GENERIC, &c, all, &ha, &err));
-			assert_true(ul_classify_chunk(pf, UL_FAM_GENERIC, &c, all, &hb, &err));
+			assert_true(ul_classify_chunk(ref, TU_FAM_GENERIC, &c, all, &ha, &err));
+			assert_true(ul_classify_chunk(pf, TU_FAM_GENERIC, &c, all, &hb, &err));
 			bool same = ha.n == hb.n;
 			for (size_t k = 0; same && k < ha.n; k++)
 				same = ha.v[k].line == hb.v[k].line;
@@ -681,8 +682,7 @@ static void free_lines(struct lines *l)
 }
 
 static void compare_hits(const struct ul_catalog *cat, const struct ul_chunk *c,
-                         const struct ul_hits *a, const struct ul_hits *b, enum ul_family fam,
-                         bool all)
+                         const struct ul_hits *a, const struct ul_hits *b, ul_family fam, bool all)
 {
 	size_t i = 0, j = 0;
 	while (i < a->n || j < b->n) {
@@ -692,7 +692,7 @@ static void compare_hits(const struct ul_catalog *cat, const struct ul_chunk *c,
 		const struct ul_line *l = &c->lines[ln];
 		if (la != lb || a->v[i].rule != b->v[j].rule)
 			fail_msg("family %s: line '%.*s': without prefilter %s, with prefilter %s",
-			         ul_family_name(fam), (int)l->len, c->text + l->start,
+			         ul_catalog_family_name(cat, fam), (int)l->len, c->text + l->start,
 			         la == ln ? id_of(cat, a->v[i].rule) : "(none)",
 			         lb == ln ? id_of(cat, b->v[j].rule) : "(none)");
 		const struct ul_rule *r = ul_catalog_rule(cat, a->v[i].rule);
@@ -705,7 +705,8 @@ static void compare_hits(const struct ul_catalog *cat, const struct ul_chunk *c,
 		    memcmp(a->caps + a->v[i].caps, b->caps + b->v[j].caps,
 		           2 * r->ncaps * sizeof(uint32_t)) != 0)
 			fail_msg("family %s: line '%.*s' (rule %s): captures differ",
-			         ul_family_name(fam), (int)l->len, c->text + l->start, r->id);
+			         ul_catalog_family_name(cat, fam), (int)l->len, c->text + l->start,
+			         r->id);
 		i++;
 		j++;
 	}
@@ -713,7 +714,7 @@ static void compare_hits(const struct ul_catalog *cat, const struct ul_chunk *c,
 
 /* Each line's rule on the reference path (`ref`, no shortcuts) and with every shortcut. */
 static void same_rules(const struct ul_catalog *cat, const struct ul_chunk *c,
-                       const struct ul_hits *ref, const struct ul_hits *fast, enum ul_family fam)
+                       const struct ul_hits *ref, const struct ul_hits *fast, ul_family fam)
 {
 	size_t i = 0, j = 0;
 	while (i < ref->n || j < fast->n) {
@@ -725,7 +726,7 @@ static void same_rules(const struct ul_catalog *cat, const struct ul_chunk *c,
 		if (ra != rb)
 			fail_msg("family %s: line '%.*s': %s on the reference path, %s with "
 			         "shortcuts",
-			         ul_family_name(fam), (int)c->lines[line].len,
+			         ul_catalog_family_name(cat, fam), (int)c->lines[line].len,
 			         c->text + c->lines[line].start, id_of(cat, ra), id_of(cat, rb));
 		i += la == line;
 		j += lb == line;
@@ -733,8 +734,7 @@ static void same_rules(const struct ul_catalog *cat, const struct ul_chunk *c,
 }
 
 /* How many lines of the chunk a decisive literal of `fam` decides. */
-static size_t decisive_lines(const struct ul_catalog *cat, const struct ul_chunk *c,
-                             enum ul_family fam)
+static size_t decisive_lines(const struct ul_catalog *cat, const struct ul_chunk *c, ul_family fam)
 {
 	size_t count = 0;
 	for (size_t i = 0; i < c->nlines; i++) {
@@ -778,39 +778,37 @@ static void prefilter_same_hits_shipped(void **state)
 	ul_hits_init(&hb);
 	struct ul_error err;
 	size_t matched = 0, decided = 0;
-	for (int f = 0; f < UL_FAM_COUNT; f++) {
+	for (int f = 0; f < (int)ul_catalog_families(cat); f++) {
 		for (int all = 0; all < 2; all++) {
 			ul_error_clear(&err);
-			assert_true(ul_classify_chunk(ref, (enum ul_family)f, &c, all, &ha, &err));
-			assert_true(ul_classify_chunk(pf, (enum ul_family)f, &c, all, &hb, &err));
-			compare_hits(cat, &c, &ha, &hb, (enum ul_family)f, all);
+			assert_true(ul_classify_chunk(ref, (ul_family)f, &c, all, &ha, &err));
+			assert_true(ul_classify_chunk(pf, (ul_family)f, &c, all, &hb, &err));
+			compare_hits(cat, &c, &ha, &hb, (ul_family)f, all);
 			matched += ha.n;
 		}
 		/* Decisive literals and the memo against every rule tried in order. */
 		ul_error_clear(&err);
-		assert_true(ul_classify_chunk(ref, (enum ul_family)f, &c, true, &ha, &err));
+		assert_true(ul_classify_chunk(ref, (ul_family)f, &c, true, &ha, &err));
 		for (int p = 0; p < 2; p++) {
 			struct ul_classifier *fast = p ? pf : ref;
-			assert_true(
-			        ul_classify_chunk(fast, (enum ul_family)f, &c, false, &hb, &err));
-			same_rules(cat, &c, &ha, &hb, (enum ul_family)f);
+			assert_true(ul_classify_chunk(fast, (ul_family)f, &c, false, &hb, &err));
+			same_rules(cat, &c, &ha, &hb, (ul_family)f);
 		}
-		decided += decisive_lines(cat, &c, (enum ul_family)f);
+		decided += decisive_lines(cat, &c, (ul_family)f);
 		/* Line by line with captures. */
 		for (size_t i = 0; i < c.nlines; i++) {
 			const char *s = c.text + c.lines[i].start;
 			uint32_t ca[2 * UL_MAX_CAPS], cb[2 * UL_MAX_CAPS];
-			long ra = ul_classify_line(ref, (enum ul_family)f, s, c.lines[i].len, ca);
-			long rb = ul_classify_line(pf, (enum ul_family)f, s, c.lines[i].len, cb);
+			long ra = ul_classify_line(ref, (ul_family)f, s, c.lines[i].len, ca);
+			long rb = ul_classify_line(pf, (ul_family)f, s, c.lines[i].len, cb);
 			if (ra != rb)
 				fail_msg("family %s: line '%.*s': %s vs %s with prefilter",
-				         ul_family_name((enum ul_family)f), (int)c.lines[i].len, s,
-				         id_of(cat, ra), id_of(cat, rb));
+				         ul_catalog_family_name(cat, (ul_family)f),
+				         (int)c.lines[i].len, s, id_of(cat, ra), id_of(cat, rb));
 			if (ra >= 0)
 				assert_memory_equal(ca, cb, sizeof(ca));
 			assert_int_equal(
-			        ul_classify_line(pf, (enum ul_family)f, s, c.lines[i].len, NULL),
-			        rb);
+			        ul_classify_line(pf, (ul_family)f, s, c.lines[i].len, NULL), rb);
 		}
 	}
 	/* The generator must reach the rules and the shortcuts, or the comparison proves little. */
@@ -820,6 +818,53 @@ static void prefilter_same_hits_shipped(void **state)
 	ul_hits_finish(&hb);
 	ul_classifier_destroy(ref);
 	ul_classifier_destroy(pf);
+	ul_chunk_finish(&c);
+	free(text);
+	free_lines(&l);
+	ul_catalog_destroy(cat);
+}
+
+/*
+ * The prefilter belongs to the classifiers: one made with ul_classifier_share uses the same
+ * databases, keeps them when the first one is gone, and finds what a plain PCRE2 run finds.
+ */
+static void shared_prefilter_outlives_its_first_classifier(void **state)
+{
+	(void)state;
+	struct ul_catalog *cat = shipped();
+	if (!cat)
+		skip();
+	struct lines l = generated_lines(cat, 777);
+	size_t total = 0;
+	for (size_t i = 0; i < l.n; i++)
+		total += strlen(l.v[i]) + 1;
+	char *text = tu_xmalloc(total + 1), *o = text;
+	for (size_t i = 0; i < l.n; i++)
+		o += sprintf(o, "%s\n", l.v[i]);
+	struct ul_chunk c;
+	ul_chunk_init(&c);
+	chunk_of(&c, text);
+	struct ul_error err;
+	struct ul_classifier *ref = classifier(cat, false), *first = classifier(cat, true);
+	struct ul_classifier *second = ul_classifier_share(first, &err);
+	assert_non_null(second);
+	assert_int_equal(ul_classifier_prefiltered(second), ul_classifier_prefiltered(first));
+	struct ul_hits ha, hb;
+	ul_hits_init(&ha);
+	ul_hits_init(&hb);
+	ul_family msi;
+	assert_true(ul_catalog_family_find(cat, "msi", &msi));
+	assert_true(ul_classify_chunk(first, msi, &c, true, &hb, &err)); /* builds msi's database */
+	ul_classifier_destroy(first);
+	for (ul_family f = 0; f < ul_catalog_families(cat); f++) {
+		assert_true(ul_classify_chunk(ref, f, &c, true, &ha, &err));
+		assert_true(ul_classify_chunk(second, f, &c, true, &hb, &err));
+		compare_hits(cat, &c, &ha, &hb, f, true);
+	}
+	ul_hits_finish(&ha);
+	ul_hits_finish(&hb);
+	ul_classifier_destroy(second);
+	ul_classifier_destroy(ref);
 	ul_chunk_finish(&c);
 	free(text);
 	free_lines(&l);
@@ -909,10 +954,10 @@ static void prefilter_cache_is_transparent(void **state)
 			free_lines(&l);
 		}
 		struct ul_classifier *ref = classifier(cat, false), *pf = classifier(cat, true);
-		for (int f = 0; f < UL_FAM_COUNT; f++) {
-			assert_true(ul_classify_chunk(ref, (enum ul_family)f, &c, true, &ha, &err));
-			assert_true(ul_classify_chunk(pf, (enum ul_family)f, &c, true, &hb, &err));
-			compare_hits(cat, &c, &ha, &hb, (enum ul_family)f, true);
+		for (int f = 0; f < TU_FAM_COUNT; f++) {
+			assert_true(ul_classify_chunk(ref, (ul_family)f, &c, true, &ha, &err));
+			assert_true(ul_classify_chunk(pf, (ul_family)f, &c, true, &hb, &err));
+			compare_hits(cat, &c, &ha, &hb, (ul_family)f, true);
 		}
 		/* Without Hyperscan there is no database, so nothing to cache. */
 		hyperscan = ul_classifier_prefiltered(pf);
@@ -1035,19 +1080,31 @@ static void check_reports_each_failure(void **state)
 
 /* ---- sniff ------------------------------------------------------------------------------- */
 
-static enum ul_family sniff(const char *text, const char *path)
+/* The family the shipped catalogue gives a file with these first lines and this path. */
+static const char *sniff_in(const struct ul_catalog *cat, const char *text, const char *path,
+                            enum ul_encoding enc)
 {
 	struct ul_chunk c;
 	ul_chunk_init(&c);
 	chunk_of(&c, text);
-	enum ul_family f = ul_classify_sniff(&c, path);
+	ul_family f = ul_classify_sniff(cat, &c, path, enc);
 	ul_chunk_finish(&c);
-	return f;
+	return ul_catalog_family_name(cat, f);
+}
+
+static struct ul_catalog *sniff_cat;
+
+static const char *sniff(const char *text, const char *path)
+{
+	return sniff_in(sniff_cat, text, path, UL_ENC_UTF8);
 }
 
 static void sniff_families(void **state)
 {
 	(void)state;
+	sniff_cat = shipped();
+	if (!sniff_cat)
+		skip();
 	const char *verbose = "=== Verbose logging started: 7/18/2003  9:02:46  Build type: SHIP "
 	                      "UNICODE 2.00.2600.1183  Calling process: C:\\WINNT\\msiexec.exe "
 	                      "===\r\nMSI (c) (A0:EC): Resetting cached policy values\r\n";
@@ -1057,28 +1114,75 @@ static void sniff_families(void **state)
 	                   "v6.3\r\n[1A24:1810][2016-02-08T00:08:24]i000: Initializing\r\n";
 	const char *plain = "Starting setup\r\nCopying files\r\n";
 
-	assert_int_equal(sniff(verbose, "dump/install.log"), UL_FAM_MSI);
-	assert_int_equal(sniff(msi_lines, "dump/x.txt"), UL_FAM_MSI);
+	assert_string_equal(sniff(verbose, "dump/install.log"), "msi");
+	assert_string_equal(sniff(msi_lines, "dump/x.txt"), "msi");
 	/* What the lines say beats the name. */
-	assert_int_equal(sniff(msi_lines, "C:\\WINNT\\sqlstp.log"), UL_FAM_MSI);
-	assert_int_equal(sniff(burn, "dump/Foo_20160208.log"), UL_FAM_BURN);
-	assert_int_equal(sniff(plain, "C:\\WINNT\\sqlstp.log"), UL_FAM_SQL);
-	assert_int_equal(sniff(plain, "dump/SQLSTP.LOG"), UL_FAM_SQL);
-	assert_int_equal(sniff(plain, "bundle.zip!WINNT/sqlstp.log"), UL_FAM_SQL);
-	assert_int_equal(sniff(plain, "C:\\Dcdsrvr\\log\\trace.txt"), UL_FAM_DCD);
-	assert_int_equal(sniff(plain, "srv/dcdsrvr/log/dcx500.log"), UL_FAM_DCD);
-	assert_int_equal(sniff(plain, "srv\\Program Files\\Common Files\\Cisco\\Logs\\x.log"),
-	                 UL_FAM_CISCO);
-	assert_int_equal(sniff(plain, "b.zip!Program Files/Common Files/Cisco/Logs/MIVR/a.log"),
-	                 UL_FAM_CISCO);
-	assert_int_equal(sniff(plain, "dump/notes.txt"), UL_FAM_GENERIC);
-	assert_int_equal(sniff("", "dump/notes.txt"), UL_FAM_GENERIC);
-	assert_int_equal(ul_classify_sniff(NULL, NULL), UL_FAM_GENERIC);
+	assert_string_equal(sniff(msi_lines, "C:\\WINNT\\sqlstp.log"), "msi");
+	assert_string_equal(sniff(burn, "dump/Foo_20160208.log"), "burn");
+	assert_string_equal(sniff(plain, "C:\\WINNT\\sqlstp.log"), "sql");
+	assert_string_equal(sniff(plain, "dump/SQLSTP.LOG"), "sql");
+	assert_string_equal(sniff(plain, "bundle.zip!WINNT/sqlstp.log"), "sql");
+	assert_string_equal(sniff(plain, "C:\\Dcdsrvr\\log\\trace.txt"), "dcd");
+	assert_string_equal(sniff(plain, "srv/dcdsrvr/log/dcx500.log"), "dcd");
+	assert_string_equal(sniff(plain, "srv\\Program Files\\Common Files\\Cisco\\Logs\\x.log"),
+	                    "cisco");
+	assert_string_equal(sniff(plain, "b.zip!Program Files/Common Files/Cisco/Logs/MIVR/a.log"),
+	                    "cisco");
+	assert_string_equal(sniff(plain, "dump/notes.txt"), "generic");
+	assert_string_equal(sniff("", "dump/notes.txt"), "generic");
+	assert_string_equal(ul_catalog_family_name(sniff_cat, ul_classify_sniff(sniff_cat, NULL,
+	                                                                        NULL, UL_ENC_UTF8)),
+	                    "generic");
 	struct ul_chunk empty;
 	ul_chunk_init(&empty);
-	assert_int_equal(ul_classify_sniff(&empty, "x.log"), UL_FAM_GENERIC);
+	assert_string_equal(
+	        ul_catalog_family_name(sniff_cat,
+	                               ul_classify_sniff(sniff_cat, &empty, "x.log", UL_ENC_UTF8)),
+	        "generic");
 	/* Only the start of a line counts. */
-	assert_int_equal(sniff("note: MSI (s) (A0:EC): quoted\r\n", "x.log"), UL_FAM_GENERIC);
+	assert_string_equal(sniff("note: MSI (s) (A0:EC): quoted\r\n", "x.log"), "generic");
+
+	/* InstallShield: the engine and launcher prefix, any AM/PM token; the silent result file. */
+	assert_string_equal(
+	        sniff("11-13-2023[02:54:03 p. m.]: *** InstallShield suite engine (Unicode) "
+	              "started\r\n",
+	              "Temp/InstallShield.log"),
+	        "installshield");
+	assert_string_equal(
+	        sniff("1-23-2009[01:10:12 PM]: InstallShield setup.exe (Unicode) started\r\n",
+	              "x.log"),
+	        "installshield");
+	assert_string_equal(sniff("[InstallShield Silent]\r\nVersion=v7.00\r\nFile=Log File\r\n",
+	                          "C:\\WINNT\\setup.log"),
+	                    "installshield");
+	assert_string_equal(sniff("1-23-2009[01:10:12]: no AM/PM\r\n", "x.log"), "installshield");
+	assert_string_equal(sniff("1-23-09[01:10:12 PM]: two-digit year\r\n", "x.log"), "generic");
+	assert_string_equal(sniff("x [InstallShield Silent]\r\n", "x.log"), "generic");
+	/* Inno Setup writes Setup.log too; other installers' Setup.log is no SQL Server log. */
+	assert_string_equal(
+	        sniff("2023-09-18 21:24:59.701   Log opened. (Time zone: UTC+05:30)\r\n"
+	              "2023-09-18 21:24:59.701   Setup version: Inno Setup version 5.5.9 "
+	              "(u)\r\n",
+	              "C:\\Setup.log"),
+	        "inno");
+	assert_string_equal(
+	        sniff("Setup Log of: Zorro\r\nComposer Version: 3.1\r\n", "x/Setup.log"),
+	        "generic");
+	/* An encoding hint: a UTF-16 file named like the launcher's default log is InstallShield's,
+	 * the same name in UTF-8 with nothing recognisable is not. */
+	assert_string_equal(
+	        sniff_in(sniff_cat, "garbled\r\n", "Temp/InstallShield.log", UL_ENC_UTF16LE),
+	        "installshield");
+	assert_string_equal(
+	        sniff_in(sniff_cat, "garbled\r\n", "Temp/InstallShield.log", UL_ENC_UTF8),
+	        "generic");
+	/* A tie between families with as many lines each: the higher priority (msi) wins. */
+	assert_string_equal(sniff("MSI (s) (A0:EC): Doing action: InstallFiles\r\n"
+	                          "[1A24:1810][2016-02-08T00:08:24]i000: Initializing\r\n",
+	                          "x.log"),
+	                    "msi");
+	ul_catalog_destroy(sniff_cat);
+	sniff_cat = NULL;
 }
 
 /* ---- match limit ------------------------------------------------------------------------- */
@@ -1113,7 +1217,7 @@ static void match_limit_is_no_match(void **state)
 		struct ul_classifier *cl = classifier(cat, pf);
 		double t0 = now();
 		ul_error_clear(&err);
-		assert_true(ul_classify_chunk(cl, UL_FAM_GENERIC, &c, true, &h, &err));
+		assert_true(ul_classify_chunk(cl, TU_FAM_GENERIC, &c, true, &h, &err));
 		double took = now() - t0;
 		assert_true(took < 5.0);
 		assert_int_equal(h.n, 2);
@@ -1123,7 +1227,7 @@ static void match_limit_is_no_match(void **state)
 		assert_int_equal(h.v[1].line, 2);
 		if (!pf)
 			assert_int_equal(h.limit_errors, 2);
-		assert_int_equal(line(cl, UL_FAM_GENERIC, evil, NULL), -1);
+		assert_int_equal(line(cl, TU_FAM_GENERIC, evil, NULL), -1);
 		ul_classifier_destroy(cl);
 	}
 	ul_hits_finish(&h);
@@ -1153,11 +1257,11 @@ static void match_limit_counted_and_prefilter_exact(void **state)
 	ul_chunk_init(&chunk);
 	ul_hits_init(&hits);
 	assert_true(ul_decode_block(UL_ENC_UTF8, evil, strlen(evil), 4096, 0, &chunk));
-	assert_true(ul_classify_chunk(ref, UL_FAM_GENERIC, &chunk, false, &hits, &err));
+	assert_true(ul_classify_chunk(ref, TU_FAM_GENERIC, &chunk, false, &hits, &err));
 	assert_int_equal(hits.n, 0);
 	assert_true(hits.limit_errors > 0);
 	if (ul_classifier_prefiltered(pf)) {
-		assert_true(ul_classify_chunk(pf, UL_FAM_GENERIC, &chunk, false, &hits, &err));
+		assert_true(ul_classify_chunk(pf, TU_FAM_GENERIC, &chunk, false, &hits, &err));
 		assert_int_equal(hits.n, 1);
 	}
 	ul_hits_finish(&hits);
@@ -1178,6 +1282,7 @@ int main(void)
 		cmocka_unit_test(msi_prefix_is_invisible_to_rules),
 		cmocka_unit_test(prefilter_same_hits_across_line_ends),
 		cmocka_unit_test(prefilter_same_hits_shipped),
+		cmocka_unit_test(shared_prefilter_outlives_its_first_classifier),
 		cmocka_unit_test(prefilter_cache_is_transparent),
 		cmocka_unit_test(check_shipped_is_clean),
 		cmocka_unit_test(check_reports_each_failure),

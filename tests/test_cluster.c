@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "upglog/catalog.h"
 #include "upglog/cluster.h"
 #include "upglog/store.h"
@@ -33,6 +34,8 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct ul_error err;
 	fx->cat = ul_catalog_new();
+	assert_true(ul_catalog_add_text(fx->cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES),
+	                                &err));
 	assert_true(ul_catalog_add_text(fx->cat, "c.rules", rules, sizeof(rules) - 1, &err));
 	assert_true(ul_catalog_compile(fx->cat, &err));
 	fx->st = ul_store_open(":memory:", UL_STORE_CREATE, &err);
@@ -287,6 +290,58 @@ static void cancelled_unknown_and_unnamed(void **state)
 	ul_cluster_destroy(cl);
 }
 
+/*
+ * A file whose own verdict is cancelled (an InstallShield Suite run the user cancelled, with no
+ * Windows Installer exit code) makes its server cancelled, over a succeeded log of the same run;
+ * its cancel line is the cause. A failed file of the same run still wins.
+ */
+static void a_files_cancelled_verdict_cancels_its_server(void **state)
+{
+	struct fixture *fx = *state;
+	source(fx, "/b/w");
+	file(fx, &(struct file_spec){ .path = "/b/w/launcher.log",
+	                              .host = "WKS1",
+	                              .family = "installshield",
+	                              .outcome = UL_OUT_SUCCEEDED,
+	                              .started = "2024-06-03T09:14:00",
+	                              .finished = "2024-06-03T09:14:10" });
+	file(fx, &(struct file_spec){ .path = "/b/w/suite.log",
+	                              .host = "WKS1",
+	                              .family = "installshield",
+	                              .outcome = UL_OUTCOME_CANCELLED,
+	                              .started = "2024-06-03T09:14:20",
+	                              .finished = "2024-06-03T09:15:45",
+	                              .err_line = 28,
+	                              .err_ts = "2024-06-03T09:15:40",
+	                              .root = true });
+	struct ul_cluster *cl = build(fx, NULL);
+	size_t n;
+	const struct ul_server *s = ul_cluster_servers(cl, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].outcome, UL_OUTCOME_CANCELLED);
+	assert_non_null(strstr(s[0].verdict, "WKS1 was cancelled by the user"));
+	assert_null(strstr(s[0].verdict, "1602"));
+	assert_int_equal(s[0].ncauses, 1);
+	assert_string_equal(s[0].causes[0].file, "/b/w/suite.log");
+	assert_int_equal(s[0].causes[0].line, 28);
+	assert_int_equal(ul_cluster_verdict(cl), UL_OUTCOME_CANCELLED);
+	ul_cluster_destroy(cl);
+
+	file(fx, &(struct file_spec){ .path = "/b/w/z-msi.log",
+	                              .host = "WKS1",
+	                              .family = "msi",
+	                              .outcome = UL_OUT_FAILED,
+	                              .started = "2024-06-03T09:15:00",
+	                              .finished = "2024-06-03T09:15:30",
+	                              .exit_code = 1603 });
+	cl = build(fx, NULL);
+	s = ul_cluster_servers(cl, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].outcome, UL_OUT_FAILED);
+	assert_int_equal(ul_cluster_verdict(cl), UL_OUT_FAILED);
+	ul_cluster_destroy(cl);
+}
+
 /* Roles from the logs' facts, then from --role; the order and window checks follow them. */
 static void roles_order_and_window(void **state)
 {
@@ -443,6 +498,8 @@ int main(void)
 		cmocka_unit_test(durations_roles_names_and_times),
 		cmocka_unit_test_setup_teardown(root_cause_by_time_across_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(cancelled_unknown_and_unnamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_files_cancelled_verdict_cancels_its_server, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(roles_order_and_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(pre_flight_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(saved_to_the_tables, setup, teardown),

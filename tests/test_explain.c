@@ -84,6 +84,26 @@ static void space_names(void **state)
 	assert_string_equal(ul_explain_space_name(UL_SPACE_WIN32), "win32");
 	assert_string_equal(ul_explain_space_name(UL_SPACE_HRESULT), "hresult");
 	assert_string_equal(ul_explain_space_name(UL_SPACE_SETUP), "setup");
+	assert_string_equal(ul_explain_space_name(UL_SPACE_IS_LAUNCHER), "is-launcher");
+}
+
+/* InstallShield's launcher numbers its own messages in MSI's range: both readings are shown,
+ * each labelled, the launcher's after Windows Installer's. */
+static void launcher_message_1608_is_its_own(void **state)
+{
+	(void)state;
+	const struct ul_code_info *hits[MAX_HITS];
+	size_t n = lookup("1608", hits);
+	const struct ul_code_info *exit = hit_in(hits, n, UL_SPACE_MSI_EXIT);
+	const struct ul_code_info *launcher = hit_in(hits, n, UL_SPACE_IS_LAUNCHER);
+	assert_non_null(exit);
+	assert_non_null(launcher);
+	assert_non_null(strstr(launcher->meaning, "InstallDriver"));
+	assert_null(strstr(exit->meaning, "InstallDriver"));
+	assert_ptr_equal(hits[n - 1], launcher);
+	/* A number only the launcher uses is still found, as a launcher message. */
+	n = lookup("2010", hits);
+	assert_non_null(hit_in(hits, n, UL_SPACE_IS_LAUNCHER));
 }
 
 static void exit_code_and_message_1603_differ(void **state)
@@ -242,6 +262,7 @@ int main(void)
 		cmocka_unit_test(table_is_sorted_and_unique),
 		cmocka_unit_test(every_entry_is_complete),
 		cmocka_unit_test(space_names),
+		cmocka_unit_test(launcher_message_1608_is_its_own),
 		cmocka_unit_test(exit_code_and_message_1603_differ),
 		cmocka_unit_test(overlapping_1601_to_1611_keep_their_own_meanings),
 		cmocka_unit_test(hresult_0x80070643_is_exit_code_1603),

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "upglog/catalog.h"
 #include "upglog/classify.h"
 #include "upglog/decode.h"
@@ -108,6 +109,33 @@ static const char rules[] =
         "  match Installation Succeeded\n"
         "  sample 18:04:48 Installation Succeeded\n";
 
+/* InstallShield: sessions appended in one file, the last one's exit status decides. */
+static const char rules_sessions[] =
+        "rule i.start\n"
+        "  severity info\n  family installshield\n  event log-start\n"
+        "  match ^\\d+-\\d+-\\d{4}\\[[^\\]]*\\]: \\*\\*\\* engine started\n"
+        "  sample 1-13-2026[05:12:52 PM]: *** engine started\n"
+        "rule i.final\n"
+        "  severity info\n  family installshield\n  event final-status\n"
+        "  match final exit status: (?<code>0x[0-9A-F]+)\n"
+        "  sample 1-13-2026[05:13:47 PM]: final exit status: 0x00000006\n"
+        "rule i.error\n"
+        "  severity error\n  family installshield\n"
+        "  match Stage parcel status: (?<code>[1-9A-F][0-9A-F]*)\n"
+        "  sample 1-13-2026[05:13:17 PM]: Stage parcel status: 80070006\n"
+        "rule i.cancel\n"
+        "  severity warning\n  family installshield inno\n  event user-cancel\n"
+        "  match want to cancel|User canceled\n"
+        "  sample 5-1-2025[09:17:07 PM]: Are you sure you want to cancel?\n"
+        "rule i.result\n"
+        "  severity info\n  family installshield\n  event exit-code\n"
+        "  match ^ResultCode=(?<code>-?\\d+)\n"
+        "  sample ResultCode=-3\n"
+        "rule n.ok\n"
+        "  severity info\n  family inno\n  event outcome-ok\n"
+        "  match Installation process succeeded\n"
+        "  sample 2026-08-23 14:58:30.100   Installation process succeeded.\n";
+
 struct findings {
 	struct {
 		uint64_t line;
@@ -154,7 +182,11 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct ul_error err;
 	fx->cat = ul_catalog_new();
+	assert_true(ul_catalog_add_text(fx->cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES),
+	                                &err));
 	assert_true(ul_catalog_add_text(fx->cat, "test.rules", rules, sizeof(rules) - 1, &err));
+	assert_true(ul_catalog_add_text(fx->cat, "sessions.rules", rules_sessions,
+	                                sizeof(rules_sessions) - 1, &err));
 	assert_true(ul_catalog_compile(fx->cat, &err));
 	fx->cl = ul_classifier_create(fx->cat, true, &err);
 	assert_non_null(fx->cl);
@@ -175,7 +207,7 @@ static int teardown(void **state)
 }
 
 /* Run `text` through decode, classify and interpret, `per_chunk` lines per chunk (0: one). */
-static void run_family(struct fixture *fx, enum ul_family fam, const char *text, size_t per_chunk)
+static void run_family(struct fixture *fx, ul_family fam, const char *text, size_t per_chunk)
 {
 	struct ul_chunk all, part;
 	struct ul_hits hits;
@@ -207,7 +239,7 @@ static void run_family(struct fixture *fx, enum ul_family fam, const char *text,
 
 static void run(struct fixture *fx, const char *text)
 {
-	run_family(fx, UL_FAM_MSI, text, 0);
+	run_family(fx, TU_FAM_MSI, text, 0);
 }
 
 static const char *finding_at(struct fixture *fx, uint64_t line)
@@ -279,7 +311,7 @@ static void context_lines_around_errors_span_chunks(void **state)
 {
 	struct fixture *fx = *state;
 	/* Two lines per chunk: line 7's context comes from three chunks. */
-	run_family(fx, UL_FAM_MSI, failed_log, 2);
+	run_family(fx, TU_FAM_MSI, failed_log, 2);
 	for (size_t i = 0; i < fx->f.n; i++) {
 		if (fx->f.v[i].line != 7)
 			continue;
@@ -303,7 +335,7 @@ static void chunking_does_not_change_the_verdict(void **state)
 {
 	struct fixture *fx = *state;
 	for (size_t per = 1; per <= 5; per++) {
-		run_family(fx, UL_FAM_MSI, failed_log, per);
+		run_family(fx, TU_FAM_MSI, failed_log, per);
 		assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
 		assert_int_equal(fx->verdict.root_line, 7);
 		assert_int_equal(fx->f.n, 10);
@@ -407,23 +439,110 @@ static void not_an_installer_log_is_unknown(void **state)
 	struct fixture *fx = *state;
 	run(fx, "hello\nworld\n");
 	assert_int_equal(fx->verdict.outcome, UL_OUT_UNKNOWN);
-	run_family(fx, UL_FAM_GENERIC, "just text\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "just text\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_UNKNOWN);
 }
 
 static void generic_outcomes(void **state)
 {
 	struct fixture *fx = *state;
-	run_family(fx, UL_FAM_GENERIC, "start\n## Installation EXITING (0) ##\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "start\n## Installation EXITING (0) ##\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
-	run_family(fx, UL_FAM_GENERIC, "start\n## Installation EXITING (-3) ##\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "start\n## Installation EXITING (-3) ##\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
 	assert_int_equal(fx->verdict.exit_code, -3);
-	run_family(fx, UL_FAM_GENERIC,
+	run_family(fx, TU_FAM_GENERIC,
 	           "18:00:01 begin\nSetup failed to configure the server.\n18:04:48 x\n", 0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
 	assert_int_equal(fx->verdict.root_line, 2);
-	run_family(fx, UL_FAM_GENERIC, "18:04:48 Installation Succeeded\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "18:04:48 Installation Succeeded\n", 0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
+}
+
+static const char suite_two_runs[] =
+        "11-13-2023[02:54:03 p. m.]: *** engine started\n"             /* 1 */
+        "11-13-2023[02:54:42 p. m.]: Stage parcel status: 80070006\n"  /* 2 */
+        "11-13-2023[02:54:47 p. m.]: final exit status: 0x00000006\n"  /* 3 */
+        "11-13-2023[11:58:01 p. m.]: *** engine started\n"             /* 4 */
+        "11-14-2023[00:02:03 a. m.]: final exit status: 0x00000000\n"; /* 5 */
+
+/* A Suite log appends every run: the last one decides, an earlier failure stays a finding. */
+static void installshield_last_session_decides(void **state)
+{
+	struct fixture *fx = *state;
+	run_family(fx, TU_FAM_INSTALLSHIELD, suite_two_runs, 2);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
+	assert_int_equal(fx->verdict.exit_code, 0);
+	assert_non_null(strstr(fx->verdict.reason, "last of 2 sessions"));
+	assert_string_equal(finding_at(fx, 2), "i.error");
+	/* M-D-YYYY[hh:mm:ss p. m.]: the date of each line, a localised 12-hour clock. */
+	assert_string_equal(fx->f.v[0].ts, "2023-11-13T14:54:03");
+	assert_string_equal(fx->verdict.started, "2023-11-13T14:54:03");
+	assert_string_equal(fx->f.v[fx->f.n - 1].ts, "2023-11-14T00:02:03");
+
+	/* The other way round: the failure of the last run, its own first error. */
+	run_family(fx, TU_FAM_INSTALLSHIELD,
+	           "1-13-2026[05:12:52 PM]: *** engine started\n"
+	           "1-13-2026[05:12:53 PM]: Stage parcel status: 80070005\n"
+	           "1-13-2026[05:12:54 PM]: final exit status: 0x00000005\n"
+	           "1-13-2026[06:11:58 PM]: *** engine started\n"
+	           "1-13-2026[06:12:19 PM]: Stage parcel status: 80070006\n"
+	           "1-13-2026[06:12:22 PM]: final exit status: 0x00000006\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
+	assert_int_equal(fx->verdict.exit_code, 6);
+	assert_int_equal(fx->verdict.root_line, 5);
+	assert_string_equal(fx->verdict.failed_at, "2026-01-13T18:12:19");
+}
+
+static void installshield_cancel_and_cut_session(void **state)
+{
+	struct fixture *fx = *state;
+	run_family(fx, TU_FAM_INSTALLSHIELD,
+	           "5-1-2025[09:12:40 PM]: *** engine started\n"
+	           "5-1-2025[09:17:07 PM]: Are you sure you want to cancel?\n"
+	           "5-1-2025[09:17:28 PM]: final exit status: 0x00000642\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUTCOME_CANCELLED);
+	assert_string_equal(ul_outcome_name(fx->verdict.outcome), "cancelled");
+	assert_int_equal(fx->verdict.exit_code, 1602);
+	assert_int_equal(fx->verdict.root_line, 2);
+	/* A run that succeeded, then one cut before its exit status: the file is incomplete. */
+	run_family(fx, TU_FAM_INSTALLSHIELD,
+	           "5-1-2025[09:12:40 PM]: *** engine started\n"
+	           "5-1-2025[09:17:28 PM]: final exit status: 0x00000000\n"
+	           "5-1-2025[09:20:00 PM]: *** engine started\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_INCOMPLETE);
+}
+
+/* The silent-mode result file: ResultCode is the exit code; no ResultCode, no verdict. */
+static void installshield_silent_result(void **state)
+{
+	struct fixture *fx = *state;
+	run_family(fx, TU_FAM_INSTALLSHIELD,
+	           "[InstallShield Silent]\nVersion=v7.00\nFile=Log File\n[ResponseResult]\n"
+	           "ResultCode=-3\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_FAILED);
+	assert_int_equal(fx->verdict.exit_code, -3);
+	run_family(fx, TU_FAM_INSTALLSHIELD,
+	           "[InstallShield Silent]\nVersion=v5.00.000\nFile=Response File\n", 0);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_UNKNOWN);
+}
+
+/* Other families: a user cancel is its own outcome unless the log also says it succeeded. */
+static void cancel_in_other_families(void **state)
+{
+	struct fixture *fx = *state;
+	run_family(fx, TU_FAM_INNO,
+	           "2026-08-23 14:58:32.352   User canceled the installation process.\n"
+	           "2026-08-23 14:58:32.353   Uninstallation process succeeded.\n",
+	           0);
+	assert_int_equal(fx->verdict.outcome, UL_OUTCOME_CANCELLED);
+	assert_int_equal(fx->verdict.root_line, 1);
+	run_family(fx, TU_FAM_INNO, "2026-08-23 14:58:30.100   Installation process succeeded.\n",
+	           0);
 	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
 }
 
@@ -441,10 +560,10 @@ static void midnight_rolls_the_date(void **state)
 	assert_string_equal(fx->f.v[2].ts, "2025-01-01T00:00:01.250");
 	assert_string_equal(fx->verdict.started, "2024-12-31T23:59:59.010");
 	/* A 12-hour clock. */
-	run_family(fx, UL_FAM_GENERIC, "Setup failed at 3/14/2005 10:36:52 PM\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "Setup failed at 3/14/2005 10:36:52 PM\n", 0);
 	assert_int_equal(fx->f.n, 1);
 	assert_string_equal(fx->f.v[0].ts, "2005-03-14T22:36:52");
-	run_family(fx, UL_FAM_GENERIC, "Setup failed at 3/14/2005 12:05:00 AM\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "Setup failed at 3/14/2005 12:05:00 AM\n", 0);
 	assert_int_equal(fx->f.n, 1);
 	assert_string_equal(fx->f.v[0].ts, "2005-03-14T00:05:00");
 }
@@ -549,9 +668,9 @@ static void facts_host_and_the_last_time(void **state)
 static void ctime_stamps_and_a_date_from_an_unmatched_line(void **state)
 {
 	struct fixture *fx = *state;
-	run_family(fx, UL_FAM_GENERIC, "Mon Mar 14 21:40:03 2005 : ERROR backup\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "Mon Mar 14 21:40:03 2005 : ERROR backup\n", 0);
 	assert_string_equal(fx->f.v[0].ts, "2005-03-14T21:40:03");
-	run_family(fx, UL_FAM_GENERIC, "03/19/2005 20:05:00 started\n[20:05:02.200] ERROR x\n", 0);
+	run_family(fx, TU_FAM_GENERIC, "03/19/2005 20:05:00 started\n[20:05:02.200] ERROR x\n", 0);
 	assert_string_equal(fx->f.v[0].ts, "2005-03-19T20:05:02.200");
 }
 
@@ -572,6 +691,10 @@ int main(void)
 		cmocka_unit_test(fatal_line_without_final_status_is_failed),
 		cmocka_unit_test(not_an_installer_log_is_unknown),
 		cmocka_unit_test(generic_outcomes),
+		cmocka_unit_test(installshield_last_session_decides),
+		cmocka_unit_test(installshield_cancel_and_cut_session),
+		cmocka_unit_test(installshield_silent_result),
+		cmocka_unit_test(cancel_in_other_families),
 		cmocka_unit_test(midnight_rolls_the_date),
 		cmocka_unit_test(dates_in_the_machines_format),
 		cmocka_unit_test(secrets_are_masked),

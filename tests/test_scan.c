@@ -189,6 +189,86 @@ static void failed_log_gives_a_failed_verdict(void **state)
 	ul_store_close(st);
 }
 
+/*
+ * A family is data: a rules folder that did not exist when upglog was built declares one (how
+ * its files are recognised, how its verdict is decided) and its rules; the scan reads its logs
+ * with it. Nothing is rebuilt.
+ */
+static const char acme_rules[] = "# A vendor's own setup log.\n"
+                                 "family acme\n"
+                                 "  title      ACME setup log\n"
+                                 "  verdict    sessions\n"
+                                 "  decides    exit-code\n"
+                                 "  first-line ^ACME Setup \\d+\\.\\d+ log\n"
+                                 "  name       acme-*.log\n"
+                                 "\n"
+                                 "rule acme.start\n"
+                                 "  severity info\n  family acme\n  event log-start\n"
+                                 "  match ^ACME Setup \\d+\\.\\d+ log\n"
+                                 "  sample ACME Setup 2.1 log\n"
+                                 "rule acme.exit\n"
+                                 "  severity info\n  family acme\n  event exit-code\n"
+                                 "  match ^Exit code (?<code>-?\\d+)$\n"
+                                 "  sample Exit code 0\n"
+                                 "rule acme.said-ok\n"
+                                 "  severity info\n  family acme\n  event outcome-ok\n"
+                                 "  match ^All done\n"
+                                 "  sample All done\n"
+                                 "rule acme.error\n"
+                                 "  severity error\n  family acme\n"
+                                 "  match ^ERR (?<code>\\d+) \n"
+                                 "  sample ERR 5 Access denied\n";
+
+static void a_family_declared_in_a_rules_folder(void **state)
+{
+	struct fixture *fx = *state;
+	char rules[1100], logs[1100];
+	snprintf(rules, sizeof(rules), "%s/rules", fx->dir);
+	snprintf(logs, sizeof(logs), "%s/logs", fx->dir);
+	assert_int_equal(mkdir(rules, 0700), 0);
+	assert_int_equal(mkdir(logs, 0700), 0);
+	put_file(rules, "acme.rules", acme_rules, sizeof(acme_rules) - 1);
+	/* Two runs appended; the last fails, and only its own error is the root cause. */
+	static const char appended[] =
+	        "ACME Setup 2.1 log\r\nERR 2 File not found\r\nExit code 2\r\n"
+	        "ACME Setup 2.1 log\r\nERR 5 Access denied\r\nExit code 5\r\n";
+	put_file(logs, "install.txt", appended, sizeof(appended) - 1);
+	/* Recognised by name; `All done` does not decide in this family, the exit code does. */
+	static const char by_name[] = "Exit code 0\r\nAll done\r\n";
+	put_file(logs, "acme-old.log", by_name, sizeof(by_name) - 1);
+	/* The same lines under another name belong to no family of theirs. */
+	put_file(logs, "other.log", by_name, sizeof(by_name) - 1);
+
+	struct ul_error err;
+	const char *patterns = getenv("UPGLOG_PATTERNS");
+	struct ul_catalog *cat = ul_catalog_new();
+	if (!ul_catalog_add_dir(cat, patterns, &err) || !ul_catalog_add_dir(cat, rules, &err) ||
+	    !ul_catalog_compile(cat, &err))
+		fail_msg("%s", err.msg);
+	ul_family acme;
+	assert_true(ul_catalog_family_find(cat, "acme", &acme));
+	assert_int_equal(ul_catalog_family_def(cat, acme)->model, UL_MODEL_SESSIONS);
+
+	struct ul_store *st = ul_store_open(":memory:", UL_STORE_CREATE, &err);
+	assert_non_null(st);
+	const char *paths[] = { logs };
+	struct ul_scan_opts o = { .paths = paths, .npaths = 1, .jobs = 1 };
+	int64_t scan_id;
+	struct ul_scan_stats stats;
+	if (!ul_scan_run(st, cat, &o, &scan_id, &stats, &err))
+		fail_msg("scan: %s", err.msg);
+	char *d = dump(st);
+	assert_non_null(strstr(d, "/install.txt|other|acme|utf-8|"));
+	assert_non_null(strstr(d, "/acme-old.log|other|acme|utf-8|"));
+	assert_non_null(strstr(d, "/other.log|other|generic|utf-8|"));
+	assert_non_null(
+	        strstr(d, "/install.txt|failed|5|NULL|5|the last of 2 sessions: setup returned 5"));
+	assert_non_null(strstr(d, "/acme-old.log|succeeded|"));
+	free(d);
+	ul_store_close(st);
+	ul_catalog_destroy(cat);
+}
+
 static void same_results_with_any_number_of_workers(void **state)
 {
 	struct fixture *fx = *state;
@@ -385,6 +465,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(failed_log_gives_a_failed_verdict, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_family_declared_in_a_rules_folder, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(same_results_with_any_number_of_workers, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(many_small_files_agree_every_time, setup, teardown),

@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "testutil.h"
 #include "upglog/catalog.h"
 #include "upglog/store.h"
 
@@ -39,6 +40,8 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct ul_error err;
 	fx->cat = ul_catalog_new();
+	assert_true(ul_catalog_add_text(fx->cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES),
+	                                &err));
 	assert_true(ul_catalog_add_text(fx->cat, "s.rules", rules, sizeof(rules) - 1, &err));
 	assert_true(ul_catalog_compile(fx->cat, &err));
 	fx->st = ul_store_open(":memory:", UL_STORE_CREATE, &err);

@@ -31,6 +31,35 @@
 #include <archive_entry.h>
 #endif
 
+/* ---- families ---------------------------------------------------------------------------- */
+
+/*
+ * Families for tests that bring their own rules: the catalogue needs them declared (rules
+ * name families, `family NAME` blocks declare them). Declared in this order, so the TU_FAM_*
+ * numbers below are their indexes; tests on the shipped catalogue look families up by name.
+ */
+#define TU_FAMILIES                                                                            \
+	"family msi\n  verdict msi\n  priority 10\n  line ^MSI \\(\n"                          \
+	"family burn\n  line ^\\[[0-9A-F]+:[0-9A-F]+\\]\\[\n"                                  \
+	"family sql\n  name sqlstp*\n"                                                         \
+	"family dcd\n  path *dcdsrvr/*\n"                                                      \
+	"family cisco\n  path *cisco/logs/*\n"                                                 \
+	"family generic\n  fallback yes\n"                                                     \
+	"family installshield\n  verdict sessions\n  first-line ^\\[InstallShield Silent\\]\n" \
+	"family inno\n  decides outcome-failed outcome-ok user-cancel\n  line Inno Setup\n"
+
+enum {
+	TU_FAM_MSI = 0,
+	TU_FAM_BURN,
+	TU_FAM_SQL,
+	TU_FAM_DCD,
+	TU_FAM_CISCO,
+	TU_FAM_GENERIC,
+	TU_FAM_INSTALLSHIELD,
+	TU_FAM_INNO,
+	TU_FAM_COUNT,
+};
+
 /* ---- memory and strings ------------------------------------------------------------------ */
 
 static inline void *tu_xmalloc(size_t n)

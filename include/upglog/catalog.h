@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "upglog/decode.h"
 #include "upglog/error.h"
 
 enum ul_severity {
@@ -40,22 +41,17 @@ const char *ul_severity_name(enum ul_severity s);
 /** Parse a severity word; false when unknown. */
 bool ul_severity_parse(const char *word, enum ul_severity *out);
 
-/** Log families: what kind of log a file is, decided per file by `ul_classify_sniff`. */
-enum ul_family {
-	UL_FAM_MSI = 0, /**< Windows Installer log (verbose or not) */
-	UL_FAM_BURN,    /**< WiX Burn bootstrapper log */
-	UL_FAM_SQL,     /**< SQL Server 2000 setup (sqlstp.log, sqlsp.log, setup.log) */
-	UL_FAM_DCD,     /**< DC Directory (C:\Dcdsrvr\log) */
-	UL_FAM_CISCO,   /**< Cisco CallManager install/upgrade text logs */
-	UL_FAM_GENERIC, /**< any other text log */
-};
-#define UL_FAM_COUNT 6
-#define UL_FAM_ANY   ((1u << UL_FAM_COUNT) - 1)
-
-const char *ul_family_name(enum ul_family f);
-bool ul_family_parse(const char *word, enum ul_family *out);
-/** A set of families (bits of `1u << enum ul_family`) as names joined by `sep`, or "any". */
-void ul_family_set_format(unsigned set, const char *sep, char *buf, size_t cap);
+/**
+ * Log families: what kind of log a file is. The catalogue declares them (`family NAME` blocks
+ * in the rules files, patterns/README.md): a family is the index of its declaration, in load
+ * order, and the C code knows none by name. `ul_classify_sniff` decides a file's family from
+ * what each declaration says about first lines, file names, paths and encodings.
+ */
+typedef unsigned ul_family;
+/** Most families one catalogue may declare (a rule's families are a bit set). */
+#define UL_FAMILY_MAX 32
+/** The family set of a rule with `family any`: every family, declared now or later. */
+#define UL_FAM_ANY 0xFFFFFFFFu
 
 /**
  * Events a rule can signal to the interpreter (interpret.h). The state machines key on events,
@@ -81,11 +77,47 @@ enum ul_event {
 	UL_EV_REBOOT,         /**< a restart is required to finish */
 	UL_EV_SUMMARY, /**< a line that repeats an outcome (`Note: 1: 1708`): never a root cause */
 	UL_EV_FACT,    /**< a fact about the server: every other named capture is one (`host`) */
+	UL_EV_USER_CANCEL, /**< the user cancelled the setup (a cancel question answered yes) */
 };
-#define UL_EV_COUNT 19
+#define UL_EV_COUNT 20
 
 const char *ul_event_name(enum ul_event e);
 bool ul_event_parse(const char *word, enum ul_event *out);
+
+/** How a family's verdict is decided: the state machines of the interpreter (interpret.h). */
+enum ul_verdict_model {
+	UL_MODEL_RUNS = 0, /**< setup and vendor logs: exit codes and outcome lines; one failed
+	                        run fails the file (`verdict runs`, the default) */
+	UL_MODEL_MSI,      /**< the Windows Installer state machine (`verdict msi`) */
+	UL_MODEL_SESSIONS, /**< sessions appended in one file, each begun by a `log-start` line;
+	                        the last session decides (`verdict sessions`) */
+};
+#define UL_MODEL_COUNT 3
+
+/** "runs", "msi", "sessions". */
+const char *ul_verdict_model_name(enum ul_verdict_model m);
+
+/** A declared family. Plain data owned by the catalogue. */
+struct ul_family_def {
+	const char *name;  /**< as rules name it: lower case, e.g. "installshield" */
+	const char *title; /**< one line; the name when unset */
+	enum ul_verdict_model model;
+	uint32_t decides; /**< events that may decide the verdict: bits of (1u << enum ul_event) */
+	int priority;     /**< breaks ties between families that recognise a file equally well */
+	bool fallback;    /**< the family of files no declaration recognises (exactly one) */
+	const char *const *first_lines; /**< patterns; one matching the first line decides */
+	size_t nfirst_lines;
+	const char *const *lines; /**< patterns; every one of the first 64 lines matching votes */
+	size_t nlines;
+	const char *const *names; /**< globs on the file name, case-insensitive */
+	size_t nnames;
+	const char *const *paths; /**< globs on the whole path (`/` for every separator) */
+	size_t npaths;
+	unsigned
+	        encodings; /**< bits of (1u << enum ul_encoding) a name or path match needs; 0 any */
+	const char *origin; /**< file the declaration came from */
+	unsigned line;      /**< line of its `family` keyword */
+};
 
 /** Most named capture groups one rule may have. */
 #define UL_MAX_CAPS 8
@@ -105,7 +137,7 @@ enum ul_cap {
 struct ul_rule {
 	const char *id; /**< e.g. "msi.action-failed" */
 	enum ul_severity severity;
-	unsigned families; /**< bit set of (1u << enum ul_family) */
+	unsigned families; /**< bit set of (1u << ul_family); UL_FAM_ANY for `any` */
 	enum ul_event event;
 	int priority;         /**< higher wins; default 0 */
 	const char *match;    /**< the PCRE2 pattern as written */
@@ -162,7 +194,21 @@ const struct ul_rule *ul_catalog_rule(const struct ul_catalog *cat, size_t i);
 long ul_catalog_find(const struct ul_catalog *cat, const char *id);
 
 /** Ranks of the rules that apply to `fam`, in precedence order. */
-const uint32_t *ul_catalog_family(const struct ul_catalog *cat, enum ul_family fam, size_t *n);
+const uint32_t *ul_catalog_family(const struct ul_catalog *cat, ul_family fam, size_t *n);
+
+/** Number of declared families (after compile). */
+size_t ul_catalog_families(const struct ul_catalog *cat);
+/** Family `f`'s declaration, or NULL when out of range. */
+const struct ul_family_def *ul_catalog_family_def(const struct ul_catalog *cat, ul_family f);
+/** Family `f`'s name, "?" when out of range. */
+const char *ul_catalog_family_name(const struct ul_catalog *cat, ul_family f);
+/** The family declared as `name`; false when there is none. */
+bool ul_catalog_family_find(const struct ul_catalog *cat, const char *name, ul_family *out);
+/** The family that takes files nobody recognises. */
+ul_family ul_catalog_fallback(const struct ul_catalog *cat);
+/** A set of families as names joined by `sep`, or "any" (cut to fit, always terminated). */
+void ul_catalog_family_set_format(const struct ul_catalog *cat, unsigned set, const char *sep,
+                                  char *buf, size_t cap);
 
 /** Hex digest over every rule's definition (stored with each scan). */
 const char *ul_catalog_hash(const struct ul_catalog *cat);

@@ -18,7 +18,8 @@
  * counted in `limit_errors`), the reference path takes the line as no match for that rule,
  * while Hyperscan's exact answer stands on the prefiltered path.
  *
- * A classifier belongs to one thread at a time. It borrows the catalogue, which must outlive it.
+ * A classifier belongs to one thread at a time. It borrows the catalogue, which must outlive it;
+ * the prefilter belongs to the classifiers (ul_classifier_share), not to the catalogue.
  */
 
 #include <stdbool.h>
@@ -55,8 +56,19 @@ void ul_hits_finish(struct ul_hits *h);
 
 struct ul_classifier;
 
+/**
+ * A classifier of `cat`. With `prefilter`, it owns the multi-pattern databases of the families
+ * it classifies (built from the rules' patterns on first use, and cached on disk).
+ */
 struct ul_classifier *ul_classifier_create(const struct ul_catalog *cat, bool prefilter,
                                            struct ul_error *err);
+/**
+ * Another classifier of the same catalogue and prefilter setting, for another thread, that
+ * shares `cl`'s prefilter databases (each family is built once for all of them, under a lock).
+ * It reads only what never changes in `cl`, so it may run while `cl` classifies on its own
+ * thread. Classifiers that share may be destroyed in any order.
+ */
+struct ul_classifier *ul_classifier_share(const struct ul_classifier *cl, struct ul_error *err);
 void ul_classifier_destroy(struct ul_classifier *cl);
 
 /** True when this classifier uses the multi-pattern prefilter. */
@@ -67,14 +79,14 @@ bool ul_classifier_prefiltered(const struct ul_classifier *cl);
  * Captures are computed for hits whose rule is above noise or carries an event, and for every
  * hit when `all_captures` is set. False only when memory runs out.
  */
-bool ul_classify_chunk(struct ul_classifier *cl, enum ul_family fam, const struct ul_chunk *chunk,
+bool ul_classify_chunk(struct ul_classifier *cl, ul_family fam, const struct ul_chunk *chunk,
                        bool all_captures, struct ul_hits *out, struct ul_error *err);
 
 /**
  * Classify one line (no terminator). Returns the winning rank or -1; when `caps` is given it
  * receives 2 * UL_MAX_CAPS offsets (slot order, UL_CAP_UNSET when unset).
  */
-long ul_classify_line(struct ul_classifier *cl, enum ul_family fam, const char *line, size_t len,
+long ul_classify_line(struct ul_classifier *cl, ul_family fam, const char *line, size_t len,
                       uint32_t *caps);
 
 /** Does rule `rank` match `line` on its own (ignoring precedence)? */
@@ -104,9 +116,14 @@ size_t ul_classify_check(struct ul_classifier *cl,
 size_t ul_classify_msi_prefix(const char *line, size_t len);
 
 /**
- * Decide a file's family from its first decoded lines and its path (inner path for bundle
- * members). `lines` may be empty.
+ * Decide a file's family from its first decoded lines, its path (inner path for bundle members)
+ * and its encoding, by the families the catalogue declares: a family whose `first-line`
+ * signature matches line 1 wins, then the family most of the first 64 lines vote for (ties:
+ * higher `priority`, then a family whose `encoding` hint fits, then declaration order), then the
+ * first family whose `name` or `path` glob matches (when its encodings allow), else the fallback
+ * family. `first` may be NULL or empty, `path` NULL.
  */
-enum ul_family ul_classify_sniff(const struct ul_chunk *first, const char *path);
+ul_family ul_classify_sniff(const struct ul_catalog *cat, const struct ul_chunk *first,
+                            const char *path, enum ul_encoding enc);
 
 #endif

@@ -25,10 +25,11 @@ enum ul_code_space {
 	UL_SPACE_WIN32,        /**< Windows system error code (winerror.h) */
 	UL_SPACE_HRESULT,      /**< HRESULT, written 0xXXXXXXXX */
 	UL_SPACE_SETUP,        /**< InstallShield / SQL Server 2000 setup result codes */
+	UL_SPACE_IS_LAUNCHER, /**< InstallShield setup.exe launcher messages (collide with MSI's) */
 };
-#define UL_SPACE_COUNT 6
+#define UL_SPACE_COUNT 7
 
-/** "msi-exit", "msi-message", "action-return", "win32", "hresult", "setup". */
+/** "msi-exit", "msi-message", "action-return", "win32", "hresult", "setup", "is-launcher". */
 const char *ul_explain_space_name(enum ul_code_space s);
 
 struct ul_code_info {

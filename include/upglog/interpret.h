@@ -36,7 +36,7 @@ enum ul_outcome {
 	UL_OUT_SUCCEEDED,
 	UL_OUT_FAILED,
 	UL_OUT_INCOMPLETE,    /**< an installer log that ends mid-install */
-	UL_OUTCOME_CANCELLED, /**< the user cancelled (1602) */
+	UL_OUTCOME_CANCELLED, /**< the user cancelled the setup (exit 1602, 0x642) */
 };
 #define UL_OUTCOME_COUNT 5
 
@@ -128,7 +128,7 @@ struct ul_interp *ul_interp_create(const struct ul_catalog *cat, bool keep_noise
 void ul_interp_destroy(struct ul_interp *in);
 
 /** Start a file of family `fam`; findings go to `sink` (copied). */
-void ul_interp_begin(struct ul_interp *in, enum ul_family fam, const struct ul_interp_sink *sink);
+void ul_interp_begin(struct ul_interp *in, ul_family fam, const struct ul_interp_sink *sink);
 
 /**
  * Feed the next chunk of the file and its hits. `first_line` is the 1-based number of the

@@ -137,11 +137,11 @@ static bool explain(const struct cli_io *io, enum format fmt, const char *query,
 }
 
 /* A rule of the catalogue: what its lines mean and the fix, as a code's explanation is shown. */
-static void explain_rule(const struct cli_io *io, enum format fmt, const struct ul_rule *r,
-                         size_t *printed)
+static void explain_rule(const struct cli_io *io, enum format fmt, const struct ul_catalog *cat,
+                         const struct ul_rule *r, size_t *printed)
 {
 	char fam[64], where[512];
-	ul_family_set_format(r->families, ",", fam, sizeof(fam));
+	ul_catalog_family_set_format(cat, r->families, ",", fam, sizeof(fam));
 	snprintf(where, sizeof(where), "%s:%u", r->origin, r->line);
 	if (fmt == JSON) {
 		fputs(*printed ? ",\n  {\"query\": " : "\n  {\"query\": ", io->out);
@@ -289,7 +289,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		fputc('[', io->out);
 	for (int i = first; i < argc; i++) {
 		if (rules[i])
-			explain_rule(io, fmt, rules[i], &printed);
+			explain_rule(io, fmt, cat, rules[i], &printed);
 		else
 			all_found &= explain(io, fmt, argv[i], &printed);
 	}
@@ -310,8 +310,10 @@ const struct cli_cmd cli_cmd_explain = {
 	         "into upglog: what each code means, how serious it usually is (noise, info, "
 	         "warning, error, catastrophic) and the usual fix. One number can mean different "
 	         "things as an msiexec exit code, a Windows Installer message (Error/Info/Note N), "
-	         "an action return value, a Windows system error, an HRESULT or an InstallShield "
-	         "setup result code: every match is shown, most specific first.\n\n"
+	         "an action return value, a Windows system error, an HRESULT, an InstallShield "
+	         "setup result code or a message of InstallShield's setup.exe launcher "
+	         "(is-launcher; its numbers collide with Windows Installer's): every match is "
+	         "shown, most specific first.\n\n"
 	         "CODE is decimal (1603), negative decimal as MSI writes HRESULTs (-2147287038) or "
 	         "hex (0x80070643). An HRESULT is split into facility and code; one of the form "
 	         "0x8007XXXX is also explained through the Windows code XXXX it wraps.\n\n"

@@ -66,11 +66,54 @@ static int list(const struct cli_io *io, const struct ul_catalog *cat, char **id
 			continue;
 		const struct ul_rule *r = ul_catalog_rule(cat, i);
 		char fam[64];
-		ul_family_set_format(r->families, ",", fam, sizeof(fam));
+		ul_catalog_family_set_format(cat, r->families, ",", fam, sizeof(fam));
 		fprintf(io->out, "%-4zu %-36s %-12s %-16s %-14s %4d %-9s %s\n", i, r->id,
 		        ul_severity_name(r->severity), fam,
 		        r->event ? ul_event_name(r->event) : "-", r->priority, r->evidence,
 		        r->title);
+	}
+	return UL_EXIT_OK;
+}
+
+static void print_list(const struct cli_io *io, const char *key, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(io->out, "  %-11s%s\n", key, v[i]);
+}
+
+static int families(const struct cli_io *io, const struct ul_catalog *cat)
+{
+	static const char *const encs[] = { "utf-8", "utf-8-bom", "utf-16le", "utf-16be" };
+	for (size_t f = 0; f < ul_catalog_families(cat); f++) {
+		const struct ul_family_def *d = ul_catalog_family_def(cat, (ul_family)f);
+		size_t nrules;
+		ul_catalog_family(cat, (ul_family)f, &nrules);
+		fprintf(io->out, "%sfamily %s  (%s:%u, %zu rules)\n", f ? "\n" : "", d->name,
+		        d->origin, d->line, nrules);
+		fprintf(io->out, "  %-11s%s\n  %-11s%s\n", "title", d->title, "verdict",
+		        ul_verdict_model_name(d->model));
+		if (d->decides != ~0u) {
+			fprintf(io->out, "  %-10s", "decides");
+			for (int e = 1; e < UL_EV_COUNT; e++)
+				if ((d->decides >> e) & 1)
+					fprintf(io->out, " %s", ul_event_name((enum ul_event)e));
+			fputc('\n', io->out);
+		}
+		if (d->priority)
+			fprintf(io->out, "  %-11s%d\n", "priority", d->priority);
+		if (d->fallback)
+			fprintf(io->out, "  %-11syes\n", "fallback");
+		print_list(io, "first-line", d->first_lines, d->nfirst_lines);
+		print_list(io, "line", d->lines, d->nlines);
+		print_list(io, "name", d->names, d->nnames);
+		print_list(io, "path", d->paths, d->npaths);
+		if (d->encodings) {
+			fprintf(io->out, "  %-10s", "encoding");
+			for (unsigned e = 0; e < sizeof(encs) / sizeof(encs[0]); e++)
+				if ((d->encodings >> e) & 1)
+					fprintf(io->out, " %s", encs[e]);
+			fputc('\n', io->out);
+		}
 	}
 	return UL_EXIT_OK;
 }
@@ -118,13 +161,16 @@ static bool known_ids(const struct cli_io *io, const struct ul_catalog *cat, cha
  * Options of rules. To add one: a row here and a case in option(); --help, the man page and
  * the completions follow from the row.
  */
-enum { CHECK = 1, LIST, EXPORT, RULES };
+enum { CHECK = 1, LIST, EXPORT, RULES, FAMILIES };
 static const struct cli_opt opts[] = {
 	{ CHECK, 0, "check", NULL, NULL, CLI_COMP_NONE,
 	  "prove every rule: each sample matches and wins its line, each 'not' line does not "
 	  "match, each pattern is portable; exit 1 naming every rule that fails" },
 	{ LIST, 0, "list", NULL, NULL, CLI_COMP_NONE,
 	  "print the rules in precedence order (default)" },
+	{ FAMILIES, 0, "families", NULL, NULL, CLI_COMP_NONE,
+	  "print the declared log families: how each is recognised, how its verdict is "
+	  "decided, where it is declared" },
 	{ EXPORT, 0, "export-regex", NULL, NULL, CLI_COMP_NONE,
 	  "print one regex per line, in the syntax PCRE2 and ripgrep both accept (rg -f FILE), "
 	  "in precedence order" },
@@ -146,10 +192,11 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 	case CHECK:
 	case LIST:
 	case EXPORT:
+	case FAMILIES:
 		if (a->mode && a->mode != o->id)
-			return cli_usage_error(
-			        a->io, &cli_cmd_rules,
-			        "--check, --list and --export-regex exclude each other");
+			return cli_usage_error(a->io, &cli_cmd_rules,
+			                       "--check, --list, --families and --export-regex "
+			                       "exclude each other");
 		a->mode = o->id;
 		return 0;
 	case RULES:
@@ -169,11 +216,11 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	if (r != 0 || nargs < 0)
 		return r;
 	int mode = a.mode;
-	if (nargs > 0 && mode == CHECK)
+	if (nargs > 0 && (mode == CHECK || mode == FAMILIES))
 		return cli_usage_error(
 		        io, &cli_cmd_rules,
-		        "--check proves the whole catalogue; rule IDs go with --list "
-		        "or --export-regex");
+		        "--check and --families take the whole catalogue; rule IDs go "
+		        "with --list or --export-regex");
 	struct ul_catalog *cat = cli_load_catalog(io, &a.rules);
 	if (!cat)
 		return UL_EXIT_USAGE;
@@ -181,9 +228,10 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		ul_catalog_destroy(cat);
 		return UL_EXIT_USAGE;
 	}
-	int rc = mode == CHECK    ? check(io, cat)
-	         : mode == EXPORT ? export_regex(io, cat, argv + 1, nargs)
-	                          : list(io, cat, argv + 1, nargs);
+	int rc = mode == CHECK      ? check(io, cat)
+	         : mode == EXPORT   ? export_regex(io, cat, argv + 1, nargs)
+	         : mode == FAMILIES ? families(io, cat)
+	                            : list(io, cat, argv + 1, nargs);
 	ul_catalog_destroy(cat);
 	return rc;
 }

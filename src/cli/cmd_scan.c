@@ -78,10 +78,12 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		goto out;
 	enum ul_outcome v = ul_cluster_verdict(cl);
 	ul_cluster_destroy(cl);
+	/* A cancelled setup did not install: it exits like a failure (README, exit status). */
+	bool stopped = sum.outcome[UL_OUT_FAILED] || sum.outcome[UL_OUTCOME_CANCELLED] ||
+	               v == UL_OUT_FAILED || v == UL_OUTCOME_CANCELLED;
 	rc = stats.problems || sum.unreadable ? UL_EXIT_UNREADABLE
-	     : sum.outcome[UL_OUT_FAILED] || v == UL_OUT_FAILED || v == UL_OUTCOME_CANCELLED
-	             ? UL_EXIT_FAILURE
-	             : UL_EXIT_OK;
+	     : stopped                        ? UL_EXIT_FAILURE
+	                                      : UL_EXIT_OK;
 out:
 	ul_store_close(st);
 	ul_catalog_destroy(cat);
@@ -104,8 +106,9 @@ const struct cli_cmd cli_cmd_scan = {
 	.opts = opts,
 	.more_opts = cli_scan_opts,
 	.args = CLI_COMP_FILE,
-	.epilog = "Exit status: 0 nothing failed, 1 a failed installation was found (or a "
-	          "cluster check of severity error fired), 2 usage or configuration error, 3 "
+	.epilog = "Exit status: 0 nothing failed, 1 a failed or cancelled installation was "
+	          "found (or a cluster check of severity error fired), 2 usage or configuration "
+	          "error, 3 "
 	          "some inputs could not be read (the rest were scanned).\n",
 	.run = run,
 };

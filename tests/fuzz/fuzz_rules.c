@@ -63,10 +63,17 @@ static void classify_lines(const struct ul_catalog *cat, struct ul_classifier *r
 			const char *line =
 			        s < r->nsamples ? r->samples[s] : r->nots[s - r->nsamples];
 			size_t len = strlen(line);
-			for (int f = 0; f < UL_FAM_COUNT; f++) {
+			/* The family declarations read the line too, as a file's first line. */
+			struct ul_chunk c;
+			ul_chunk_init(&c);
+			if (ul_decode_block(UL_ENC_UTF8, line, len, 1u << 16, 0, &c))
+				CHECK(ul_classify_sniff(cat, &c, line, UL_ENC_UTF8) <
+				      ul_catalog_families(cat));
+			ul_chunk_finish(&c);
+			for (size_t f = 0; f < ul_catalog_families(cat); f++) {
 				uint32_t ca[2 * UL_MAX_CAPS], cb[2 * UL_MAX_CAPS];
-				long a = ul_classify_line(ref, (enum ul_family)f, line, len, ca);
-				long b = ul_classify_line(pf, (enum ul_family)f, line, len, cb);
+				long a = ul_classify_line(ref, (ul_family)f, line, len, ca);
+				long b = ul_classify_line(pf, (ul_family)f, line, len, cb);
 				CHECK(a >= -1 && a < (long)count);
 				CHECK(b >= -1 && b < (long)count);
 				for (unsigned k = 0; a >= 0 && k < 2 * UL_MAX_CAPS; k++)
@@ -86,6 +93,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ul_error err;
 	CHECK(cat);
 	ul_error_clear(&err);
+	/* Families the seeds' rules name; the input may declare more (or break these). */
+	static const char families[] = "family msi\n  verdict msi\n  line ^MSI \\(\n"
+	                               "family burn\nfamily sql\n  name sqlstp*\n"
+	                               "family dcd\nfamily cisco\n  path *cisco/logs/*\n"
+	                               "family generic\n  fallback yes\n";
+	CHECK(ul_catalog_add_text(cat, "families.rules", families, sizeof(families) - 1, &err));
 	if (!ul_catalog_add_text(cat, "fuzz.rules", (const char *)data, size, &err)) {
 		check_error(&err);
 		ul_catalog_destroy(cat);
