@@ -8,8 +8,7 @@
 #include "upglog/report.h"
 
 static const char usage[] =
-        "usage: upglog triage [--db FILE] [--format text|json] [--output FILE] [OPTIONS]\n"
-        "                     [PATH...]\n"
+        "usage: upglog triage [--db FILE] [--format FORMAT] [-o FILE] [OPTIONS] [PATH...]\n"
         "\n"
         "Say whether an upgrade failed, server by server: each server's verdict, the line\n"
         "that explains it (with the lines around it and what to do), the cluster's upgrade\n"
@@ -19,8 +18,12 @@ static const char usage[] =
         "--db is not given); without PATHs, reports the latest scan in --db.\n"
         "\n"
         "  --db FILE        the database (default: in memory with PATHs, upglog.db without)\n"
-        "  --format FORMAT  text (default) or json\n"
-        "  --output FILE    write the report to FILE instead of standard output\n" CLI_SCAN_HELP
+        "  --format FORMAT  text (default); json (one document, for scripts); html (one\n"
+        "                   self-contained page for a ticket: timelines, no script);\n"
+        "                   markdown (pastes into a ticket or chat); jsonl (one flat\n"
+        "                   object per finding, verdict, server and check, for log\n"
+        "                   pipelines)\n"
+        "  -o, --output FILE  write the report to FILE instead of standard output\n" CLI_SCAN_HELP
         "  --help           this text\n"
         "\n"
         "Exit status: 0 nothing failed, 1 a failure was found (a server failed or was\n"
@@ -28,6 +31,10 @@ static const char usage[] =
         "a final status makes it failed), 2 usage or configuration error, 3 some inputs could\n"
         "not be read (3 wins over 1: the report still carries the verdict of what could be\n"
         "read).\n";
+
+#define TRIAGE_FORMATS                                                                       \
+	(1u << UL_FMT_TEXT | 1u << UL_FMT_JSON | 1u << UL_FMT_HTML | 1u << UL_FMT_MARKDOWN | \
+	 1u << UL_FMT_JSONL)
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
@@ -50,13 +57,11 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		if (c == '?') {
 			r = UL_EXIT_USAGE;
 		} else if (c == OPT_FORMAT) {
-			if (strcmp(optarg, "text") == 0)
-				ro.format = UL_FMT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				ro.format = UL_FMT_JSON;
-			else
-				r = cli_usage_error(io, &cli_cmd_triage,
-				                    "--format is text or json, not '%s'", optarg);
+			char list[128];
+			if (!ul_format_parse(optarg, TRIAGE_FORMATS, &ro.format, list,
+			                     sizeof(list)))
+				r = cli_usage_error(io, &cli_cmd_triage, "--format is %s, not '%s'",
+				                    list, optarg);
 		} else if (c == OPT_OUTPUT || c == 'o') {
 			output = optarg;
 		} else if (c == OPT_QUIET) {
@@ -107,6 +112,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		ro.color = false;
 	}
 	ro.strip = cli_cwd();
+	ro.db = strcmp(db, ":memory:") != 0 ? db : NULL;
 	cl = cli_cluster(&cs, io, st, scan_id, scanning);
 	if (!cl)
 		goto done;
