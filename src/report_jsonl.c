@@ -104,7 +104,7 @@ static void server(FILE *out, const struct ul_server *s)
 	const struct ul_server_cause *c = rep_bad(s->outcome) && s->ncauses ? &s->causes[0] : NULL;
 	fputs("{\"kind\": \"server\"", out);
 	kv(out, "ts", s->finished ? s->finished : s->started);
-	kv(out, "host", s->host);
+	kv(out, "host", s->host && *s->host ? s->host : NULL);
 	kv(out, "file", c ? c->file : NULL);
 	kv_int(out, "line", c ? c->line : 0, c != NULL);
 	kv(out, "severity", sev);
