@@ -63,11 +63,12 @@ static const char css[] =
         "svg.timeline{width:100%;height:auto;display:block}\n"
         "svg .lbl{font:12px system-ui,Arial,sans-serif;fill:#1f2328}"
         "svg .tick{font:11px system-ui,Arial,sans-serif;fill:#5f6368}\n"
-        "svg .grid{stroke:#e3e6ea}svg .bar{fill:#8a9099}svg .bar.o-failed,svg .bar.o-cancelled"
-        "{fill:var(--fail)}svg .bar.o-succeeded{fill:var(--ok)}svg .bar.o-incomplete,"
-        "svg .bar.o-unknown{fill:#c8a233}\n"
-        "svg .fail{stroke:#7a0b05;stroke-width:2}svg .root{fill:#ffd400;stroke:#000;"
-        "stroke-width:1.5}svg .rootlbl{font:bold 11px system-ui,Arial,sans-serif;fill:#000}\n"
+        "svg .grid{stroke:#e3e6ea}svg .bar{fill:#c3c7cc}svg .bar.o-failed,svg .bar.o-cancelled"
+        "{fill:#f2b8b2}svg .bar.o-succeeded{fill:#a9d8b6}svg .bar.o-incomplete,"
+        "svg .bar.o-unknown{fill:#efd98f}\n"
+        "svg .fail{stroke:#8c0d06;stroke-width:2}svg circle.root{fill:#ffd400;stroke:#000;"
+        "stroke-width:1.5}svg .rootlbl{font:bold 11px system-ui,Arial,sans-serif;fill:#000;"
+        "paint-order:stroke;stroke:#fff;stroke-width:3px}\n"
         "code.nw{white-space:nowrap}\n"
         ".legend span{margin-right:14px}.sw{display:inline-block;width:12px;height:10px;"
         "vertical-align:middle;margin-right:4px}\n"
@@ -701,9 +702,15 @@ bool rep_html(const struct ul_report_opts *o, const struct rep_triage *t)
 	fputs("</tbody></table></section>\n<section id=\"servers\"><h2>Servers</h2>\n", out);
 	if (!t->nservers)
 		fputs("<p>No server: no log was read.</p>\n", out);
-	for (size_t i = 0; i < t->nservers; i++)
-		if (!html_server(o, out, t, &t->servers[i]))
-			return false;
+	else if (t->nservers > 1)
+		fputs("<p class=\"muted\">Servers that failed or were cancelled first, then the "
+		      "others, each in upgrade order.</p>\n",
+		      out);
+	for (int pass = 0; pass < 2; pass++) /* the failed ones first: what the ticket is about */
+		for (size_t i = 0; i < t->nservers; i++)
+			if (rep_bad(t->servers[i].outcome) == (pass == 0) &&
+			    !html_server(o, out, t, &t->servers[i]))
+				return false;
 	fputs("</section>\n", out);
 	html_checks(o, out, t);
 	html_failures(o, out, t);

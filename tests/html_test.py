@@ -146,7 +146,7 @@ class HtmlReport(unittest.TestCase):
         self.assertEqual(verdict.all_text().strip(), "FAILED")
         servers = self.dom.find_all("article", cls="server")
         self.assertEqual([s.attrs["id"] for s in servers],
-                         ["server-PUB01", "server-TFTP01", "server-SUB01", "server-SUB02"])
+                         ["server-SUB02", "server-PUB01", "server-TFTP01", "server-SUB01"])
         outcomes = {s.attrs["id"]: s.attrs["data-outcome"] for s in servers}
         self.assertEqual(outcomes["server-SUB02"], "failed")
         self.assertEqual(outcomes["server-PUB01"], "succeeded")
