@@ -147,12 +147,27 @@ static double x_of(const struct axis *a, int64_t t)
 	return PLOT_X0 + f * (PLOT_X1 - PLOT_X0);
 }
 
-static void clock_of(int64_t t, bool date, char *buf, size_t cap)
+/* A tick's label: the first tick says the date; the others as much as the span needs (seconds
+ * for a few minutes, the day for more than one). */
+static void clock_of(int64_t t, bool first, int64_t span, char *buf, size_t cap)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 	gmtime_r(&tt, &tm); /* the times are the logs' local clock read as UTC */
-	strftime(buf, cap, date ? "%Y-%m-%d %H:%M" : "%H:%M", &tm);
+	int y = tm.tm_year + 1900, mo = tm.tm_mon + 1, d = tm.tm_mday, h = tm.tm_hour,
+	    mi = tm.tm_min, se = tm.tm_sec;
+	if (span >= 4 * 86400)
+		snprintf(buf, cap, "%04d-%02d-%02d", y, mo, d);
+	else if (first && span < 600)
+		snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, se);
+	else if (first)
+		snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d", y, mo, d, h, mi);
+	else if (span >= 86400)
+		snprintf(buf, cap, "%02d-%02d %02d:%02d", mo, d, h, mi);
+	else if (span < 600)
+		snprintf(buf, cap, "%02d:%02d:%02d", h, mi, se);
+	else
+		snprintf(buf, cap, "%02d:%02d", h, mi);
 }
 
 static void svg_axis(FILE *out, const struct axis *a, int height)
@@ -161,8 +176,8 @@ static void svg_axis(FILE *out, const struct axis *a, int height)
 	for (int i = 0; i <= 4; i++) {
 		int64_t t = a->t0 + span * i / 4;
 		double x = x_of(a, t);
-		char lbl[32];
-		clock_of(t, i == 0, lbl, sizeof(lbl));
+		char lbl[80];
+		clock_of(t, i == 0, span, lbl, sizeof(lbl));
 		fprintf(out,
 		        "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
 		        "<text class=\"tick\" x=\"%.1f\" y=\"16\" text-anchor=\"%s\">%s</text>\n",
