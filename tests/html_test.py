@@ -144,6 +144,9 @@ class HtmlReport(unittest.TestCase):
         verdict = self.dom.find(id="verdict")
         self.assertIsNotNone(verdict)
         self.assertEqual(verdict.all_text().strip(), "FAILED")
+        # the page names what it is about: the verdict and the inputs by their own names
+        self.assertEqual(self.dom.find("title").all_text(),
+                         "FAILED: upglog triage pub01 sub01 sub02 tftp01")
         servers = self.dom.find_all("article", cls="server")
         self.assertEqual([s.attrs["id"] for s in servers],
                          ["server-SUB02", "server-PUB01", "server-TFTP01", "server-SUB01"])

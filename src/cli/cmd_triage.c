@@ -112,6 +112,24 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		ro.color = false;
 	}
 	ro.strip = cli_cwd();
+	/* The page's title names the inputs by their own names (what the ticket is about). */
+	char title[320] = "upglog triage";
+	for (int i = optind; scanning && i < argc; i++) {
+		size_t len = strlen(argv[i]);
+		while (len > 1 && argv[i][len - 1] == '/')
+			len--;
+		const char *base = argv[i];
+		for (size_t k = 0; k + 1 < len; k++)
+			if (argv[i][k] == '/')
+				base = argv[i] + k + 1;
+		size_t used = strlen(title), n = len - (size_t)(base - argv[i]);
+		if (used + n + 5 >= sizeof(title)) {
+			strcat(title, " ...");
+			break;
+		}
+		snprintf(title + used, sizeof(title) - used, " %.*s", (int)n, base);
+	}
+	ro.title = scanning ? title : NULL;
 	ro.db = strcmp(db, ":memory:") != 0 ? db : NULL;
 	cl = cli_cluster(&cs, io, st, scan_id, scanning);
 	if (!cl)
