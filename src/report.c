@@ -219,6 +219,15 @@ const struct rep_file *rep_file_of(const struct rep_triage *t, const char *path)
 	return NULL;
 }
 
+bool rep_is_path(const char *s)
+{
+	if (!s || strchr(s, '\n'))
+		return false;
+	bool drive = ((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z') && s[1] == ':' &&
+	             (s[2] == '\\' || s[2] == '/');
+	return s[0] == '/' || drive || (s[0] == '\\' && s[1] == '\\');
+}
+
 /* Display cells of the UTF-8 text between s and e. */
 static size_t cells_between(const char *s, const char *e)
 {
@@ -599,7 +608,7 @@ static void put_cell(FILE *out, const char *s, size_t width)
 {
 	size_t used = 0;
 	char fit[4 * CELL_MAX + 4];
-	if (s && (strchr(s, '/') || strchr(s, '\\')) && cells_of(s) > CELL_MAX) { /* a path */
+	if (rep_is_path(s) && cells_of(s) > CELL_MAX) { /* keep a path's file name */
 		rep_fit_path(s, CELL_MAX, fit, sizeof(fit));
 		s = fit;
 	}

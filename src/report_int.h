@@ -103,6 +103,8 @@ void rep_query_hint(const struct ul_report_opts *o, char *buf, size_t cap);
 int64_t rep_count_lines(const char *block);
 /** The file of the gathered triage with this path, or NULL. */
 const struct rep_file *rep_file_of(const struct rep_triage *t, const char *path);
+/** An absolute path: "/...", "C:\\..." or "C:/...", "\\\\server\\..." (one line). */
+bool rep_is_path(const char *s);
 /** Fit `s` into `width` display cells, cutting the middle of a path so its file name stays
  *  ("C:/Program Files/.../Logs/ccminst.log"); writes into buf (cap >= 4 * width + 1). */
 void rep_fit_path(const char *s, size_t width, char *buf, size_t cap);

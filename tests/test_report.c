@@ -275,6 +275,13 @@ static void paths_cut_in_the_middle(void **state)
 	assert_int_equal(cells, 12);
 	assert_string_equal(buf + strlen(buf) - 8, "...f.log");
 	assert_string_equal(rep_base("b.zip!C/x/y.log"), "y.log");
+	assert_true(rep_is_path("/srv/a.log"));
+	assert_true(rep_is_path("C:\\Windows\\setup.log"));
+	assert_true(rep_is_path("c:/x"));
+	assert_true(rep_is_path("\\\\fs02\\share\\x.log"));
+	assert_false(rep_is_path("Error 1722. see C:\\x.log"));
+	assert_false(rep_is_path("a/b"));
+	assert_false(rep_is_path(NULL));
 	assert_string_equal(rep_base("C:\\Windows\\setup.log"), "setup.log");
 }
 
