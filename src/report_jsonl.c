@@ -11,6 +11,22 @@
 #include <string.h>
 
 #include "report_int.h"
+#include "upglog/hash.h"
+
+/* "id": a digest of what names the event (kind, file, line, rule...), the same in every run, so
+ * a pipeline that uses it as the document id keeps one copy when a scan is printed again. */
+static void kv_id(FILE *out, const char *kind, const char *a, const char *b, int64_t n)
+{
+	struct ul_hash h;
+	ul_hash_init(&h);
+	const char *parts[] = { kind, a ? a : "", b ? b : "" };
+	for (size_t i = 0; i < 3; i++)
+		ul_hash_update(&h, parts[i], strlen(parts[i]) + 1); /* the NUL separates */
+	ul_hash_update(&h, &n, sizeof(n));
+	char hex[17];
+	ul_hash_hex(ul_hash_final(&h), hex);
+	fprintf(out, ", \"id\": \"%s\"", hex);
+}
 
 static void kv(FILE *out, const char *key, const char *val)
 {
@@ -56,6 +72,7 @@ static const char *outcome_severity(enum ul_outcome o, int *level)
 static void finding(FILE *out, const struct rep_finding *f)
 {
 	fputs("{\"kind\": \"finding\"", out);
+	kv_id(out, "finding", f->file, f->rule, f->line);
 	kv(out, "ts", f->ts);
 	kv(out, "host", f->host);
 	kv(out, "file", f->file);
@@ -76,6 +93,7 @@ static void verdict(FILE *out, const struct rep_file *f)
 	const char *sev = outcome_severity(f->out, &level);
 	const char *ts = f->failed_at ? f->failed_at : f->finished ? f->finished : f->started;
 	fputs("{\"kind\": \"verdict\"", out);
+	kv_id(out, "verdict", f->path, NULL, 0);
 	kv(out, "ts", ts);
 	kv(out, "host", f->host);
 	kv(out, "file", f->path);
@@ -103,6 +121,7 @@ static void server(FILE *out, const struct ul_server *s)
 	const char *sev = outcome_severity(s->outcome, &level);
 	const struct ul_server_cause *c = rep_bad(s->outcome) && s->ncauses ? &s->causes[0] : NULL;
 	fputs("{\"kind\": \"server\"", out);
+	kv_id(out, "server", s->host, s->started, 0);
 	kv(out, "ts", s->finished ? s->finished : s->started);
 	kv(out, "host", s->host && *s->host ? s->host : NULL);
 	kv(out, "file", c ? c->file : NULL);
@@ -128,6 +147,7 @@ static void server(FILE *out, const struct ul_server *s)
 static void check(FILE *out, const struct ul_check *c, const char *ts)
 {
 	fputs("{\"kind\": \"check\"", out);
+	kv_id(out, "check", c->name, c->hosts, c->line);
 	kv(out, "ts", ts);
 	kv(out, "host", c->host);
 	kv(out, "file", c->file);

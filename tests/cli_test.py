@@ -538,7 +538,7 @@ class Cluster(unittest.TestCase):
 
 
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?(Z|[+-]\d\d:\d\d)?$")
-JSONL_FIELDS = {"kind", "ts", "host", "file", "line", "severity", "level", "rule", "code",
+JSONL_FIELDS = {"kind", "id", "ts", "host", "file", "line", "severity", "level", "rule", "code",
                 "action", "title", "text"}
 
 
@@ -564,6 +564,10 @@ class Formats(unittest.TestCase):
                 self.assertTrue(JSONL_FIELDS <= set(o), f"line {n}: {sorted(o)}")
             if o["ts"] is not None:
                 self.assertRegex(o["ts"], ISO_TS)
+        # ids name each event once
+        ids = [o["id"] for v in kinds.values() for o in v]
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertTrue(all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids))
         # one type per field, numbers as numbers
         self.assertEqual({k: v for k, v in types.items() if len(v) > 1}, {})
         for k in ("line", "level", "code"):
@@ -618,6 +622,7 @@ class Formats(unittest.TestCase):
             code, out2, _ = run("scan", "--db", f"{d}/s.db", "-q", "--format", "jsonl", "-o",
                                 f"{d}/s.jsonl", FIXTURES / row["fixture"])
             self.assertEqual((code, out2), (1, ""))
+            # a second run of the same inputs: the same events, the same ids
             self.assertEqual(pathlib.Path(f"{d}/s.jsonl").read_text(), out)
             code, _, err = run("scan", "--db", f"{d}/s.db", "--format", "json", FIXTURES)
             self.assertEqual(code, 2)
