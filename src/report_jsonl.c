@@ -90,7 +90,12 @@ static void finding(FILE *out, const struct rep_finding *f)
 static void verdict(FILE *out, const struct rep_file *f)
 {
 	int level;
+	bool unread = !f->status || strcmp(f->status, "ok") != 0;
 	const char *sev = outcome_severity(f->out, &level);
+	if (unread) { /* a file that could not be read (whole) counts as an error */
+		level = UL_SEV_ERROR;
+		sev = ul_severity_name(UL_SEV_ERROR);
+	}
 	const char *ts = f->failed_at ? f->failed_at : f->finished ? f->finished : f->started;
 	fputs("{\"kind\": \"verdict\"", out);
 	kv_id(out, "verdict", f->path, NULL, 0);
@@ -106,7 +111,7 @@ static void verdict(FILE *out, const struct rep_file *f)
 	kv_code(out, f->has_exit ? code : NULL);
 	kv(out, "action", f->action);
 	kv(out, "title", f->root.title);
-	kv(out, "text", f->reason);
+	kv(out, "text", f->has_verdict ? f->reason : f->error);
 	kv(out, "outcome", ul_outcome_name(f->out));
 	fprintf(out, ", \"reboot\": %s", f->reboot ? "true" : "false");
 	kv(out, "status", f->status);
@@ -169,7 +174,8 @@ bool rep_jsonl(const struct ul_report_opts *o, const struct rep_triage *t)
 	for (size_t i = 0; i < t->nfindings; i++)
 		finding(out, &t->findings[i]);
 	for (size_t i = 0; i < t->nfiles; i++)
-		if (t->files[i].has_verdict)
+		if (t->files[i].has_verdict || !t->files[i].status ||
+		    strcmp(t->files[i].status, "ok") != 0) /* unreadable files too */
 			verdict(out, &t->files[i]);
 	for (size_t i = 0; i < t->nservers; i++)
 		server(out, &t->servers[i]);

@@ -608,6 +608,19 @@ class Formats(unittest.TestCase):
             self.assertEqual(o["host"], "WS01")
             self.assertEqual(o["code"], int(o["code_text"], 16))
 
+    def test_jsonl_names_unreadable_files(self):
+        code, out, err = run("triage", "--format", "jsonl", FIXTURES / "msi-modern-ok.log",
+                             "/nonexistent/pub02.zip")
+        self.assertEqual(code, 3)
+        kinds = self.check_jsonl(out)
+        bad = [v for v in kinds["verdict"] if v["file"] == "/nonexistent/pub02.zip"]
+        self.assertEqual(len(bad), 1)
+        self.assertEqual((bad[0]["status"], bad[0]["severity"]), ("unreadable", "error"))
+        self.assertIn("No such file", bad[0]["text"])
+        ok = [v for v in kinds["verdict"] if v["file"].endswith("msi-modern-ok.log")]
+        self.assertEqual((ok[0]["outcome"], ok[0]["reboot"], ok[0]["code"]),
+                         ("succeeded", True, 3010))
+
     def test_jsonl_scan_to_stdout_and_file(self):
         row = next(r for r in expectations() if r["verdict"] == "failed")
         with tempfile.TemporaryDirectory() as d:
