@@ -14,6 +14,9 @@ The template (doc/*.scd.in) may hold, alone on a line:
                          README's "## The database (schema v2)" is found as "The database",
                          so a new schema version needs no change here)
 
+A man page shows no picture: a markdown image (a line of its own) is left out, and so is the
+paragraph right after it, which is its caption (up to a blank line, a list item or a heading).
+
 and @VERSION@ anywhere. The option lists come from the binary's option tables and the schema and
 catalogue pages from README.md and patterns/README.md, so none of them is kept twice. The
 filled-in source is kept (OUT.scd) for the test that compares option lists.
@@ -95,6 +98,16 @@ def markdown(md, title=None):
                 out.append("\t" + lines[i].replace("\\", "\\\\"))
                 i += 1
             out.append("```")
+        elif re.match(r"^\s*!\[[^]]*\]\([^)]*\)\s*$", line):
+            # An image and its caption (the next paragraph): nothing to show in a terminal.
+            i += 1
+            while i < len(lines) and not lines[i].strip():
+                i += 1
+            while i < len(lines) and lines[i].strip():
+                i += 1
+                if i < len(lines) and re.match(r"^\s*(- |#|\||```)", lines[i]):
+                    break  # the caption ends where a list item or a heading starts
+            continue
         elif line.startswith("# ") and title is None and not out:
             pass  # the file's title: the page has its own NAME
         elif line.startswith("### "):

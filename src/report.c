@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* report: triage and query output. See include/upglog/report.h. */
+/* report: gathers the triage once, picks its renderer; query output. See
+ * include/upglog/report.h; the renderers are report_<format>.c (src/report_int.h). */
 #include "upglog/report.h"
 
 #include <inttypes.h>
@@ -7,154 +8,75 @@
 #include <string.h>
 
 #include "json.h"
+#include "report_int.h"
 
-#define MAX_OTHER  8  /* other failures listed in text */
-#define MAX_NOISE  6  /* noise kinds named in the hidden-lines line */
 #define CELL_MAX   80 /* widest table cell */
 #define TABLE_ROWS 5000
 
-/* ---- owned copies of what the store hands out ---------------------------------------------- */
+/* ---- formats ------------------------------------------------------------------------------- */
 
-struct fnd {
-	char *file, *ts, *rule, *severity, *code, *action, *text, *before, *after, *title, *explain,
-	        *fix, *reason;
-	int64_t line;
-	bool present;
+static const char *const format_names[UL_FMT_COUNT] = { "text",  "json", "table",   "csv",
+	                                                "jsonl", "html", "markdown" };
+
+const char *ul_format_name(enum ul_format f)
+{
+	return (unsigned)f < UL_FMT_COUNT ? format_names[f] : "text";
+}
+
+bool ul_format_parse(const char *word, unsigned allowed, enum ul_format *out, char *list,
+                     size_t cap)
+{
+	for (unsigned i = 0; word && i < UL_FMT_COUNT; i++)
+		if ((allowed & (1u << i)) && (strcmp(word, format_names[i]) == 0 ||
+		                              (i == UL_FMT_MARKDOWN && strcmp(word, "md") == 0))) {
+			*out = (enum ul_format)i;
+			return true;
+		}
+	if (list && cap) {
+		size_t n = 0, left = 0;
+		for (unsigned i = 0; i < UL_FMT_COUNT; i++)
+			left += (allowed >> i) & 1u;
+		list[0] = '\0';
+		for (unsigned i = 0; i < UL_FMT_COUNT; i++) {
+			if (!(allowed & (1u << i)))
+				continue;
+			left--;
+			int w = snprintf(list + n, cap - n, "%s%s", format_names[i],
+			                 left > 1    ? ", "
+			                 : left == 1 ? " or "
+			                             : "");
+			if (w < 0 || (size_t)w >= cap - n)
+				break;
+			n += (size_t)w;
+		}
+	}
+	return false;
+}
+
+/* ---- the renderers, chosen from one table -------------------------------------------------- */
+
+static const struct rep_renderer renderers[] = {
+	{ UL_FMT_TEXT, -1, rep_text },
+	{ UL_FMT_JSON, UL_SEV_ERROR, rep_json },
+	{ UL_FMT_JSONL, UL_SEV_INFO, rep_jsonl },
+	{ UL_FMT_HTML, -1, rep_html },
+	{ UL_FMT_MARKDOWN, -1, rep_markdown },
 };
 
-struct fview {
-	char *path, *family, *location, *encoding, *status, *error, *outcome, *reason, *action,
-	        *product, *failed_at, *host;
-	int64_t lines, exit_code;
-	bool has_exit, reboot;
-	struct fnd root;
-	struct fnd cand[3];
-	size_t ncand;
-};
+static const struct rep_renderer *renderer_of(enum ul_format f)
+{
+	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++)
+		if (renderers[i].format == f)
+			return &renderers[i];
+	return NULL;
+}
 
-struct model {
-	struct fview *v;
-	size_t n, cap;
-	bool oom;
-};
+/* ---- helpers ------------------------------------------------------------------------------- */
 
 static char *dup(const char *s)
 {
 	return s ? strdup(s) : NULL;
 }
-
-static void fnd_copy(struct fnd *d, const struct ul_finding_view *s)
-{
-	d->present = true;
-	d->file = dup(s->file);
-	d->ts = dup(s->ts);
-	d->rule = dup(s->rule);
-	d->severity = dup(s->severity);
-	d->code = dup(s->code);
-	d->action = dup(s->action);
-	d->text = dup(s->text);
-	d->before = dup(s->before);
-	d->after = dup(s->after);
-	d->title = dup(s->title);
-	d->explain = dup(s->explain);
-	d->fix = dup(s->fix);
-	d->line = s->line;
-}
-
-static void fnd_free(struct fnd *d)
-{
-	char *all[] = { d->file,   d->ts,    d->rule,  d->severity, d->code, d->action, d->text,
-		        d->before, d->after, d->title, d->explain,  d->fix,  d->reason };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		free(all[i]);
-	memset(d, 0, sizeof(*d));
-}
-
-static bool collect_file(void *ctx, const struct ul_file_view *f)
-{
-	struct model *m = ctx;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		struct fview *v = realloc(m->v, cap * sizeof(*v));
-		if (!v) {
-			m->oom = true;
-			return false;
-		}
-		m->v = v;
-		m->cap = cap;
-	}
-	struct fview *d = &m->v[m->n++];
-	memset(d, 0, sizeof(*d));
-	d->path = dup(f->path);
-	d->family = dup(f->family);
-	d->location = dup(f->location);
-	d->encoding = dup(f->encoding);
-	d->status = dup(f->status);
-	d->error = dup(f->error);
-	d->outcome = dup(f->outcome);
-	d->reason = dup(f->reason);
-	d->action = dup(f->action);
-	d->product = dup(f->product);
-	d->failed_at = dup(f->failed_at);
-	d->host = dup(f->host);
-	d->lines = f->lines;
-	d->has_exit = f->has_exit;
-	d->exit_code = f->exit_code;
-	d->reboot = f->reboot;
-	if (f->has_root)
-		fnd_copy(&d->root, &f->root);
-	for (size_t i = 0; i < f->ncandidates; i++) {
-		struct fnd *c = &d->cand[d->ncand++];
-		if (f->candidates[i].has_finding)
-			fnd_copy(c, &f->candidates[i].finding);
-		else
-			c->file = dup(f->path);
-		c->line = f->candidates[i].line;
-		c->reason = dup(f->candidates[i].reason);
-	}
-	return true;
-}
-
-static void model_free(struct model *m)
-{
-	for (size_t i = 0; i < m->n; i++) {
-		struct fview *d = &m->v[i];
-		char *all[] = { d->path,   d->family,  d->location,  d->encoding,
-			        d->status, d->error,   d->outcome,   d->reason,
-			        d->action, d->product, d->failed_at, d->host };
-		for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
-			free(all[k]);
-		fnd_free(&d->root);
-		for (size_t k = 0; k < d->ncand; k++)
-			fnd_free(&d->cand[k]);
-	}
-	free(m->v);
-}
-
-/* ---- file outcomes ------------------------------------------------------------------------- */
-
-/* Ranks of a file's outcome, for the file counts and the list of failures (the verdict is the
- * cluster's). A cancelled setup did not fail, but it did not install either: it ranks just
- * below failed, and both have a cause. */
-#define RANK_CANCELLED 3
-#define RANK_FAILED    4
-
-static int outcome_rank(const char *o)
-{
-	if (!o)
-		return 0;
-	if (strcmp(o, "failed") == 0)
-		return RANK_FAILED;
-	if (strcmp(o, "cancelled") == 0)
-		return RANK_CANCELLED;
-	if (strcmp(o, "incomplete") == 0)
-		return 2;
-	if (strcmp(o, "succeeded") == 0)
-		return 1;
-	return 0;
-}
-
-/* ---- output helpers ------------------------------------------------------------------------ */
 
 void ul_report_json_string(FILE *out, const char *s)
 {
@@ -174,7 +96,7 @@ void ul_report_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static const char *shown(const struct ul_report_opts *o, const char *path)
+const char *rep_shown(const struct ul_report_opts *o, const char *path)
 {
 	if (!path)
 		return "?";
@@ -184,7 +106,18 @@ static const char *shown(const struct ul_report_opts *o, const char *path)
 	return path;
 }
 
-static void commas(char *buf, size_t cap, uint64_t v)
+const char *rep_base(const char *path)
+{
+	if (!path)
+		return "?";
+	const char *b = path;
+	for (const char *p = path; *p; p++)
+		if (*p == '/' || *p == '\\' || *p == '!')
+			b = p + 1;
+	return *b ? b : path;
+}
+
+void rep_commas(char *buf, size_t cap, uint64_t v)
 {
 	char tmp[32];
 	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
@@ -197,37 +130,86 @@ static void commas(char *buf, size_t cap, uint64_t v)
 	buf[o] = '\0';
 }
 
-enum { C_RESET, C_BOLD, C_RED, C_GREEN, C_YELLOW, C_DIM };
-
-static const char *paint(const struct ul_report_opts *o, int c)
+const char *rep_upper_outcome(enum ul_outcome o)
 {
-	static const char *const codes[] = { "\033[0m",    "\033[1m",    "\033[1;31m",
-		                             "\033[1;32m", "\033[1;33m", "\033[2m" };
-	return o->color ? codes[c] : "";
+	static const char *const words[UL_OUTCOME_COUNT] = { "UNKNOWN", "SUCCEEDED", "FAILED",
+		                                             "INCOMPLETE", "CANCELLED" };
+	return (unsigned)o < UL_OUTCOME_COUNT ? words[o] : "UNKNOWN";
 }
 
-/* Print each '\n'-separated line of `block` numbered from `first`. */
-static int64_t print_context(const struct ul_report_opts *o, const char *block, int64_t first,
-                             int width)
+bool rep_bad(enum ul_outcome o)
 {
-	if (!block)
-		return first;
-	const char *s = block;
-	int64_t n = first;
-	for (;;) {
-		const char *nl = strchr(s, '\n');
-		int len = nl ? (int)(nl - s) : (int)strlen(s);
-		fprintf(o->out, "%s    %*" PRId64 " | %.*s%s\n", paint(o, C_DIM), width, n,
-		        len > 160 ? 160 : len, s, paint(o, C_RESET));
-		n++;
-		if (!nl)
-			break;
-		s = nl + 1;
-	}
+	return o == UL_OUT_FAILED || o == UL_OUTCOME_CANCELLED;
+}
+
+void rep_outcome_counts(const struct rep_triage *t, size_t by[UL_OUTCOME_COUNT])
+{
+	memset(by, 0, UL_OUTCOME_COUNT * sizeof(*by));
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].has_verdict)
+			by[t->files[i].out]++;
+}
+
+void rep_outcome_line(const struct rep_triage *t, char *buf, size_t cap)
+{
+	size_t by[UL_OUTCOME_COUNT];
+	rep_outcome_counts(t, by);
+	snprintf(buf, cap,
+	         "%zu failed, %zu cancelled, %zu incomplete, %zu succeeded, %zu without an "
+	         "outcome",
+	         by[UL_OUT_FAILED], by[UL_OUTCOME_CANCELLED], by[UL_OUT_INCOMPLETE],
+	         by[UL_OUT_SUCCEEDED], by[UL_OUT_UNKNOWN]);
+}
+
+size_t rep_error_checks(const struct rep_triage *t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nchecks; i++)
+		n += t->checks[i].severity >= UL_SEV_ERROR;
 	return n;
 }
 
-static int64_t count_lines(const char *block)
+size_t rep_bad_servers(const struct rep_triage *t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nservers; i++)
+		n += rep_bad(t->servers[i].outcome);
+	return n;
+}
+
+void rep_headline(const struct rep_triage *t, char *buf, size_t cap)
+{
+	size_t nerr = rep_error_checks(t);
+	if (t->nservers == 1 && t->servers[0].verdict && nerr)
+		snprintf(buf, cap, "%s; %zu check%s of severity error fired", t->servers[0].verdict,
+		         nerr, nerr == 1 ? "" : "s");
+	else if (t->nservers == 1 && t->servers[0].verdict)
+		snprintf(buf, cap, "%s", t->servers[0].verdict);
+	else if (t->nservers > 1)
+		snprintf(buf, cap,
+		         "%zu servers: %zu failed or cancelled; %zu check%s of severity error%s%s",
+		         t->nservers, rep_bad_servers(t), nerr, nerr == 1 ? "" : "s",
+		         t->first ? "; first: " : "", t->first ? t->first->verdict : "");
+	else if (t->sum.verdict == UL_OUT_SUCCEEDED)
+		snprintf(buf, cap, "no installer session failed");
+	else
+		snprintf(buf, cap, "no log says how an upgrade ended");
+}
+
+void rep_query_hint(const struct ul_report_opts *o, char *buf, size_t cap)
+{
+	if (o->db)
+		snprintf(buf, cap,
+		         "upglog query --db %s \"SELECT file, line, severity, text FROM v_findings "
+		         "WHERE level >= 3 ORDER BY ts\"",
+		         o->db);
+	else
+		snprintf(buf, cap,
+		         "this triage kept no database: add --db upglog.db to keep one, then "
+		         "upglog query --db upglog.db \"SELECT * FROM v_findings\"");
+}
+
+int64_t rep_count_lines(const char *block)
 {
 	if (!block)
 		return 0;
@@ -237,107 +219,238 @@ static int64_t count_lines(const char *block)
 	return n;
 }
 
-/* ---- text triage --------------------------------------------------------------------------- */
+static int file_cmp(const void *key, const void *elem)
+{
+	const struct rep_file *f = elem;
+	return strcmp(key, f->path ? f->path : "");
+}
 
-struct noise_ctx {
-	uint64_t total;
-	size_t kinds;
-	char line[512];
-	size_t len;
+const struct rep_file *rep_file_of(const struct rep_triage *t, const char *path)
+{
+	if (!path || !t->nfiles)
+		return NULL;
+	const struct rep_file *f = bsearch(path, t->files, t->nfiles, sizeof(*f), file_cmp);
+	if (f)
+		return f;
+	for (size_t i = 0; i < t->nfiles; i++) /* the store's order is not ours */
+		if (t->files[i].path && strcmp(t->files[i].path, path) == 0)
+			return &t->files[i];
+	return NULL;
+}
+
+bool rep_is_path(const char *s)
+{
+	if (!s || strchr(s, '\n'))
+		return false;
+	bool drive = ((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z') && s[1] == ':' &&
+	             (s[2] == '\\' || s[2] == '/');
+	return s[0] == '/' || drive || (s[0] == '\\' && s[1] == '\\');
+}
+
+/* Display cells of the UTF-8 text between s and e. */
+static size_t cells_between(const char *s, const char *e)
+{
+	size_t n = 0;
+	for (; s < e; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* Pointer to the byte after the first `cells` characters of s. */
+static const char *after_cells(const char *s, size_t cells)
+{
+	while (*s && cells) {
+		s++;
+		while (((unsigned char)*s & 0xC0) == 0x80)
+			s++;
+		cells--;
+	}
+	return s;
+}
+
+void rep_fit_path(const char *s, size_t width, char *buf, size_t cap)
+{
+	if (!cap)
+		return;
+	buf[0] = '\0';
+	if (!s)
+		return;
+	size_t len = strlen(s);
+	size_t total = cells_between(s, s + len);
+	if (total <= width || width < 8) {
+		const char *e = total <= width ? s + len : after_cells(s, width);
+		size_t n = (size_t)(e - s) < cap - 1 ? (size_t)(e - s) : cap - 1;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		return;
+	}
+	/* Keep the file name whole when it fits with a start of at least a few cells; cut the
+	 * middle of the path and mark the cut with "...". */
+	const char *base = rep_base(s);
+	size_t tail = cells_between(base, s + len);
+	size_t keep_tail = tail + 4 <= width - 3 ? tail : (width - 3) / 2;
+	size_t keep_head = width - 3 - keep_tail;
+	const char *head_end = after_cells(s, keep_head);
+	const char *tail_start = s;
+	for (size_t skip = total - keep_tail; skip; skip--) {
+		tail_start++;
+		while (((unsigned char)*tail_start & 0xC0) == 0x80)
+			tail_start++;
+	}
+	snprintf(buf, cap, "%.*s...%s", (int)(head_end - s), s, tail_start);
+}
+
+/* ---- gathering the triage ------------------------------------------------------------------ */
+
+struct gather {
+	struct rep_triage *t;
+	struct rep_finding **arr;
+	size_t *n, cap;
+	size_t fcap;
+	bool oom;
 };
+
+static void finding_copy(struct rep_finding *d, const struct ul_finding_view *s)
+{
+	memset(d, 0, sizeof(*d));
+	d->file = dup(s->file);
+	d->ts = dup(s->ts);
+	d->rule = dup(s->rule);
+	d->severity = dup(s->severity);
+	d->code = dup(s->code && *s->code ? s->code : NULL);
+	d->action = dup(s->action && *s->action ? s->action : NULL);
+	d->text = dup(s->text);
+	d->title = dup(s->title);
+	d->explain = dup(s->explain);
+	d->fix = dup(s->fix);
+	d->before = dup(s->before);
+	d->after = dup(s->after);
+	d->line = s->line;
+	if (!s->severity || !ul_severity_parse(s->severity, &d->sev))
+		d->sev = UL_SEV_ERROR;
+}
+
+static void finding_free(struct rep_finding *d)
+{
+	char *all[] = { d->file, d->host,  d->ts,      d->rule, d->severity, d->code, d->action,
+		        d->text, d->title, d->explain, d->fix,  d->before,   d->after };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		free(all[i]);
+	memset(d, 0, sizeof(*d));
+}
+
+static bool collect_file(void *ctx, const struct ul_file_view *f)
+{
+	struct gather *g = ctx;
+	struct rep_triage *t = g->t;
+	if (t->nfiles == g->fcap) {
+		size_t cap = g->fcap ? g->fcap * 2 : 64;
+		struct rep_file *v = realloc(t->files, cap * sizeof(*v));
+		if (!v) {
+			g->oom = true;
+			return false;
+		}
+		t->files = v;
+		g->fcap = cap;
+	}
+	struct rep_file *d = &t->files[t->nfiles++];
+	memset(d, 0, sizeof(*d));
+	d->path = dup(f->path);
+	d->host = dup(f->host);
+	d->host_from = dup(f->host_from);
+	d->family = dup(f->family);
+	d->location = dup(f->location);
+	d->encoding = dup(f->encoding);
+	d->status = dup(f->status);
+	d->error = dup(f->error);
+	d->outcome = dup(f->outcome);
+	d->reason = dup(f->reason);
+	d->action = dup(f->action && *f->action ? f->action : NULL);
+	d->product = dup(f->product);
+	d->started = dup(f->started);
+	d->finished = dup(f->finished);
+	d->failed_at = dup(f->failed_at);
+	d->lines = f->lines;
+	d->bytes = f->bytes;
+	d->has_exit = f->has_exit;
+	d->exit_code = f->exit_code;
+	d->reboot = f->reboot;
+	d->has_verdict = f->outcome != NULL;
+	d->out = UL_OUT_UNKNOWN;
+	for (int i = 0; f->outcome && i < UL_OUTCOME_COUNT; i++)
+		if (strcmp(f->outcome, ul_outcome_name((enum ul_outcome)i)) == 0)
+			d->out = (enum ul_outcome)i;
+	if (f->has_root)
+		finding_copy(&d->root, &f->root);
+	return true;
+}
+
+static bool collect_finding(void *ctx, const struct ul_finding_view *f)
+{
+	struct gather *g = ctx;
+	if (*g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		struct rep_finding *v = realloc(*g->arr, cap * sizeof(*v));
+		if (!v) {
+			g->oom = true;
+			return false;
+		}
+		*g->arr = v;
+		g->cap = cap;
+	}
+	struct rep_finding *d = &(*g->arr)[(*g->n)++];
+	finding_copy(d, f);
+	const struct rep_file *file = rep_file_of(g->t, f->file);
+	d->host = dup(file ? file->host : NULL);
+	d->ignored = file && file->out == UL_OUT_SUCCEEDED;
+	return true;
+}
 
 static bool collect_noise(void *ctx, const char *rule, const char *code, uint64_t count)
 {
-	struct noise_ctx *c = ctx;
-	c->total += count;
-	if (c->kinds++ < MAX_NOISE && c->len < sizeof(c->line) - 80) {
-		char num[32];
-		commas(num, sizeof(num), count);
-		/* A message number says it best (2205); else the rule's name without its family. */
-		const char *dot = strchr(rule, '.');
-		const char *label = code && *code ? code : dot ? dot + 1 : rule;
-		c->len += (size_t)snprintf(c->line + c->len, sizeof(c->line) - c->len,
-		                           "%s%s \xC3\x97%s", c->len ? ", " : "", label, num);
+	struct gather *g = ctx;
+	struct rep_triage *t = g->t;
+	if (t->nnoise == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		struct rep_noise *v = realloc(t->noise, cap * sizeof(*v));
+		if (!v) {
+			g->oom = true;
+			return false;
+		}
+		t->noise = v;
+		g->cap = cap;
 	}
+	struct rep_noise *d = &t->noise[t->nnoise++];
+	d->rule = dup(rule);
+	d->code = dup(code && *code ? code : NULL);
+	d->count = count;
+	t->noise_total += count;
 	return true;
 }
 
-struct other_ctx {
-	const struct ul_report_opts *o;
-	const char *skip_file[8]; /* lines already shown as causes */
-	int64_t skip_line[8];
-	size_t nskip;
-	size_t shown, total;
-	bool json, first;
-};
-
-static bool is_skipped(const struct other_ctx *c, const struct ul_finding_view *f)
+/* Time order; lines without a time after those with one, then by file and line. */
+static int by_time(const void *a, const void *b)
 {
-	for (size_t i = 0; i < c->nskip; i++)
-		if (c->skip_line[i] == f->line && c->skip_file[i] && f->file &&
-		    strcmp(c->skip_file[i], f->file) == 0)
-			return true;
-	return false;
-}
-
-static bool print_other(void *ctx, const struct ul_finding_view *f)
-{
-	struct other_ctx *c = ctx;
-	if (is_skipped(c, f))
-		return true;
-	c->total++;
-	if (c->json) {
-		FILE *out = c->o->out;
-		fputs(c->first ? "\n    " : ",\n    ", out);
-		c->first = false;
-		fputs("{\"file\": ", out);
-		ul_report_json_string(out, f->file);
-		fprintf(out, ", \"line\": %" PRId64 ", \"rule\": ", f->line);
-		ul_report_json_string(out, f->rule);
-		fputs(", \"severity\": ", out);
-		ul_report_json_string(out, f->severity);
-		fputs(", \"code\": ", out);
-		ul_report_json_string(out, f->code);
-		fputs(", \"action\": ", out);
-		ul_report_json_string(out, f->action);
-		fputs(", \"text\": ", out);
-		ul_report_json_string(out, f->text);
-		fputs("}", out);
-		return true;
+	const struct rep_finding *x = a, *y = b;
+	if (x->ts && y->ts) {
+		int c = strcmp(x->ts, y->ts);
+		if (c)
+			return c;
+	} else if (x->ts || y->ts) {
+		return x->ts ? -1 : 1;
 	}
-	if (c->shown >= MAX_OTHER)
-		return true;
-	c->shown++;
-	fprintf(c->o->out, "  %s:%" PRId64 "  %s[%s]%s %.120s\n", shown(c->o, f->file), f->line,
-	        paint(c->o, strcmp(f->severity, "catastrophic") == 0 ? C_RED : C_YELLOW),
-	        f->severity, paint(c->o, C_RESET), f->text ? f->text : "");
-	return true;
+	int c = strcmp(x->file ? x->file : "", y->file ? y->file : "");
+	if (c)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* ---- the gathered triage: what every renderer reads -------------------------------------- */
-
-struct triage {
-	struct model m;
-	const struct ul_cluster *cl;
-	const struct ul_server *servers;
-	size_t nservers;
-	const struct ul_check *checks;
-	size_t nchecks;
-	const struct ul_server *first; /* the failed server whose root cause happened first */
-	struct ul_triage_summary sum;
-};
-
-static bool bad_outcome(enum ul_outcome o)
-{
-	return o == UL_OUT_FAILED || o == UL_OUTCOME_CANCELLED;
-}
-
-static void gather_first(struct triage *t)
+static void first_failed(struct rep_triage *t)
 {
 	const struct ul_server *best = NULL;
 	for (size_t i = 0; i < t->nservers; i++) {
 		const struct ul_server *s = &t->servers[i];
-		if (!bad_outcome(s->outcome))
+		if (!rep_bad(s->outcome))
 			continue;
 		if (!best) {
 			best = s;
@@ -351,513 +464,122 @@ static void gather_first(struct triage *t)
 	t->first = best;
 }
 
-static const char *upper_outcome(enum ul_outcome o)
+/* Failures already shown as a bad server's root cause or candidate. */
+static void mark_causes(struct rep_triage *t)
 {
-	static const char *const words[UL_OUTCOME_COUNT] = { "UNKNOWN", "SUCCEEDED", "FAILED",
-		                                             "INCOMPLETE", "CANCELLED" };
-	return (unsigned)o < UL_OUTCOME_COUNT ? words[o] : "UNKNOWN";
-}
-
-static int outcome_colour(enum ul_outcome o)
-{
-	return bad_outcome(o) ? C_RED : o == UL_OUT_SUCCEEDED ? C_GREEN : C_YELLOW;
-}
-
-/* ---- text triage --------------------------------------------------------------------------- */
-
-static void text_cause(const struct ul_report_opts *o, const struct ul_server_cause *r)
-{
-	FILE *out = o->out;
-	fprintf(out, "\n  %sRoot cause%s  %s:%" PRId64 "\n", paint(o, C_BOLD), paint(o, C_RESET),
-	        shown(o, r->file), r->line);
-	fprintf(out, "              ");
-	bool sep = false;
-	if (r->code) {
-		fprintf(out, "code %s", r->code);
-		sep = true;
-	}
-	if (r->ts) {
-		fprintf(out, "%s%s", sep ? " \xC2\xB7 " : "", r->ts);
-		sep = true;
-	}
-	fprintf(out, "%srule %s\n", sep ? " \xC2\xB7 " : "", r->rule ? r->rule : "?");
-	if (r->title && *r->title)
-		fprintf(out, "              %s\n", r->title);
-	fprintf(out, "              %s\n", r->reason ? r->reason : "");
-	if (r->text) {
-		fputc('\n', out);
-		int64_t nb = count_lines(r->before);
-		int width = 1;
-		for (int64_t v = r->line + 3; v >= 10; v /= 10)
-			width++;
-		print_context(o, r->before, r->line - nb, width);
-		fprintf(out, "%s  > %*" PRId64 " | %.300s%s\n", paint(o, C_RED), width, r->line,
-		        r->text, paint(o, C_RESET));
-		print_context(o, r->after, r->line + 1, width);
-	}
-	if (r->explain && *r->explain)
-		fprintf(out, "\n  %sWhy%s         %s\n", paint(o, C_BOLD), paint(o, C_RESET),
-		        r->explain);
-}
-
-static void text_server(const struct ul_report_opts *o, const struct ul_server *s,
-                        struct other_ctx *oc, size_t *skipped)
-{
-	FILE *out = o->out;
-	fprintf(out, "\n%s%s%s", paint(o, C_BOLD), *s->host ? s->host : "(unnamed server)",
-	        paint(o, C_RESET));
-	fprintf(out, " \xC2\xB7 %s", ul_role_name(s->role));
-	if (s->role_evidence)
-		fprintf(out, " (%s)", s->role_evidence);
-	fprintf(out, " \xC2\xB7 %s%s%s\n", paint(o, outcome_colour(s->outcome)),
-	        upper_outcome(s->outcome), paint(o, C_RESET));
-	if (s->product || s->from_version || s->to_version)
-		fprintf(out, "  %s%s%s -> %s", s->product ? s->product : "",
-		        s->product && s->from_version ? " " : "",
-		        s->from_version ? s->from_version : (s->product ? "" : "?"),
-		        s->to_version ? s->to_version : "?");
-	else
-		fputs("  version unknown", out);
-	if (s->started)
-		fprintf(out, " \xC2\xB7 %s to %s", s->started, s->finished ? s->finished : "?");
-	if (s->reboot)
-		fputs(" \xC2\xB7 restart pending", out);
-	fprintf(out, "\n  %s\n", s->verdict ? s->verdict : "");
-	if (bad_outcome(s->outcome) && s->ncauses) {
-		text_cause(o, &s->causes[0]);
-		if (*skipped < 4) {
-			oc->skip_file[*skipped] = s->causes[0].file;
-			oc->skip_line[(*skipped)++] = s->causes[0].line;
-		}
-	}
-	if (s->advice)
-		fprintf(out, "  %sWhat to do%s  %s\n", paint(o, C_BOLD), paint(o, C_RESET),
-		        s->advice);
-	if (bad_outcome(s->outcome) && s->ncauses > 1) {
-		fprintf(out, "\n  %sOther candidates%s\n", paint(o, C_BOLD), paint(o, C_RESET));
-		for (size_t i = 1; i < s->ncauses; i++) {
-			const struct ul_server_cause *c = &s->causes[i];
-			fprintf(out, "    %zu. %s:%" PRId64 "  %s\n       %.160s\n", i + 1,
-			        shown(o, c->file), c->line, c->reason ? c->reason : "",
-			        c->text ? c->text : "");
-			if (*skipped < 8) {
-				oc->skip_file[*skipped] = c->file;
-				oc->skip_line[(*skipped)++] = c->line;
-			}
+	for (size_t i = 0; i < t->nfailures; i++) {
+		struct rep_finding *f = &t->failures[i];
+		for (size_t s = 0; s < t->nservers && !f->cause; s++) {
+			const struct ul_server *sv = &t->servers[s];
+			if (!rep_bad(sv->outcome))
+				continue;
+			for (size_t c = 0; c < sv->ncauses; c++)
+				if (sv->causes[c].line == f->line && sv->causes[c].file &&
+				    f->file && strcmp(sv->causes[c].file, f->file) == 0)
+					f->cause = true;
 		}
 	}
 }
 
-static void text_cluster(const struct ul_report_opts *o, const struct triage *t)
+static void triage_free(struct rep_triage *t)
 {
-	FILE *out = o->out;
-	const char *t0 = ul_cluster_started(t->cl), *t1 = ul_cluster_finished(t->cl);
-	fprintf(out, "\n%sCluster%s     %zu server%s", paint(o, C_BOLD), paint(o, C_RESET),
-	        t->nservers, t->nservers == 1 ? "" : "s");
-	if (t0 && t1)
-		fprintf(out, ", %s to %s", t0, t1);
-	fputc('\n', out);
-	size_t hw = 4, rw = 4;
-	for (size_t i = 0; i < t->nservers; i++) {
-		size_t h = strlen(*t->servers[i].host ? t->servers[i].host : "?");
-		size_t r = strlen(ul_role_name(t->servers[i].role));
-		hw = h > hw ? h : hw;
-		rw = r > rw ? r : rw;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		struct rep_file *d = &t->files[i];
+		char *all[] = { d->path,     d->host,    d->host_from, d->family,   d->location,
+			        d->encoding, d->status,  d->error,     d->outcome,  d->reason,
+			        d->action,   d->product, d->started,   d->finished, d->failed_at };
+		for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+			free(all[k]);
+		finding_free(&d->root);
 	}
-	fprintf(out, "  %-*s  %-*s  %-23s  %-23s  %s\n", (int)hw, "host", (int)rw, "role",
-	        "started", "finished", "verdict");
-	for (size_t i = 0; i < t->nservers; i++) {
-		const struct ul_server *s = &t->servers[i];
-		fprintf(out, "  %-*s  %-*s  %-23s  %-23s  %s%s%s\n", (int)hw,
-		        *s->host ? s->host : "?", (int)rw, ul_role_name(s->role),
-		        s->started ? s->started : "-", s->finished ? s->finished : "-",
-		        paint(o, outcome_colour(s->outcome)), ul_outcome_name(s->outcome),
-		        paint(o, C_RESET));
+	free(t->files);
+	for (size_t i = 0; i < t->nfailures; i++)
+		finding_free(&t->failures[i]);
+	free(t->failures);
+	for (size_t i = 0; i < t->nfindings; i++)
+		finding_free(&t->findings[i]);
+	free(t->findings);
+	for (size_t i = 0; i < t->nnoise; i++) {
+		free(t->noise[i].rule);
+		free(t->noise[i].code);
 	}
-	fprintf(out, "\n%sChecks%s\n", paint(o, C_BOLD), paint(o, C_RESET));
-	if (!t->nchecks)
-		fprintf(out, "  none fired (upgrade order, concurrency, window, versions, "
-		             "pre-flight)\n");
-	for (size_t i = 0; i < t->nchecks; i++) {
-		const struct ul_check *c = &t->checks[i];
-		int col = c->severity >= UL_SEV_ERROR     ? C_RED
-		          : c->severity == UL_SEV_WARNING ? C_YELLOW
-		                                          : C_DIM;
-		fprintf(out, "  %s[%s]%s %s", paint(o, col), ul_severity_name(c->severity),
-		        paint(o, C_RESET), c->name);
-		if (c->hosts)
-			fprintf(out, " (%s)", c->hosts);
-		if (c->file)
-			fprintf(out, "  %s:%" PRId64, shown(o, c->file), c->line);
-		fprintf(out, "\n      %s\n", c->text ? c->text : "");
-		if (c->advice)
-			fprintf(out, "      %s%s%s\n", paint(o, C_DIM), c->advice,
-			        paint(o, C_RESET));
-		fprintf(out, "      evidence: %s\n", c->evidence ? c->evidence : "inferred");
-	}
+	free(t->noise);
 }
 
-static void text_summary(const struct ul_report_opts *o, const struct model *m,
-                         const struct ul_triage_summary *sum)
+static bool gather(struct ul_store *st, int64_t scan_id, const struct rep_renderer *r,
+                   struct rep_triage *t, struct ul_error *err)
 {
-	size_t by[RANK_FAILED + 1] = { 0 };
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].outcome)
-			by[outcome_rank(m->v[i].outcome)]++;
-	fprintf(o->out,
-	        "\n%sFiles%s       %" PRIu64 " read: %zu failed, %zu incomplete, %zu "
-	        "succeeded, %zu without an outcome",
-	        paint(o, C_BOLD), paint(o, C_RESET), sum->files, by[RANK_FAILED], by[2], by[1],
-	        by[0]);
-	if (by[RANK_CANCELLED])
-		fprintf(o->out, ", %zu cancelled", by[RANK_CANCELLED]);
-	if (sum->unreadable)
-		fprintf(o->out, "; %" PRIu64 " unreadable", sum->unreadable);
-	fputc('\n', o->out);
-	for (size_t i = 0; i < m->n; i++) {
-		const struct fview *f = &m->v[i];
-		if (f->status && strcmp(f->status, "ok") != 0)
-			fprintf(o->out, "            %s%s%s: %s (%s)\n", paint(o, C_YELLOW),
-			        shown(o, f->path), paint(o, C_RESET), f->status,
-			        f->error ? f->error : "");
+	struct gather g = { .t = t };
+	bool ok = ul_store_each_file(st, scan_id, collect_file, &g, err);
+	if (ok) {
+		g.arr = &t->failures;
+		g.n = &t->nfailures;
+		g.cap = 0;
+		ok = ul_store_each_finding(st, scan_id, UL_SEV_ERROR, true, collect_finding, &g,
+		                           err);
 	}
-}
-
-static bool text_triage(struct ul_store *st, int64_t scan_id, const struct ul_report_opts *o,
-                        const struct triage *t, struct ul_error *err)
-{
-	FILE *out = o->out;
-	const struct ul_triage_summary *sum = &t->sum;
-	fprintf(out, "%s%s%s", paint(o, outcome_colour(sum->verdict)), upper_outcome(sum->verdict),
-	        paint(o, C_RESET));
-	size_t nbad = 0, nerr = 0;
-	for (size_t i = 0; i < t->nservers; i++)
-		nbad += bad_outcome(t->servers[i].outcome);
-	for (size_t i = 0; i < t->nchecks; i++)
-		nerr += t->checks[i].severity >= UL_SEV_ERROR;
-	if (t->nservers == 1 && t->servers[0].verdict) {
-		fprintf(out, "  %s", t->servers[0].verdict);
-		if (nerr)
-			fprintf(out, "; %zu check%s of severity error fired", nerr,
-			        nerr == 1 ? "" : "s");
-	} else if (t->nservers > 1)
-		fprintf(out,
-		        "  %zu servers: %zu failed or cancelled; %zu check%s of severity error%s%s",
-		        t->nservers, nbad, nerr, nerr == 1 ? "" : "s", t->first ? "; first: " : "",
-		        t->first ? t->first->verdict : "");
-	else if (sum->verdict == UL_OUT_SUCCEEDED)
-		fprintf(out, "  no installer session failed");
-	fputc('\n', out);
-
-	struct other_ctx oc = { .o = o };
-	size_t skipped = 0;
-	for (size_t i = 0; i < t->nservers; i++)
-		text_server(o, &t->servers[i], &oc, &skipped);
-	oc.nskip = skipped;
-	text_cluster(o, t);
-
-	fprintf(out, "\n%sOther failures%s\n", paint(o, C_BOLD), paint(o, C_RESET));
-	if (!ul_store_each_finding(st, scan_id, UL_SEV_ERROR, true, print_other, &oc, err))
+	if (ok && r->findings_min >= 0) {
+		g.arr = &t->findings;
+		g.n = &t->nfindings;
+		g.cap = 0;
+		ok = ul_store_each_finding(st, scan_id, (enum ul_severity)r->findings_min, false,
+		                           collect_finding, &g, err);
+	}
+	if (ok) {
+		g.cap = 0;
+		ok = ul_store_each_noise(st, scan_id, collect_noise, &g, err);
+	}
+	if (ok)
+		ok = ul_store_counts(st, scan_id, t->counts, err);
+	if (!ok && g.oom)
+		ul_error_set(err, "memory", "out of memory");
+	if (!ok)
 		return false;
-	if (oc.total == 0)
-		fprintf(out, "  none\n");
-	else if (oc.total > oc.shown)
-		fprintf(out, "  ... and %zu more (upglog query for all)\n", oc.total - oc.shown);
-
-	text_summary(o, &t->m, sum);
-	struct noise_ctx nc = { 0 };
-	if (!ul_store_each_noise(st, scan_id, collect_noise, &nc, err))
-		return false;
-	char total[32];
-	commas(total, sizeof(total), nc.total);
-	fprintf(out, "%sHidden%s      %s harmless lines hidden%s%s", paint(o, C_BOLD),
-	        paint(o, C_RESET), total, nc.len ? ": " : "", nc.line);
-	if (nc.kinds > MAX_NOISE)
-		fprintf(out, ", and %zu more kinds", nc.kinds - MAX_NOISE);
-	fputc('\n', out);
-	return true;
-}
-
-/* ---- JSON triage --------------------------------------------------------------------------- */
-
-static void json_kv(FILE *out, const char *key, const char *val, bool comma)
-{
-	fprintf(out, "%s\"%s\": ", comma ? ", " : "", key);
-	ul_report_json_string(out, val);
-}
-
-static void json_lines(FILE *out, const char *block)
-{
-	fputc('[', out);
-	if (block) {
-		const char *s = block;
-		for (bool first = true;; first = false) {
-			const char *nl = strchr(s, '\n');
-			size_t len = nl ? (size_t)(nl - s) : strlen(s);
-			char *line = strndup(s, len);
-			if (!first)
-				fputs(", ", out);
-			ul_report_json_string(out, line ? line : "");
-			free(line);
-			if (!nl)
-				break;
-			s = nl + 1;
-		}
+	if (t->nfailures)
+		qsort(t->failures, t->nfailures, sizeof(*t->failures), by_time);
+	t->servers = ul_cluster_servers(t->cl, &t->nservers);
+	t->checks = ul_cluster_checks(t->cl, &t->nchecks);
+	first_failed(t);
+	mark_causes(t);
+	for (size_t i = 0; i < t->nfiles; i++) {
+		const struct rep_file *f = &t->files[i];
+		bool readable = f->status && strcmp(f->status, "ok") == 0;
+		if (!readable)
+			t->sum.unreadable++;
+		if (f->has_verdict || readable)
+			t->sum.files++;
+		t->sum.failed_files += f->out == UL_OUT_FAILED;
 	}
-	fputc(']', out);
-}
-
-static void json_cause(FILE *out, const struct ul_server_cause *c, bool context)
-{
-	fputs("{", out);
-	json_kv(out, "file", c->file, false);
-	fprintf(out, ", \"line\": %" PRId64, c->line);
-	json_kv(out, "rule", c->rule, true);
-	json_kv(out, "code", c->code, true);
-	json_kv(out, "text", c->text, true);
-	json_kv(out, "ts", c->ts, true);
-	if (context) {
-		json_kv(out, "title", c->title, true);
-		json_kv(out, "explain", c->explain, true);
-		json_kv(out, "fix", c->fix, true);
-		fputs(", \"context\": {\"before\": ", out);
-		json_lines(out, c->before);
-		fputs(", \"after\": ", out);
-		json_lines(out, c->after);
-		fputs("}", out);
-	}
-	json_kv(out, "reason", c->reason, true);
-	fputs("}", out);
-}
-
-static void json_fnd(FILE *out, const struct fnd *f, const char *file)
-{
-	fputs("{", out);
-	json_kv(out, "file", f->file ? f->file : file, false);
-	fprintf(out, ", \"line\": %" PRId64, f->line);
-	json_kv(out, "rule", f->rule, true);
-	json_kv(out, "severity", f->severity, true);
-	json_kv(out, "code", f->code, true);
-	json_kv(out, "action", f->action, true);
-	json_kv(out, "text", f->text, true);
-	json_kv(out, "ts", f->ts, true);
-	fputs("}", out);
-}
-
-static bool json_noise(void *ctx, const char *rule, const char *code, uint64_t count)
-{
-	struct other_ctx *c = ctx;
-	FILE *out = c->o->out;
-	fputs(c->first ? "\n    {" : ",\n    {", out);
-	c->first = false;
-	json_kv(out, "rule", rule, false);
-	json_kv(out, "code", code && *code ? code : NULL, true);
-	fprintf(out, ", \"count\": %" PRIu64 "}", count);
-	return true;
-}
-
-static void json_server(FILE *out, const struct ul_server *s)
-{
-	json_kv(out, "host", s->host, false);
-	json_kv(out, "role", ul_role_name(s->role), true);
-	json_kv(out, "role_evidence", s->role_evidence, true);
-	json_kv(out, "verdict", ul_outcome_name(s->outcome), true);
-	json_kv(out, "summary", s->verdict, true);
-	json_kv(out, "product", s->product, true);
-	json_kv(out, "from_version", s->from_version, true);
-	json_kv(out, "to_version", s->to_version, true);
-	json_kv(out, "final_version", s->final_version, true);
-	json_kv(out, "started", s->started, true);
-	json_kv(out, "finished", s->finished, true);
-	fprintf(out, ", \"reboot\": %s", s->reboot ? "true" : "false");
-	fprintf(out, ", \"files\": %zu, \"run_files\": %zu", s->files, s->run_files);
-	fputs(", \"root_cause\": ", out);
-	if (bad_outcome(s->outcome) && s->ncauses)
-		json_cause(out, &s->causes[0], true);
-	else
-		fputs("null", out);
-	fputs(", \"candidates\": [", out);
-	for (size_t i = 0; bad_outcome(s->outcome) && i < s->ncauses; i++) {
-		fputs(i ? ", " : "", out);
-		json_cause(out, &s->causes[i], false);
-	}
-	fputs("]", out);
-	json_kv(out, "advice", s->advice, true);
-}
-
-static void json_check(FILE *out, const struct ul_check *c)
-{
-	json_kv(out, "name", c->name, false);
-	json_kv(out, "severity", ul_severity_name(c->severity), true);
-	json_kv(out, "host", c->host, true);
-	fputs(", \"hosts\": [", out);
-	const char *h = c->hosts;
-	for (bool first = true; h && *h; first = false) {
-		size_t n = strcspn(h, ",");
-		char *one = strndup(h, n);
-		fputs(first ? "" : ", ", out);
-		ul_report_json_string(out, one ? one : "");
-		free(one);
-		h += n;
-		if (*h == ',')
-			h++;
-	}
-	fputs("]", out);
-	json_kv(out, "file", c->file, true);
-	if (c->file)
-		fprintf(out, ", \"line\": %" PRId64, c->line);
-	else
-		fputs(", \"line\": null", out);
-	json_kv(out, "text", c->text, true);
-	json_kv(out, "advice", c->advice, true);
-	json_kv(out, "evidence", c->evidence, true);
-}
-
-static bool json_triage(struct ul_store *st, int64_t scan_id, const struct ul_report_opts *o,
-                        const struct triage *t, struct ul_error *err)
-{
-	FILE *out = o->out;
-	const struct model *m = &t->m;
-	fputs("{\n  ", out);
-	json_kv(out, "verdict", ul_outcome_name(t->sum.verdict), false);
-	fputs(",\n  \"root_cause\": ", out);
-	if (t->first && t->first->ncauses)
-		json_cause(out, &t->first->causes[0], true);
-	else
-		fputs("null", out);
-	fputs(",\n  \"candidates\": [", out);
-	for (size_t i = 0; t->first && i < t->first->ncauses; i++) {
-		fputs(i ? ",\n    " : "\n    ", out);
-		json_cause(out, &t->first->causes[i], false);
-	}
-	fputs("],\n  \"servers\": [", out);
-	for (size_t i = 0; i < t->nservers; i++) {
-		fputs(i ? ",\n    {" : "\n    {", out);
-		json_server(out, &t->servers[i]);
-		fputs("}", out);
-	}
-	fputs("],\n  \"checks\": [", out);
-	for (size_t i = 0; i < t->nchecks; i++) {
-		fputs(i ? ",\n    {" : "\n    {", out);
-		json_check(out, &t->checks[i]);
-		fputs("}", out);
-	}
-	fputs("],\n  \"cluster\": {", out);
-	json_kv(out, "verdict", ul_outcome_name(ul_cluster_verdict(t->cl)), false);
-	json_kv(out, "started", ul_cluster_started(t->cl), true);
-	json_kv(out, "finished", ul_cluster_finished(t->cl), true);
-	fputs(", \"order\": [", out);
-	for (size_t i = 0; i < t->nservers; i++) {
-		fputs(i ? ", " : "", out);
-		ul_report_json_string(out, t->servers[i].host);
-	}
-	fprintf(out, "], \"servers\": %zu", t->nservers);
-	fputs("},\n  \"failures\": [", out);
-	bool first = true;
-	for (size_t i = 0; i < m->n; i++) {
-		const struct fview *f = &m->v[i];
-		if (outcome_rank(f->outcome) < RANK_CANCELLED)
-			continue;
-		fputs(first ? "\n    {" : ",\n    {", out);
-		first = false;
-		json_kv(out, "file", f->path, false);
-		json_kv(out, "reason", f->reason, true);
-		json_kv(out, "action", f->action, true);
-		if (f->has_exit)
-			fprintf(out, ", \"exit_code\": %" PRId64, f->exit_code);
-		else
-			fputs(", \"exit_code\": null", out);
-		fputs(", \"root_cause\": ", out);
-		if (f->root.present)
-			json_fnd(out, &f->root, f->path);
-		else
-			fputs("null", out);
-		fputs("}", out);
-	}
-	fputs("],\n  \"findings\": [", out);
-	struct other_ctx oc = { .o = o, .json = true, .first = true };
-	if (!ul_store_each_finding(st, scan_id, UL_SEV_ERROR, false, print_other, &oc, err))
-		return false;
-	uint64_t counts[UL_SEV_COUNT];
-	if (!ul_store_counts(st, scan_id, counts, err))
-		return false;
-	fputs("],\n  \"counts\": {", out);
-	for (int i = 0; i < UL_SEV_COUNT; i++)
-		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "",
-		        ul_severity_name((enum ul_severity)i), counts[i]);
-	fputs("},\n  \"noise\": [", out);
-	struct other_ctx nc = { .o = o, .first = true };
-	if (!ul_store_each_noise(st, scan_id, json_noise, &nc, err))
-		return false;
-	fputs("],\n  \"files\": [", out);
-	for (size_t i = 0; i < m->n; i++) {
-		const struct fview *f = &m->v[i];
-		fputs(i ? ",\n    {" : "\n    {", out);
-		json_kv(out, "path", f->path, false);
-		json_kv(out, "host", f->host, true);
-		json_kv(out, "family", f->family, true);
-		json_kv(out, "location", f->location, true);
-		json_kv(out, "encoding", f->encoding, true);
-		fprintf(out, ", \"lines\": %" PRId64, f->lines);
-		json_kv(out, "status", f->status, true);
-		json_kv(out, "verdict", f->outcome, true);
-		json_kv(out, "reason", f->reason, true);
-		if (f->has_exit)
-			fprintf(out, ", \"exit_code\": %" PRId64, f->exit_code);
-		fprintf(out, ", \"reboot\": %s}", f->reboot ? "true" : "false");
-	}
-	fputs("],\n  \"errors\": [", out);
-	first = true;
-	for (size_t i = 0; i < m->n; i++) {
-		const struct fview *f = &m->v[i];
-		if (!f->status || strcmp(f->status, "ok") == 0)
-			continue;
-		fputs(first ? "\n    {" : ",\n    {", out);
-		first = false;
-		json_kv(out, "file", f->path, false);
-		json_kv(out, "status", f->status, true);
-		json_kv(out, "error", f->error, true);
-		fputs("}", out);
-	}
-	fprintf(out, "]\n}\n");
+	t->sum.verdict = ul_cluster_verdict(t->cl);
 	return true;
 }
 
 bool ul_report_triage(struct ul_store *st, int64_t scan_id, const struct ul_report_opts *o,
                       struct ul_triage_summary *sum, struct ul_error *err)
 {
-	struct triage t = { 0 };
-	struct ul_cluster *own = NULL;
 	memset(sum, 0, sizeof(*sum));
-	bool ok = ul_store_each_file(st, scan_id, collect_file, &t.m, err);
-	if (!ok && t.m.oom)
-		ul_error_set(err, "memory", "out of memory");
+	const struct rep_renderer *r = renderer_of(o->format);
+	if (!r)
+		return ul_error_set(err, "usage", "the triage cannot be printed as %s",
+		                    ul_format_name(o->format));
+	struct rep_triage t = { 0 };
+	struct ul_cluster *own = NULL;
 	t.cl = o->cluster;
-	if (ok && !t.cl) {
+	if (!t.cl) {
 		own = ul_cluster_build(st, scan_id, NULL, err);
 		t.cl = own;
-		ok = own != NULL;
 	}
+	bool ok = t.cl && gather(st, scan_id, r, &t, err);
 	if (ok) {
-		t.servers = ul_cluster_servers(t.cl, &t.nservers);
-		t.checks = ul_cluster_checks(t.cl, &t.nchecks);
-		gather_first(&t);
-		for (size_t i = 0; i < t.m.n; i++) {
-			const struct fview *f = &t.m.v[i];
-			bool readable = f->status && strcmp(f->status, "ok") == 0;
-			if (!readable)
-				t.sum.unreadable++;
-			if (f->outcome || readable)
-				t.sum.files++;
-			t.sum.failed_files += outcome_rank(f->outcome) == RANK_FAILED;
-		}
-		t.sum.verdict = ul_cluster_verdict(t.cl);
 		*sum = t.sum;
-		ok = o->format == UL_FMT_JSON ? json_triage(st, scan_id, o, &t, err)
-		                              : text_triage(st, scan_id, o, &t, err);
+		ok = r->render(o, &t);
+		if (ok && ferror(o->out))
+			ok = ul_error_set(err, "io", "cannot write the report");
+		else if (!ok)
+			ul_error_set(err, "memory", "out of memory");
 	}
 	ul_cluster_destroy(own);
-	model_free(&t.m);
+	triage_free(&t);
 	return ok;
 }
 
@@ -904,6 +626,11 @@ static size_t cells_of(const char *s)
 static void put_cell(FILE *out, const char *s, size_t width)
 {
 	size_t used = 0;
+	char fit[4 * CELL_MAX + 4];
+	if (rep_is_path(s) && cells_of(s) > CELL_MAX) { /* keep a path's file name */
+		rep_fit_path(s, CELL_MAX, fit, sizeof(fit));
+		s = fit;
+	}
 	for (const char *p = s ? s : "NULL"; *p && used < CELL_MAX; p++) {
 		unsigned char c = (unsigned char)*p;
 		fputc(c == '\n' || c == '\r' || c == '\t' ? ' ' : c, out);

@@ -933,6 +933,250 @@ class ClusterManners(unittest.TestCase):
             self.assertRegex(out, r"--role HOST=ROLE[^\n]*\n(?:  +[^\n]*\n)*?.*\(repeatable\)")
 
 
+ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?(Z|[+-]\d\d:\d\d)?$")
+JSONL_FIELDS = {"kind", "id", "ts", "host", "file", "line", "severity", "level", "rule", "code",
+                "action", "title", "text"}
+
+
+def cluster_inputs():
+    return sorted((FIXTURES / "cluster").iterdir())
+
+
+class Formats(unittest.TestCase):
+    """Each output format of the triage, for its shape (html: tests/html_test.py)."""
+
+    def check_jsonl(self, out):
+        kinds = {}
+        types = {}
+        for n, line in enumerate(out.splitlines(), 1):
+            o = json.loads(line)  # one object per line
+            self.assertIsInstance(o, dict)
+            for k, v in o.items():  # flat: no nesting
+                self.assertNotIsInstance(v, (dict, list), f"line {n}: {k}")
+                if v is not None:
+                    types.setdefault(k, set()).add(type(v).__name__)
+            kinds.setdefault(o["kind"], []).append(o)
+            if o["kind"] != "check":
+                self.assertTrue(JSONL_FIELDS <= set(o), f"line {n}: {sorted(o)}")
+            if o["ts"] is not None:
+                self.assertRegex(o["ts"], ISO_TS)
+        # ids name each event once
+        ids = [o["id"] for v in kinds.values() for o in v]
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertTrue(all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids))
+        # one type per field, numbers as numbers
+        self.assertEqual({k: v for k, v in types.items() if len(v) > 1}, {})
+        for k in ("line", "level", "code"):
+            self.assertEqual(types.get(k, {"int"}), {"int"}, k)
+        return kinds
+
+    def test_jsonl_triage(self):
+        code, out, err = run("triage", "--format", "jsonl", *cluster_inputs())
+        self.assertEqual(code, 1, err)
+        kinds = self.check_jsonl(out)
+        self.assertEqual(len(kinds["server"]), 4)
+        self.assertEqual(len(kinds["verdict"]), 16)
+        self.assertEqual(sorted(c["rule"] for c in kinds["check"]),
+                         ["domain-controller", "mixed-versions", "upgrade-order"])
+        root = next(f for f in kinds["finding"] if f["line"] == 189 and
+                    f["file"].endswith("ccminst_031905_223826.log"))
+        self.assertEqual((root["host"], root["code"], root["severity"], root["level"]),
+                         ("SUB02", 1920, "catastrophic", 4))
+        self.assertEqual(root["ts"], "2005-03-19T23:05:48")
+        sub02 = next(s for s in kinds["server"] if s["host"] == "SUB02")
+        self.assertEqual((sub02["outcome"], sub02["line"], sub02["code"]), ("failed", 189, 1920))
+        failed = [v for v in kinds["verdict"] if v["outcome"] == "failed"]
+        self.assertTrue(failed and all(v["severity"] == "error" for v in failed))
+
+    def test_jsonl_codes_in_hex_keep_their_text(self):
+        log = ("[0F1C:0A2C][2024-05-02T10:11:12]i001: Burn v3.11.1.2318, Windows v10.0 (Build "
+               "19045: Service Pack 0), path: C:\\Temp\\setup.exe\r\n"
+               "[0F1C:0A2C][2024-05-02T10:11:12]e000: Error 0x80070005: Failed to begin "
+               "registration session.\r\n"
+               "[0F1C:0A2C][2024-05-02T10:11:13]i007: Exit code: 0x80070005, restarting: "
+               "No\r\n").encode()
+        code, out, err = run("triage", "--format", "jsonl", "--label", "ws01", "-", stdin=log)
+        self.assertEqual(code, 1, err)
+        kinds = self.check_jsonl(out)
+        hexed = [o for v in kinds.values() for o in v if o.get("code_text")]
+        self.assertGreaterEqual(len(hexed), 2)
+        for o in hexed:
+            self.assertEqual(o["host"], "WS01")
+            self.assertEqual(o["code"], int(o["code_text"], 16))
+
+    def test_jsonl_names_unreadable_files(self):
+        code, out, err = run("triage", "--format", "jsonl", FIXTURES / "msi-modern-ok.log",
+                             "/nonexistent/pub02.zip")
+        self.assertEqual(code, 3)
+        kinds = self.check_jsonl(out)
+        bad = [v for v in kinds["verdict"] if v["file"] == "/nonexistent/pub02.zip"]
+        self.assertEqual(len(bad), 1)
+        self.assertEqual((bad[0]["status"], bad[0]["severity"]), ("unreadable", "error"))
+        self.assertIn("No such file", bad[0]["text"])
+        ok = [v for v in kinds["verdict"] if v["file"].endswith("msi-modern-ok.log")]
+        self.assertEqual((ok[0]["outcome"], ok[0]["reboot"], ok[0]["code"]),
+                         ("succeeded", True, 3010))
+
+    def test_jsonl_scan_to_stdout_and_file(self):
+        row = next(r for r in expectations() if r["verdict"] == "failed")
+        with tempfile.TemporaryDirectory() as d:
+            code, out, err = run("scan", "--db", f"{d}/s.db", "--format", "jsonl",
+                                 FIXTURES / row["fixture"])
+            self.assertEqual(code, 1, err)
+            kinds = self.check_jsonl(out)
+            self.assertIn("scanned", err)  # the summary stays on stderr
+            con = sqlite3.connect(f"{d}/s.db")
+            stored = con.execute("SELECT count(*) FROM findings WHERE level >= 1").fetchone()[0]
+            self.assertEqual(len(kinds["finding"]), stored)
+            code, out2, _ = run("scan", "--db", f"{d}/s.db", "-q", "--format", "jsonl", "-o",
+                                f"{d}/s.jsonl", FIXTURES / row["fixture"])
+            self.assertEqual((code, out2), (1, ""))
+            # a second run of the same inputs: the same events, the same ids
+            self.assertEqual(pathlib.Path(f"{d}/s.jsonl").read_text(), out)
+            code, _, err = run("scan", "--db", f"{d}/s.db", "--format", "json", FIXTURES)
+            self.assertEqual(code, 2)
+            self.assertIn("jsonl", err)
+            code, _, err = run("scan", "--db", f"{d}/s.db", "-o", f"{d}/x", FIXTURES)
+            self.assertEqual(code, 2)
+
+    def test_markdown(self):
+        code, out, err = run("triage", "--format", "markdown", *cluster_inputs())
+        self.assertEqual(code, 1, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "## upglog triage: FAILED")
+        table = [l for l in lines if l.startswith("| ")]
+        self.assertEqual(table[0].split("|")[1].strip(), "server")
+        self.assertEqual(len([l for l in table if re.match(r"\| (PUB01|TFTP01|SUB0[12]) \|", l)]),
+                         4)
+        # every table row has as many cells as its header
+        fence = out.index("````text")
+        block = out[fence:out.index("````", fence + 8)]
+        self.assertIn("> 189 | Error 1920.", block)
+        self.assertIn(" 188 | ", block)
+        self.assertIn(" 190 | ", block)
+        self.assertIn("**What to do**", out)
+        self.assertIn("### Checks", out)
+        for name in ("domain-controller", "mixed-versions", "upgrade-order"):
+            self.assertRegex(out, rf"\| error \| {name} \|")
+        code, out, _ = run("triage", "--format", "md", FIXTURES / "cisco-pub01-failed")
+        self.assertIn("### Other failures (in time order)", out)
+        rows = [l for l in out.splitlines() if re.match(r"\| \d{4}-", l)]
+        self.assertGreater(len(rows), 3)
+        self.assertEqual([r.split("|")[1].strip() for r in rows],
+                         sorted(r.split("|")[1].strip() for r in rows))
+        for r in rows:  # pipes inside text are escaped: every row has 6 cells
+            self.assertEqual(len(re.split(r"(?<!\\)\|", r)), 8, r)
+
+    def test_html_to_a_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            code, out, err = run("triage", "--format", "html", "-o", f"{d}/r.html",
+                                 FIXTURES / "msi-modern-ok.log")
+            self.assertEqual((code, out), (0, ""), err)
+            page = pathlib.Path(f"{d}/r.html").read_text()
+            self.assertTrue(page.startswith("<!DOCTYPE html>"))
+            self.assertIn("SUCCEEDED", page)
+            self.assertIn("restart pending", page)
+            self.assertNotIn("<script", page)
+
+    def test_cancelled_in_every_format(self):
+        # The first run of the InstallShield suite fixture alone: the user cancelled (0x642).
+        # A cancelled setup is counted apart from failed ones and named in every format.
+        text = (FIXTURES / "installshield-suite-retry.log").read_bytes().decode("utf-16")
+        end = text.index("\n", text.index("State manager: removing state info")) + 1
+        with tempfile.TemporaryDirectory() as d:
+            log = pathlib.Path(d) / "setup.log"
+            log.write_bytes(text[:end].encode("utf-16"))
+            code, out, err = run("triage", log)
+            self.assertEqual(code, 1, err)
+            self.assertTrue(out.startswith("CANCELLED"), out)
+            self.assertIn("read: 0 failed, 1 cancelled, 0 incomplete", out)
+            code, out, _ = run("triage", "-f", "json", log)
+            doc = json.loads(out)
+            self.assertEqual((code, doc["verdict"]), (1, "cancelled"))
+            self.assertEqual([(f["verdict"], f["exit_code"], f["root_cause"]["line"])
+                              for f in doc["failures"]], [("cancelled", 1602, 28)])
+            code, out, _ = run("triage", "-f", "jsonl", log)
+            kinds = self.check_jsonl(out)
+            self.assertEqual([(o["outcome"], o["severity"]) for o in kinds["verdict"]],
+                             [("cancelled", "error")])
+            self.assertEqual([o["outcome"] for o in kinds["server"]], ["cancelled"])
+            code, out, _ = run("triage", "-f", "md", log)
+            self.assertEqual(out.splitlines()[0], "## upglog triage: CANCELLED")
+            self.assertIn("| **cancelled** |", out)
+            self.assertIn("1 files read: 0 failed, 1 cancelled,", out)
+            code, out, _ = run("triage", "-f", "html", "-o", f"{d}/r.html", log)
+            page = pathlib.Path(f"{d}/r.html").read_text()
+            self.assertEqual((code, out), (1, ""))
+            self.assertIn('id="verdict">CANCELLED<', page)
+            self.assertIn('<span class="badge o-cancelled">cancelled</span>', page)
+            self.assertRegex(page, r'<p id="file-counts">1 files read: 0 failed, 1 cancelled,')
+
+    def test_unknown_format_names_the_choices(self):
+        code, _, err = run("triage", "--format", "yaml", FIXTURES / "msi-modern-ok.log")
+        self.assertEqual(code, 2)
+        # The option table checks the value and names every one it takes (md too).
+        self.assertIn("text, json, jsonl, html, markdown or md", err)
+
+
+class TextReport(unittest.TestCase):
+    """The text report's contract: failures in time order, labels true to the rule, reasons,
+    restart pending, hints that lead somewhere."""
+
+    def other_failures(self, out):
+        part = out.split("Other failures", 1)[1].split("\n\n", 1)[0]
+        return [l for l in part.splitlines()[1:] if l.startswith("  ") and "..." not in l[:6]]
+
+    def test_other_failures_in_time_order_with_rule(self):
+        code, out, _ = run("triage", FIXTURES / "cisco-pub01-failed")
+        self.assertEqual(code, 1)
+        rows = self.other_failures(out)
+        self.assertGreater(len(rows), 3)
+        times = [r.split()[0] for r in rows]
+        self.assertEqual(times, sorted(times))
+        # the WARN line: labelled with the severity its rule gives, and the rule named
+        warn = next(r for r in rows if "WARN  StartService" in r)
+        self.assertIn("[error windows.service-logon-1069]", warn)
+
+    def test_ignored_errors_apart_on_success(self):
+        code, out, _ = run("triage", FIXTURES / "msi-modern-ok.log")
+        self.assertEqual(code, 0)
+        self.assertEqual(self.other_failures(out), ["  none"])
+        ignored = out.split("Ignored errors", 1)[1]
+        self.assertIn("CA_CheckSpoolerVersion", ignored.split("\nFiles")[0])
+        self.assertIn("restart pending", out.split("\n")[3])  # on the server's line
+        self.assertRegex(out, r"msi-modern-ok.log: succeeded, .*3010.*; restart pending")
+
+    def test_every_unknown_or_incomplete_file_says_why(self):
+        code, out, _ = run("triage", FIXTURES / "cisco-pub01-failed")
+        files = out.split("\nFiles", 1)[1].split("\nHidden")[0].splitlines()[1:]
+        unknown = [l for l in files if ": unknown, " in l]
+        self.assertEqual(len(unknown), 2)
+        for l in unknown:
+            self.assertRegex(l, r": unknown, \w+")
+
+    def test_hint_names_the_database(self):
+        with tempfile.TemporaryDirectory() as d:
+            code, out, _ = run("triage", "--db", f"{d}/h.db", FIXTURES / "cisco-pub01-failed")
+            self.assertIn(f"upglog query --db {d}/h.db", out)
+            hint = re.search(r'upglog query --db (\S+) "([^"]+)"', out)
+            code, rows, err = run("query", "--db", hint.group(1), hint.group(2))
+            self.assertEqual(code, 0, err)
+            self.assertIn("ERROR", rows)
+        code, out, _ = run("triage", FIXTURES / "cisco-pub01-failed")
+        self.assertIn("add --db", out)  # in memory: say how to keep one
+
+    def test_table_keeps_the_file_name(self):
+        with tempfile.TemporaryDirectory() as d:
+            run("scan", "--db", f"{d}/t.db", FIXTURES / "cisco-pub01-failed")
+            code, out, _ = run("query", "--db", f"{d}/t.db",
+                               "SELECT path FROM files WHERE path LIKE '%ccminst%'")
+            self.assertEqual(code, 0)
+            cell = out.splitlines()[2].strip()
+            self.assertTrue(cell.endswith("ccminst_031405_224107.log"), cell)
+            self.assertIn("...", cell)
+            self.assertLessEqual(len(cell), 80)
+
+
 class Query(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

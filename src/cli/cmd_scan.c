@@ -1,40 +1,75 @@
 /* SPDX-License-Identifier: MIT */
 /* upglog scan: read inputs into the database. */
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "scan_opts.h"
 #include "upglog/cluster.h"
+#include "upglog/report.h"
 
 /* Options of scan (with cli_scan_opts). To add one: a row and a case in option(). */
 static const struct cli_opt opts[] = {
 	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE,
 	  "the database (default: upglog.db; created when missing, and the summary says so)" },
+	{ OPT_FORMAT, 'f', "format", "FORMAT", "jsonl", CLI_COMP_VALUES,
+	  "also print what the scan found as JSON lines for a log pipeline: jsonl, one flat "
+	  "object per finding, file verdict, server and check" },
+	{ OPT_OUTPUT, 'o', "output", "FILE", NULL, CLI_COMP_FILE,
+	  "write those JSON lines to FILE instead of standard output (with --format jsonl)" },
 	{ OPT_QUIET, 'q', "quiet", NULL, NULL, CLI_COMP_NONE,
 	  "no progress line and no summary on stderr" },
 	{ 0 },
 };
 
+struct scan_args {
+	struct cli_scan cs;
+	bool jsonl;
+	const char *output;
+};
+
 static int option(void *ctx, const struct cli_opt *o, const char *value)
 {
-	struct cli_scan *cs = ctx;
-	if (o->id == OPT_QUIET) {
-		cs->quiet = true;
+	struct scan_args *a = ctx;
+	enum ul_format f;
+	switch (o->id) {
+	case OPT_FORMAT:
+		/* Each value of the row needs its renderer here; others are refused. */
+		if (!ul_format_parse(value, 1u << UL_FMT_JSONL, &f, NULL, 0))
+			return cli_usage_error(a->cs.io, &cli_cmd_scan, "--format %s: not handled",
+			                       value);
+		a->jsonl = true;
 		return 0;
+	case OPT_OUTPUT:
+		a->output = value;
+		return 0;
+	case OPT_QUIET:
+		a->cs.quiet = true;
+		return 0;
+	default: {
+		int r = cli_scan_option(&a->cs, o->id, value, &cli_cmd_scan, a->cs.io);
+		return r < 0 ? UL_EXIT_USAGE : r;
 	}
-	int r = cli_scan_option(cs, o->id, value, &cli_cmd_scan, cs->io);
-	return r < 0 ? UL_EXIT_USAGE : r;
+	}
 }
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
-	struct cli_scan cs;
+	struct scan_args a = { .jsonl = false };
 	int nargs, rc = UL_EXIT_USAGE;
-	cli_scan_init(&cs);
-	cs.io = io;
-	int r = cli_parse(&cli_cmd_scan, argc, argv, io, option, &cs, &nargs);
+	cli_scan_init(&a.cs);
+	a.cs.io = io;
+	int r = cli_parse(&cli_cmd_scan, argc, argv, io, option, &a, &nargs);
+	struct cli_scan cs = a.cs;
+	bool jsonl = a.jsonl;
+	const char *output = a.output;
 	if (r != 0 || nargs < 0) {
 		cli_scan_finish(&cs);
 		return r;
+	}
+	if (output && !jsonl) {
+		cli_scan_finish(&cs);
+		return cli_usage_error(io, &cli_cmd_scan, "--output goes with --format jsonl");
 	}
 	if (nargs == 0) {
 		cli_scan_finish(&cs);
@@ -49,6 +84,8 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	struct ul_catalog *cat = cli_load_catalog(io, &cs.rules);
 	struct ul_error err;
 	struct ul_store *st = NULL;
+	struct ul_cluster *cl = NULL;
+	FILE *out = NULL;
 	if (!cat)
 		goto out;
 	const char *db = cs.db ? cs.db : "upglog.db";
@@ -73,11 +110,33 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		cli_error(io, "%s", err.msg);
 		goto out;
 	}
-	struct ul_cluster *cl = cli_cluster(&cs, io, st, scan_id, true);
+	cl = cli_cluster(&cs, io, st, scan_id, true);
 	if (!cl)
 		goto out;
+	if (jsonl) {
+		struct ul_report_opts ro = { .out = io->out,
+			                     .format = UL_FMT_JSONL,
+			                     .cluster = cl };
+		if (output && !(out = fopen(output, "w"))) {
+			cli_error(io, "%s: cannot write: %s", output, strerror(errno));
+			goto out;
+		}
+		if (out)
+			ro.out = out;
+		ro.db = cs.db ? cs.db : "upglog.db";
+		struct ul_triage_summary ts;
+		if (!ul_report_triage(st, scan_id, &ro, &ts, &err)) {
+			cli_error(io, "%s", err.msg);
+			goto out;
+		}
+		FILE *o = out;
+		out = NULL;
+		if (o && fclose(o) != 0) {
+			cli_error(io, "%s: cannot write: %s", output, strerror(errno));
+			goto out;
+		}
+	}
 	enum ul_outcome v = ul_cluster_verdict(cl);
-	ul_cluster_destroy(cl);
 	/* A cancelled setup did not install: it exits like a failure (README, exit status). */
 	bool stopped = sum.outcome[UL_OUT_FAILED] || sum.outcome[UL_OUTCOME_CANCELLED] ||
 	               v == UL_OUT_FAILED || v == UL_OUTCOME_CANCELLED;
@@ -85,6 +144,9 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	     : stopped                        ? UL_EXIT_FAILURE
 	                                      : UL_EXIT_OK;
 out:
+	if (out)
+		fclose(out);
+	ul_cluster_destroy(cl);
 	ul_store_close(st);
 	ul_catalog_destroy(cat);
 	cli_scan_finish(&cs);

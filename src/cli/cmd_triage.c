@@ -7,6 +7,11 @@
 #include "upglog/cluster.h"
 #include "upglog/report.h"
 
+/* The formats the triage prints in (report.h). */
+#define TRIAGE_FORMATS                                                                       \
+	(1u << UL_FMT_TEXT | 1u << UL_FMT_JSON | 1u << UL_FMT_HTML | 1u << UL_FMT_MARKDOWN | \
+	 1u << UL_FMT_JSONL)
+
 /*
  * Options of triage (with cli_scan_opts). To add one: a row here and a case in option();
  * --help, the man page and the completions follow from the row.
@@ -14,10 +19,15 @@
 static const struct cli_opt opts[] = {
 	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE,
 	  "the database (default: in memory with PATHs, upglog.db without)" },
-	{ OPT_FORMAT, 'f', "format", "FORMAT", "text|json", CLI_COMP_VALUES,
-	  "text for a person (default) or json for a script" },
+	{ OPT_FORMAT, 'f', "format", "FORMAT", "text|json|jsonl|html|markdown|md", CLI_COMP_VALUES,
+	  "the report's format: text for a person (default); json, one document for a script; "
+	  "html, one "
+	  "self-contained page for a ticket (timelines, no script); markdown (or md), pastes "
+	  "into a ticket or chat; jsonl, one flat object per finding, verdict, server and check "
+	  "for log pipelines" },
 	{ OPT_OUTPUT, 'o', "output", "FILE", NULL, CLI_COMP_FILE,
-	  "write the report to FILE instead of standard output" },
+	  "write the report to FILE instead of standard output (an html page is best kept in a "
+	  "file)" },
 	{ OPT_QUIET, 'q', "quiet", NULL, NULL, CLI_COMP_NONE,
 	  "print no report and no progress: the exit status says it all (with --output the "
 	  "report is still written to FILE)" },
@@ -38,12 +48,9 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 	struct triage_args *t = ctx;
 	switch (o->id) {
 	case OPT_FORMAT:
-		/* Every value of the row needs its case here (the parser checked the list). */
-		if (strcmp(value, "text") == 0)
-			t->ro.format = UL_FMT_TEXT;
-		else if (strcmp(value, "json") == 0)
-			t->ro.format = UL_FMT_JSON;
-		else
+		/* The parser checked the row's list; ul_format_parse maps a value to its renderer,
+		 * and a value of the row that the report cannot print for triage is refused. */
+		if (!ul_format_parse(value, TRIAGE_FORMATS, &t->ro.format, NULL, 0))
 			return cli_usage_error(t->cs.io, &cli_cmd_triage,
 			                       "--format %s: not handled", value);
 		return 0;
@@ -124,6 +131,25 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		ro.out = out;
 	}
 	ro.strip = cli_cwd();
+	/* The page's title names the inputs by their own names (what the ticket is about). */
+	char title[320] = "upglog triage";
+	for (int i = 1; scanning && i < 1 + nargs; i++) {
+		size_t len = strlen(argv[i]);
+		while (len > 1 && argv[i][len - 1] == '/')
+			len--;
+		const char *base = argv[i];
+		for (size_t k = 0; k + 1 < len; k++)
+			if (argv[i][k] == '/')
+				base = argv[i] + k + 1;
+		size_t used = strlen(title), n = len - (size_t)(base - argv[i]);
+		if (used + n + 5 >= sizeof(title)) {
+			strcat(title, " ...");
+			break;
+		}
+		snprintf(title + used, sizeof(title) - used, " %.*s", (int)n, base);
+	}
+	ro.title = scanning ? title : NULL;
+	ro.db = strcmp(db, ":memory:") != 0 ? db : NULL;
 	cl = cli_cluster(&cs, io, st, scan_id, scanning);
 	if (!cl)
 		goto done;
