@@ -1111,6 +1111,26 @@ class Formats(unittest.TestCase):
             self.assertIn('<span class="badge o-cancelled">cancelled</span>', page)
             self.assertRegex(page, r'<p id="file-counts">1 files read: 0 failed, 1 cancelled,')
 
+    def test_every_listed_format_is_handled(self):
+        # The option table lists the values (--help, man page, completions); each needs its
+        # branch in the command, else it is refused as "not handled". Values from the table,
+        # as the fish completions print them.
+        fish = run("--generate", "complete-fish")[1]
+        listed = {m.group(1): m.group(2).split() for m in re.finditer(
+            r"__fish_seen_subcommand_from (\w+)' -s f -l format -x -a '([^']*)'", fish)}
+        self.assertEqual(listed["triage"], ["text", "json", "jsonl", "html", "markdown", "md"])
+        self.assertEqual(listed["scan"], ["jsonl"])
+        log = FIXTURES / "msi-modern-ok.log"
+        with tempfile.TemporaryDirectory() as d:
+            for cmd, args in (("triage", [log]), ("scan", ["-q", "-d", f"{d}/f.db", log]),
+                              ("explain", ["1603"])):
+                for value in listed[cmd]:
+                    with self.subTest(cmd=cmd, format=value):
+                        code, out, err = run(cmd, "--format", value, *args)
+                        self.assertEqual(code, 0, err)
+                        self.assertTrue(out)
+                        self.assertNotIn("not handled", err)
+
     def test_unknown_format_names_the_choices(self):
         code, _, err = run("triage", "--format", "yaml", FIXTURES / "msi-modern-ok.log")
         self.assertEqual(code, 2)
