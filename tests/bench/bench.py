@@ -246,8 +246,8 @@ def bench_mixes(args, work, rows):
         with v2.open("wb") as f:
             subprocess.run([args.genlog, str(mb), "msi20"], stdout=f, check=True)
     mixes.append(("synthetic MSI 2.0 (genlog msi20)", v2))
-    rows.append(f"  line mixes, {mb} MB each: upglog scan --jobs 1 vs rg -c -f (same regexes, "
-                f"same bytes)")
+    rows.append(f"  line mixes, {mb} MB each: rg -c -f (same regexes, same bytes) against "
+                f"upglog scan --jobs 1")
     db = work / "mix.db"
     for name, log in mixes:
         if log is None:
