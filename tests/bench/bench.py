@@ -16,8 +16,22 @@ copy, exports the catalogue with `upglog rules --export-regex`, and times
 then 10,000 small files, and the re-scan of an unchanged bundle. It prints each time (best
 of --reps runs), the ratios against their targets, and upglog's peak memory. It reports; it
 never fails on time (exit 0 unless something could not run).
+
+Line mixes: the same comparison, `upglog scan --jobs 1` against `rg -c -f`, on three shapes of
+--mix-mb (default 128) MB each:
+
+  synthetic MSI 3.x     genlog's default log (time-stamped engine lines, many repeats)
+  real corpus           the real logs of ../shared/corpus/real and ../shared/corpus/installshield
+                        (next to the source tree, or --corpus), decoded the way upglog reads them
+                        (UTF-16 and Windows-1252 bytes to UTF-8, BOMs dropped) so that ripgrep
+                        gets the very bytes upglog gets, concatenated and repeated to the size;
+                        written to the temporary folder, skipped with a line when it is missing
+  synthetic MSI 2.0     `genlog SIZE msi20`: no time of day on engine lines, nearly every
+                        message distinct
+`--mixes-only` runs just these.
 """
 import argparse
+import codecs
 import gzip
 import os
 import pathlib
@@ -157,6 +171,105 @@ def bench_rescan(args, work, rows):
                 f"{pct:.1f}% (target < 5%: {'meets' if pct < 5 else 'MISSES'})")
 
 
+def _cp1252_bytes(err):
+    """Error handler: a byte outside a valid UTF-8 sequence is Windows-1252, as in upglog."""
+    bad = err.object[err.start:err.end]
+    return "".join(bytes([b]).decode("cp1252", errors="replace") for b in bad), err.end
+
+
+codecs.register_error("upglog-cp1252", _cp1252_bytes)
+
+
+def decode_like_upglog(raw):
+    """A log file's bytes as the UTF-8 text upglog's decoder makes of them (src/decode.c)."""
+    head = raw[:64]
+    if raw.startswith(b"\xff\xfe"):
+        text = raw[2:].decode("utf-16-le", errors="replace")
+    elif raw.startswith(b"\xfe\xff"):
+        text = raw[2:].decode("utf-16-be", errors="replace")
+    elif len(head) >= 8 and not any(head[1::2]) and all(head[0::2]):
+        text = raw.decode("utf-16-le", errors="replace")
+    elif len(head) >= 8 and not any(head[0::2]) and all(head[1::2]):
+        text = raw.decode("utf-16-be", errors="replace")
+    else:
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        text = raw.decode("utf-8", errors="upglog-cp1252")
+    data = text.replace("\0", "\ufffd").encode("utf-8")
+    if data and not data.endswith((b"\n", b"\r")):
+        data += b"\r\n"
+    return data
+
+
+def corpus_log(args, work):
+    """The real corpus as one UTF-8 log of --mix-mb MB, or None (and why) when it is missing."""
+    files = []
+    for sub in ("real", "installshield"):
+        d = args.corpus / sub
+        if d.is_dir():
+            files += sorted(p for p in d.iterdir() if p.is_file() and p.name != "MANIFEST.tsv")
+    if not files:
+        return None, f"no logs in {args.corpus}/real or {args.corpus}/installshield"
+    out = work / f"corpus-{args.mix_mb}.log"
+    if not out.exists():
+        texts = [decode_like_upglog(p.read_bytes()) for p in files]
+        target, total = args.mix_mb << 20, 0
+        with out.open("wb") as f:
+            while total < target:
+                for t in texts:
+                    f.write(t)
+                    total += len(t)
+                    if total >= target:
+                        break
+    return out, f"{len(files)} logs"
+
+
+def bench_mixes(args, work, rows):
+    """upglog scan --jobs 1 against rg -c -f on three line mixes of the same size."""
+    mb = args.mix_mb
+    pats = work / "regexes.txt"
+    with pats.open("w") as f:
+        subprocess.run([args.upglog, "rules", "--export-regex"], stdout=f, check=True)
+    mixes = []
+    v3 = work / f"msi-{mb}.log"
+    if not v3.exists():
+        with v3.open("wb") as f:
+            subprocess.run([args.genlog, str(mb)], stdout=f, check=True)
+    mixes.append(("synthetic MSI 3.x (genlog)", v3))
+    real, why = corpus_log(args, work)
+    if real:
+        mixes.append((f"real corpus ({why}, repeated)", real))
+    else:
+        mixes.append(("real corpus", None))
+    v2 = work / f"msi20-{mb}.log"
+    if not v2.exists():
+        with v2.open("wb") as f:
+            subprocess.run([args.genlog, str(mb), "msi20"], stdout=f, check=True)
+    mixes.append(("synthetic MSI 2.0 (genlog msi20)", v2))
+    rows.append(f"  line mixes, {mb} MB each: rg -c -f (same regexes, same bytes) against "
+                f"upglog scan --jobs 1")
+    db = work / "mix.db"
+    if shutil.which("rg"):
+        # What rg spends before it reads a byte (compiling the regexes): part of each rg time.
+        one = work / "one-line.log"
+        one.write_bytes(b"MSI (s) (A4:B8): Doing action: InstallFinalize\r\n")
+        start, _ = best(["rg", "-c", "-f", pats, one], args.reps)
+        rows.append(f"    rg start-up (a one-line file; included in each rg time): {start:.3f} s")
+    for name, log in mixes:
+        if log is None:
+            rows.append(f"    {name:<40} skipped: {why}")
+            continue
+        size = log.stat().st_size / 1e6
+        up, _ = best(scan(args.upglog, db, log, "--jobs", "1"), args.reps)
+        if not shutil.which("rg"):
+            rows.append(f"    {name:<40} upglog {up:6.3f} s {size / up:5.0f} MB/s  (no rg)")
+            continue
+        rg, _ = best(["rg", "-c", "-f", pats, log], args.reps)
+        ok = "meets" if up <= rg else "MISSES"
+        rows.append(f"    {name:<40} rg {rg:6.3f} s  upglog {up:6.3f} s {size / up:5.0f} MB/s"
+                    f"  {up / rg:5.2f}x  (target <= 1.0: {ok})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--upglog", required=True)
@@ -166,7 +279,16 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--small-files", type=int, default=10000)
     ap.add_argument("--dir", help="keep generated inputs here (default: a temporary folder)")
+    ap.add_argument("--mix-mb", type=int, default=128,
+                    help="size of each line-mix log in MB (default 128)")
+    ap.add_argument("--corpus", default=str(pathlib.Path(__file__).resolve().parents[2].parent
+                                            / "shared" / "corpus"),
+                    help="folder holding real/ and installshield/ (default: ../shared/corpus "
+                         "next to the source tree)")
+    ap.add_argument("--mixes-only", action="store_true",
+                    help="run only the line-mix comparison")
     args = ap.parse_args()
+    args.corpus = pathlib.Path(args.corpus)
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.upglog = os.path.abspath(args.upglog)
     args.genlog = os.path.abspath(args.genlog)
@@ -199,8 +321,15 @@ def main():
     os.environ["UPGLOG_CACHE_DIR"] = str(cache)
     rows.append(f"  prefilter compile (first run of a catalogue, then cached): "
                 f"{cold - warm:.3f} s")
+    if args.mixes_only:
+        bench_mixes(args, work, rows)
+        print("\n".join(rows))
+        if tmp:
+            tmp.cleanup()
+        return 0
     for mb in args.sizes:
         bench_size(args, work, mb, rows, peaks)
+    bench_mixes(args, work, rows)
     bench_small_files(args, work, rows, peaks)
     bench_rescan(args, work, rows)
     peak = max(peaks) if peaks else 0
