@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "upglog/mask.h"
 
 #define MAX_DEPTH    32   /* action stack */
 #define MAX_ERRORS   16   /* first eligible errors remembered per file */
@@ -72,40 +73,22 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
 
 /* ---- secrets ----------------------------------------------------------------------------- */
 
-void ul_interp_mask(char *s)
+/* Mask the buffer's secrets (see mask.h). Without memory for a copy, masks in place. */
+static void sb_mask(struct sbuf *b)
 {
-	static const char *const keys[] = { "pwd", "password", "passwd", "sapwd", "sqlsapwd" };
-	for (char *p = s; *p; p++) {
-		/* Every key starts with p or s: most positions are out after one compare. */
-		char c = (char)(*p | 0x20);
-		if ((c != 'p' && c != 's') || (p != s && isalnum((unsigned char)p[-1])))
-			continue;
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			size_t n = strlen(keys[k]);
-			if (strncasecmp(p, keys[k], n) != 0)
-				continue;
-			char *v = p + n;
-			while (*v == ' ')
-				v++;
-			if (*v != '=' && *v != ':')
-				continue;
-			v++;
-			while (*v == ' ')
-				v++;
-			char quote = (*v == '\'' || *v == '"') ? *v++ : 0;
-			char *e = v;
-			while (*e && (quote ? *e != quote : (*e != ';' && *e != ' ' && *e != ',')))
-				e++;
-			if (e == v || strspn(v, "*") >= (size_t)(e - v))
-				continue;
-			/* Stars for the value, four at most: the text never grows. */
-			size_t stars = (size_t)(e - v) < 4 ? (size_t)(e - v) : 4;
-			memset(v, '*', stars);
-			memmove(v + stars, e, strlen(e) + 1);
-			p = v + stars - 1;
-			break;
+	if (!b->len || !ul_mask_has_secret(b->p, b->len))
+		return;
+	char *m = ul_mask_text(b->p, b->len);
+	if (m) {
+		sb_reset(b);
+		if (sb_add(b, m, strlen(m))) {
+			free(m);
+			return;
 		}
+		free(m);
 	}
+	ul_mask_inplace(b->p);
+	b->len = strlen(b->p);
 }
 
 /* ---- dates and times --------------------------------------------------------------------- */
@@ -585,6 +568,9 @@ static bool add_context_line(struct sbuf *b, size_t *count, const char *s, size_
 static bool flush_head(struct ul_interp *in)
 {
 	struct pending *p = &in->pend[in->pend_head];
+	/* Masked before the pointers are taken: masking may move the text. */
+	sb_mask(&p->before);
+	sb_mask(&p->after);
 	p->f.text = p->text.p ? p->text.p : "";
 	p->f.code = p->code.len ? p->code.p : NULL;
 	p->f.action = p->action.len ? p->action.p : NULL;
@@ -593,10 +579,6 @@ static bool flush_head(struct ul_interp *in)
 	p->f.after = p->nafter ? p->after.p : NULL;
 	p->f.ts = p->has_ts ? p->ts : NULL;
 	p->f.title = p->title.len ? p->title.p : NULL;
-	if (p->f.before)
-		ul_interp_mask(p->before.p);
-	if (p->f.after)
-		ul_interp_mask(p->after.p);
 	bool ok = in->sink.finding(in->sink.ctx, &p->f);
 	in->pend_head++;
 	if (in->pend_head == in->npend)
@@ -699,15 +681,19 @@ static void render_title(struct pending *p, const struct hitctx *c)
 			if (strlen(c->r->cap_names[i]) == n &&
 			    memcmp(c->r->cap_names[i], open + 1, n) == 0 &&
 			    cap(c->hits, c->h, c->line, (int)i, &s, &len)) {
-				sb_add(&p->title, s, utf8_cut(s, len, 200));
+				/* A capture may hold only a password: masked as part of its line. */
+				char *m =
+				        ul_mask_slice(c->line, c->len, (size_t)(s - c->line), len);
+				if (m)
+					sb_add(&p->title, m, utf8_cut(m, strlen(m), 200));
+				free(m);
 				found = true;
 			}
 		if (!found)
 			sb_add(&p->title, "?", 1);
 		t = close + 1;
 	}
-	if (p->title.len)
-		ul_interp_mask(p->title.p);
+	sb_mask(&p->title);
 }
 
 static bool emit(struct ul_interp *in, const struct hitctx *c)
@@ -724,8 +710,13 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 		snprintf(p->ts, sizeof(p->ts), "%s", c->ts);
 		p->has_ts = true;
 	}
-	sb_add(&p->text, c->line, utf8_cut(c->line, c->len, UL_FINDING_TEXT));
-	ul_interp_mask(p->text.p);
+	/* The whole line is masked, then cut: a secret across the cut is still found. */
+	char *masked = ul_mask_text(c->line, c->len);
+	bool ok = masked &&
+	          sb_add(&p->text, masked, utf8_cut(masked, strlen(masked), UL_FINDING_TEXT));
+	free(masked);
+	if (!ok)
+		return false;
 
 	const char *s;
 	size_t n;
@@ -749,13 +740,15 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 			first = false;
 			json_str(&p->captures, r->cap_names[i], strlen(r->cap_names[i]));
 			sb_add(&p->captures, ":", 1);
-			json_str(&p->captures, s, utf8_cut(s, n, 512));
+			char *m = ul_mask_slice(c->line, c->len, (size_t)(s - c->line), n);
+			if (!m)
+				return false;
+			json_str(&p->captures, m, utf8_cut(m, strlen(m), 512));
+			free(m);
 		}
 		sb_add(&p->captures, "}", 1);
 		if (first)
 			sb_reset(&p->captures);
-		else
-			ul_interp_mask(p->captures.p);
 	}
 
 	render_title(p, c);
