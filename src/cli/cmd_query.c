@@ -7,7 +7,7 @@
 #include "upglog/report.h"
 
 static const char usage[] =
-        "usage: upglog query [--db FILE] [--format table|csv|json] [--write] SQL\n"
+        "usage: upglog query [--db FILE] [--format table|csv|json|jsonl] [--write] SQL\n"
         "\n"
         "Run SQL against the findings database and print the rows. The database is opened\n"
         "read-only: a statement that would change it is refused unless --write is given.\n"
@@ -15,9 +15,14 @@ static const char usage[] =
         "views: v_findings, v_failures, v_noise (see README.md for every column).\n"
         "\n"
         "  --db FILE        the database (default: upglog.db)\n"
-        "  --format FORMAT  table (default), csv or json\n"
+        "  --format FORMAT  table (default), csv, json (one array of row objects) or\n"
+        "                   jsonl (one object per line); numbers print as numbers, NULL as\n"
+        "                   null, a blob as x'0aff'\n"
         "  --write          allow statements that change the database\n"
         "  --help           this text\n"
+        "\n"
+        "Exit status: 0, 2 on an error, 3 when the latest scan in the database did not finish\n"
+        "(killed, stopped by an error, or still running): the rows are what it stored.\n"
         "\n"
         "Example: upglog query \"SELECT file, line, code, text FROM v_failures\"\n";
 
@@ -48,10 +53,12 @@ static int run(int argc, char **argv, const struct cli_io *io)
 				ro.format = UL_FMT_CSV;
 			else if (strcmp(optarg, "json") == 0)
 				ro.format = UL_FMT_JSON;
+			else if (strcmp(optarg, "jsonl") == 0)
+				ro.format = UL_FMT_JSONL;
 			else
-				return cli_usage_error(io, &cli_cmd_query,
-				                       "--format is table, csv or json, not '%s'",
-				                       optarg);
+				return cli_usage_error(
+				        io, &cli_cmd_query,
+				        "--format is table, csv, json or jsonl, not '%s'", optarg);
 			break;
 		default:
 			return UL_EXIT_USAGE;
@@ -71,12 +78,22 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		return UL_EXIT_USAGE;
 	}
 	bool ok = ul_report_query(st, argv[optind], &ro, &err);
-	ul_store_close(st);
 	if (!ok) {
+		ul_store_close(st);
 		cli_error(io, "%s", err.msg);
 		return UL_EXIT_USAGE;
 	}
-	return UL_EXIT_OK;
+	/* Rows of a scan that did not finish are not the whole story: say so. */
+	int64_t latest = 0;
+	int rc = UL_EXIT_OK;
+	if (!ul_store_latest_scan(st, &latest, &err)) {
+		cli_error(io, "%s", err.msg);
+		rc = UL_EXIT_USAGE;
+	} else if (latest && cli_scan_unfinished(io, st, db, latest)) {
+		rc = UL_EXIT_UNREADABLE;
+	}
+	ul_store_close(st);
+	return rc;
 }
 
 const struct cli_cmd cli_cmd_query = {

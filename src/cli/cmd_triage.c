@@ -113,7 +113,9 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		goto done;
 	}
 	out = NULL;
-	if (stats.problems || sum.unreadable)
+	if (!scanning && cli_scan_unfinished(io, st, db, scan_id))
+		rc = UL_EXIT_UNREADABLE;
+	else if (stats.problems || sum.unreadable)
 		rc = UL_EXIT_UNREADABLE;
 	else if (sum.verdict == UL_OUT_FAILED)
 		rc = UL_EXIT_FAILURE;
