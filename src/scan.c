@@ -252,6 +252,10 @@ static void take_block(struct scan *s, struct task *t)
 	}
 	if (!ul_interp_chunk(s->interp, &t->chunk, (uint64_t)f->row.lines + 1, t->raw_base,
 	                     &t->hits)) {
+		/* The store says why when it refused; otherwise memory ran out. */
+		if (!ul_error_is_set(&s->err))
+			ul_error_set(&s->err, "memory", "%s: out of memory while interpreting it",
+			             f->path);
 		s->fatal = true;
 		return;
 	}
@@ -274,6 +278,9 @@ static void end_file(struct scan *s, struct task *t)
 	f->open = false;
 	struct ul_verdict v;
 	if (!ul_interp_end(s->interp, &v)) {
+		if (!ul_error_is_set(&s->err))
+			ul_error_set(&s->err, "memory", "%s: out of memory while interpreting it",
+			             f->path);
 		s->fatal = true;
 		return;
 	}
@@ -661,12 +668,15 @@ static void scan_path(struct scan *s, const char *path)
 			submit_simple(s, T_KEEP, e->path, NULL, NULL, e->location);
 			ul_source_skip(src);
 		} else {
-			if (e->renamed && s->opts->on_problem) {
+			if (e->note && s->opts->on_problem) {
+				s->opts->on_problem(s->opts->ctx, "renamed", e->note);
+			} else if (e->renamed && s->opts->on_problem) {
 				char msg[UL_ERROR_MAX];
-				snprintf(msg, sizeof(msg),
-				         "%s: file name is not valid UTF-8; stored with \\xNN "
-				         "escapes",
-				         e->path);
+				snprintf(
+				        msg, sizeof(msg),
+				        "%s: the file name holds bytes that are not UTF-8, control "
+				        "bytes, '!' or '\\'; stored with \\xNN escapes",
+				        e->path);
 				s->opts->on_problem(s->opts->ctx, "renamed", msg);
 			}
 			read_entry(s, src, e, k.found && k.ok ? k.hash : NULL);

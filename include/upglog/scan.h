@@ -47,7 +47,7 @@ struct ul_scan_opts {
 	bool force;        /**< read every file again even when unchanged */
 	size_t max_line;   /**< longest line kept, bytes; 0 = UL_SCAN_MAX_LINE */
 	struct ul_source_limits limits;
-	const char *arguments; /**< recorded in scans.arguments */
+	const char *arguments; /**< recorded in scans.arguments: a JSON array, secrets masked */
 	void *ctx;
 	/** One line about an input or file that could not be read (fully or at all). */
 	void (*on_problem)(void *ctx, const char *kind, const char *message);

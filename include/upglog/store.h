@@ -13,8 +13,8 @@
  * another's transaction. A file whose size and mtime are unchanged since it was last stored
  * without error is not read again (the scan asks `ul_store_lookup` before it reads); one
  * whose content hash is unchanged keeps its rows (`ul_store_keep`). Every text a log wrote is
- * masked (mask.h) before it is stored, and so is `scans.arguments`. Every error names the
- * database.
+ * masked (mask.h) before it is stored; `scans.arguments` is JSON and comes masked argument
+ * by argument from the caller. Every error names the database.
  *
  * Reading: the triage report reads what one scan covered through the `ul_store_each_*`
  * functions; `ul_store_query` runs any SQL (read-only unless the store was opened for writing).
