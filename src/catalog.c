@@ -4,12 +4,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "lead.h"
@@ -29,6 +31,7 @@ struct def {
 	char **samples, **nots;
 	size_t nsamples, nnots;
 	size_t load_pos;
+	unsigned text_no; /* which ul_catalog_add_text call defined it */
 	pcre2_code *code;
 	bool have_severity, have_family;
 };
@@ -43,6 +46,7 @@ struct ul_catalog {
 	uint32_t max_groups;
 	char hash[17];
 	bool compiled;
+	unsigned texts; /* ul_catalog_add_text calls so far */
 	/* Prefilters are built on first use, under the mutex (they take a while to compile). */
 	pthread_mutex_t pf_mu;
 	struct ul_prefilter *pf[UL_FAM_COUNT];
@@ -428,6 +432,15 @@ static bool finish_rule(struct parser *p)
 		goto oom;
 
 	long old = find_loaded(cat, d->pub.id);
+	d->text_no = cat->texts;
+	if (old >= 0 && cat->defs[old]->text_no == cat->texts) {
+		/* Replacing is for a rule of another file; twice in one file is a mistake. */
+		p->line = d->pub.line;
+		perr(p, "rule %s: defined twice in this file (first at line %u)", d->pub.id,
+		     cat->defs[old]->pub.line);
+		def_free(d);
+		return false;
+	}
 	if (old >= 0) {
 		d->load_pos = cat->defs[old]->load_pos;
 		def_free(cat->defs[old]);
@@ -518,6 +531,7 @@ bool ul_catalog_add_text(struct ul_catalog *cat, const char *origin, const char 
 		free(buf);
 		return ul_error_set(err, "rules", "%s: catalogue already compiled", origin);
 	}
+	cat->texts++;
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
@@ -550,9 +564,20 @@ static int cmp_name(const void *a, const void *b)
 
 static bool add_file(struct ul_catalog *cat, const char *path, struct ul_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	/* Never block on a FIFO or a device that carries a rule file's name. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
 		return ul_error_set(err, "rules", "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ul_error_set(err, "rules", "%s: not a regular file", path);
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return ul_error_set(err, "rules", "%s: cannot open: %s", path, strerror(errno));
+	}
 	char *buf = malloc(MAX_RULE_FILE + 1);
 	size_t n = buf ? fread(buf, 1, MAX_RULE_FILE + 1, f) : 0;
 	bool rd_err = ferror(f);

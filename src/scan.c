@@ -672,11 +672,10 @@ static void scan_path(struct scan *s, const char *path)
 				s->opts->on_problem(s->opts->ctx, "renamed", e->note);
 			} else if (e->renamed && s->opts->on_problem) {
 				char msg[UL_ERROR_MAX];
-				snprintf(
-				        msg, sizeof(msg),
-				        "%s: the file name holds bytes that are not UTF-8, control "
-				        "bytes, '!' or '\\'; stored with \\xNN escapes",
-				        e->path);
+				snprintf(msg, sizeof(msg),
+				         "%s: file name is not valid UTF-8 or holds control bytes, "
+				         "'!' or '\\'; stored with \\xNN escapes",
+				         e->path);
 				s->opts->on_problem(s->opts->ctx, "renamed", msg);
 			}
 			read_entry(s, src, e, k.found && k.ok ? k.hash : NULL);

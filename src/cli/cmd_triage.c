@@ -2,6 +2,7 @@
 /* upglog triage: the verdict and root cause of one failed upgrade. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "scan_opts.h"
 #include "upglog/report.h"
@@ -75,6 +76,23 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	struct ul_store *st = NULL;
 	struct ul_error err;
 	FILE *out = NULL;
+	/* The report must not overwrite what it reports on. */
+	struct stat ost;
+	if (output && stat(output, &ost) == 0) {
+		const char *db_path = cs.db ? cs.db : scanning ? NULL : "upglog.db";
+		struct stat ist;
+		for (size_t i = 0; i <= cs.npaths; i++) {
+			const char *in = i < cs.npaths ? cs.paths[i] : db_path;
+			if (in && stat(in, &ist) == 0 && ist.st_dev == ost.st_dev &&
+			    ist.st_ino == ost.st_ino) {
+				cli_scan_finish(&cs);
+				return cli_usage_error(io, &cli_cmd_triage,
+				                       "--output %s is one of the inputs (or the "
+				                       "database); it would be overwritten",
+				                       output);
+			}
+		}
+	}
 	if (scanning && !(cat = cli_load_catalog(io, &cs.rules)))
 		goto done;
 	const char *db = cs.db ? cs.db : scanning ? ":memory:" : "upglog.db";
