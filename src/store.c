@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -316,6 +317,49 @@ static bool writable_here(const char *path)
 	return ok;
 }
 
+static void configure(struct ul_store *st)
+{
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	/* A query may read anything but must not reach outside the database. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	if (st->mode == UL_STORE_READONLY)
+		sqlite3_limit(st->db, SQLITE_LIMIT_ATTACHED, 0);
+}
+
+/* Open the read-only store again as an immutable file (see ul_store_open). */
+static bool reopen_immutable(struct ul_store *st, struct ul_error *err)
+{
+	char *wal = NULL;
+	if (asprintf(&wal, "%s-wal", st->path) < 0)
+		return false;
+	struct stat wst;
+	bool has_wal = stat(wal, &wst) == 0 && wst.st_size > 0;
+	free(wal);
+	if (has_wal)
+		return false;
+	/* file: URI of the path: '%', '?' and '#' escaped. */
+	size_t n = strlen(st->path);
+	char *uri = malloc(3 * n + 32), *o = uri;
+	if (!uri)
+		return false;
+	o += sprintf(o, "file:");
+	for (const char *p = st->path; *p; p++)
+		o += strchr("%?#", *p) ? sprintf(o, "%%%02X", (unsigned char)*p)
+		                       : sprintf(o, "%c", *p);
+	strcpy(o, "?immutable=1");
+	sqlite3_close(st->db);
+	st->db = NULL;
+	int rc = sqlite3_open_v2(
+	        uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return false;
+	configure(st);
+	return ensure_schema(st, err);
+}
+
 struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct ul_error *err)
 {
 	struct ul_store *st = calloc(1, sizeof(*st));
@@ -342,13 +386,8 @@ struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct
 		             st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(st->db, 1);
-	/* A query may read anything but must not reach outside the database. */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	configure(st);
 	if (mode == UL_STORE_READONLY) {
-		sqlite3_limit(st->db, SQLITE_LIMIT_ATTACHED, 0);
 		if (guarded && !exec(st, "PRAGMA query_only = 1", err))
 			goto fail;
 	} else {
@@ -365,15 +404,24 @@ struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct
 			goto fail;
 	}
 	if (!ensure_schema(st, err)) {
-		if (mode == UL_STORE_READONLY && !guarded &&
-		    (sqlite3_errcode(st->db) & 0xFF) == SQLITE_CANTOPEN)
-			ul_error_set(
-			        err, "store",
-			        "%s: cannot read the database: its folder is not writable and its "
-			        "-shm file is missing (a WAL database needs one of them); copy it "
-			        "somewhere writable",
-			        path);
-		goto fail;
+		int code = sqlite3_errcode(st->db) & 0xFF;
+		if (mode != UL_STORE_READONLY || guarded ||
+		    (code != SQLITE_CANTOPEN && code != SQLITE_READONLY))
+			goto fail;
+		/*
+		 * A WAL database in a folder this user may not write, without its -shm file:
+		 * SQLite cannot set up shared memory. With no -wal file either, everything is in
+		 * the database file and nobody can be writing it (a writer needs the folder):
+		 * read it as an immutable file.
+		 */
+		if (!reopen_immutable(st, err)) {
+			ul_error_set(err, "store",
+			             "%s: cannot read the database: its folder is not writable and "
+			             "its -shm file is missing, and a -wal file holds part of it; "
+			             "copy the database with its -wal file somewhere writable",
+			             path);
+			goto fail;
+		}
 	}
 	if (mode != UL_STORE_READONLY) {
 		for (int i = 0; i < S_COUNT; i++)

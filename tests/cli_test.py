@@ -832,6 +832,42 @@ class Reliability(unittest.TestCase):
             args = sqlite3.connect(db).execute("SELECT arguments FROM scans").fetchone()[0]
             self.assertIn("SAPWD=****", args)
 
+    def test_a_database_this_user_may_only_read(self):
+        """Readable, not writable, in a folder this user may not write: query and triage
+        read it; scan says it is read-only, naming it (never "not an upglog database")."""
+        as_other = []
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                self.skipTest("root without setpriv: cannot drop the right to write")
+            as_other = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o755)
+            folder = pathlib.Path(tmp) / "ro"
+            folder.mkdir()
+            db = folder / "r.db"
+            code, _, err = run("scan", "--quiet", "--db", db, FIXTURES / "msi-modern-failed.log")
+            self.assertEqual(code, 1, err)
+            os.chmod(db, 0o444)
+            os.chmod(folder, 0o555)
+            try:
+                def other(*args):
+                    p = subprocess.run([*as_other, UPGLOG, *map(str, args)],
+                                       capture_output=True, timeout=TIMEOUT)
+                    return p.returncode, p.stdout.decode(), p.stderr.decode()
+                code, out, err = other("query", "--db", db, "--format", "csv",
+                                       "SELECT count(*) AS n FROM files")
+                self.assertEqual((code, out), (0, "n\r\n1\r\n"), err)
+                code, _, err = other("triage", "--db", db)
+                self.assertEqual(code, 1, err)
+                code, _, err = other("scan", "--db", db, FIXTURES / "msi-modern-ok.log")
+                self.assertEqual(code, 2, err)
+                self.assertIn(str(db), err)
+                self.assertIn("read-only", err)
+                self.assertNotIn("not an upglog database", err)
+            finally:
+                os.chmod(folder, 0o755)
+                os.chmod(db, 0o644)
+
     def test_fifo_named_rules_does_not_hang(self):
         with tempfile.TemporaryDirectory() as tmp:
             os.mkfifo(f"{tmp}/x.rules")
