@@ -28,6 +28,7 @@ const char *ul_outcome_name(enum ul_outcome o)
 struct sbuf {
 	char *p;
 	size_t len, cap;
+	bool oom; /* an add failed since the last reset: the text is not whole */
 };
 
 static bool sb_add(struct sbuf *b, const char *s, size_t n)
@@ -37,8 +38,10 @@ static bool sb_add(struct sbuf *b, const char *s, size_t n)
 		while (cap < b->len + n + 1)
 			cap *= 2;
 		char *p = realloc(b->p, cap);
-		if (!p)
+		if (!p) {
+			b->oom = true;
 			return false;
+		}
 		b->p = p;
 		b->cap = cap;
 	}
@@ -51,6 +54,7 @@ static bool sb_add(struct sbuf *b, const char *s, size_t n)
 static void sb_reset(struct sbuf *b)
 {
 	b->len = 0;
+	b->oom = false;
 	if (b->p)
 		b->p[0] = '\0';
 }
@@ -80,14 +84,19 @@ static void sb_mask(struct sbuf *b)
 		return;
 	char *m = ul_mask_text(b->p, b->len);
 	if (m) {
-		sb_reset(b);
-		if (sb_add(b, m, strlen(m))) {
+		size_t n = strlen(m);
+		if (n < b->cap) {
+			memcpy(b->p, m, n + 1);
 			free(m);
-			return;
+		} else {
+			free(b->p); /* the masked copy becomes the buffer */
+			b->p = m;
+			b->cap = n + 1;
 		}
-		free(m);
+		b->len = n;
+		return;
 	}
-	ul_mask_inplace(b->p);
+	ul_mask_inplace(b->p); /* never grows: needs no memory */
 	b->len = strlen(b->p);
 }
 
@@ -571,6 +580,12 @@ static bool flush_head(struct ul_interp *in)
 	/* Masked before the pointers are taken: masking may move the text. */
 	sb_mask(&p->before);
 	sb_mask(&p->after);
+	/* A finding that lost part of its text to a failed allocation is not handed out. */
+	if (p->text.oom || p->code.oom || p->action.oom || p->captures.oom || p->before.oom ||
+	    p->after.oom || p->title.oom) {
+		in->sink_failed = true;
+		return false;
+	}
 	p->f.text = p->text.p ? p->text.p : "";
 	p->f.code = p->code.len ? p->code.p : NULL;
 	p->f.action = p->action.len ? p->action.p : NULL;
@@ -686,6 +701,8 @@ static void render_title(struct pending *p, const struct hitctx *c)
 				        ul_mask_slice(c->line, c->len, (size_t)(s - c->line), len);
 				if (m)
 					sb_add(&p->title, m, utf8_cut(m, strlen(m), 200));
+				else
+					p->title.oom = true;
 				free(m);
 				found = true;
 			}
@@ -761,8 +778,13 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 		size_t from_tail = want - from_chunk;
 		if (from_tail > in->ntail)
 			from_tail = in->ntail;
-		for (size_t k = in->ntail - from_tail; k < in->ntail; k++)
+		for (size_t k = in->ntail - from_tail; k < in->ntail; k++) {
+			if (in->tail[k].oom || !in->tail[k].p) {
+				p->before.oom = true; /* that line was not kept */
+				continue;
+			}
 			add_context_line(&p->before, &p->nbefore, in->tail[k].p, in->tail[k].len);
+		}
 		for (size_t k = idx - from_chunk; k < idx; k++) {
 			const struct ul_line *l = &c->chunk->lines[k];
 			add_context_line(&p->before, &p->nbefore, c->chunk->text + l->start,

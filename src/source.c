@@ -973,18 +973,27 @@ static int open_dir(struct ul_source *src, char *fs, char *path, const struct st
 	struct frame f = {
 		.kind = F_DIR, .path = path, .fs = fs, .dev = st->st_dev, .ino = st->st_ino
 	};
-	for (struct dirent *e; (e = readdir(d));) {
+	bool oom = false;
+	for (struct dirent *e; !oom && (e = readdir(d));) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		char **v = realloc(f.names, (f.n + 1) * sizeof(*v));
-		if (!v)
-			break;
-		f.names = v;
-		if (!(v[f.n] = strdup(e->d_name)))
-			break;
-		f.n++;
+		oom = !v || !(v[f.n] = strdup(e->d_name));
+		if (v)
+			f.names = v;
+		if (!oom)
+			f.n++;
 	}
 	closedir(d);
+	if (oom) {
+		/* A folder half listed would lose files without a word. */
+		for (size_t i = 0; i < f.n; i++)
+			free(f.names[i]);
+		free(f.names);
+		free(fs);
+		return error_entry(src, path, "unreadable", "%s: out of memory listing the folder",
+		                   path);
+	}
 	if (f.n)
 		qsort(f.names, f.n, sizeof(*f.names), cmp_str);
 	f.drive_root = is_drive_root(path, f.names, f.n);
