@@ -49,7 +49,7 @@ enum {
 	"  --quiet         no progress line and no summary on stderr\n"                         \
 	"  --max-size N    largest expanded size of one compressed member (default 8G)\n"       \
 	"  --max-ratio N   largest expansion ratio of one compressed member (default 200)\n"    \
-	"  --max-depth N   containers inside containers (default 3)\n"                          \
+	"  --max-depth N   containers inside containers, gzip layers too (default 3)\n"         \
 	"  --max-line N    longer lines are cut to N bytes and counted (default 64K)\n"         \
 	"  --no-prefilter  match with PCRE2 alone (same findings, slower; for verification)\n"
 
