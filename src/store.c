@@ -506,12 +506,20 @@ static int run_locked(struct ul_store *st, int64_t scan_id)
 
 /* ---- binding helpers ----------------------------------------------------------------------- */
 
+/*
+ * A text bind copies the text and may run out of memory; the value would then silently be
+ * NULL. The failure is remembered here and run_stmt() reports it instead of writing.
+ */
+static _Thread_local bool bind_failed;
+
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
+	if (v) {
+		if (sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+			bind_failed = true;
+	} else {
 		sqlite3_bind_null(s, i);
+	}
 }
 
 /* Text a log or a command line wrote: secrets masked (see mask.h) before it is stored. */
@@ -524,7 +532,8 @@ static bool bind_masked(sqlite3_stmt *s, int i, const char *v)
 	char *m = ul_mask_text(v, strlen(v));
 	if (!m)
 		return false;
-	sqlite3_bind_text(s, i, m, -1, free);
+	if (sqlite3_bind_text(s, i, m, -1, free) != SQLITE_OK)
+		return false; /* SQLite freed m */
 	return true;
 }
 
@@ -544,6 +553,12 @@ static void bind_opt_int(sqlite3_stmt *s, int i, bool have, int64_t v)
 /* Step a write statement once, then reset it. */
 static bool run_stmt(struct ul_store *st, sqlite3_stmt *s, struct ul_error *err, const char *what)
 {
+	if (bind_failed) {
+		bind_failed = false;
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return ul_error_set(err, "memory", "%s: %s: out of memory", st->path, what);
+	}
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -670,6 +685,11 @@ bool ul_store_source_unchanged(struct ul_store *st, const char *path, const char
 	                       -1, &s, NULL) != SQLITE_OK)
 		return db_err(st, err, "source");
 	bind_text(s, 1, path);
+	if (bind_failed) {
+		bind_failed = false;
+		sqlite3_finalize(s);
+		return oom(st, err);
+	}
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		const char *old_kind = col(s, 0);
@@ -702,6 +722,11 @@ bool ul_store_source(struct ul_store *st, int64_t scan_id, const char *path, con
 	sqlite3_bind_int64(s, 4, size);
 	sqlite3_bind_int64(s, 5, mtime);
 	sqlite3_bind_int(s, 6, unchanged);
+	if (bind_failed) {
+		bind_failed = false;
+		sqlite3_finalize(s);
+		return oom(st, err);
+	}
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*source_id = sqlite3_column_int64(s, 0);
@@ -758,6 +783,11 @@ bool ul_store_lookup(struct ul_store *st, const char *path, struct ul_known *out
 	sqlite3_stmt *s = st->stmt[S_LOOKUP];
 	memset(out, 0, sizeof(*out));
 	bind_text(s, 1, path);
+	if (bind_failed) {
+		bind_failed = false;
+		sqlite3_clear_bindings(s);
+		return oom(st, err);
+	}
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		out->found = true;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Allocation failure at the Nth call: upglog's own allocations (malloc, calloc, realloc,
- * strdup, strndup, linked through --wrap) fail one at a time, N = 1, 2, 3, ..., while the whole
+ * strdup, strndup, linked through --wrap) and SQLite's (its allocator, set with
+ * SQLITE_CONFIG_MALLOC) fail one at a time, N = 1, 2, 3, ..., while the whole
  * pipeline scans a small bundle into a database. Every run must end cleanly: either the scan
  * succeeds (the failure was handled on the way) or it fails with a message. Never a crash, a
  * NULL dereference (the sanitizer build checks), a leak, or a secret in what was stored.
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "upglog/catalog.h"
 #include "upglog/mask.h"
@@ -69,6 +72,64 @@ char *__wrap_strdup(const char *s)
 char *__wrap_strndup(const char *s, size_t n)
 {
 	return fail_now() ? NULL : __real_strndup(s, n);
+}
+
+/*
+ * SQLite's own allocations fail the same way: its allocator is set to these (a size header
+ * in front of each block), counted with upglog's.
+ */
+#define HDR 16
+
+static void *sq_malloc(int n)
+{
+	if (fail_now())
+		return NULL;
+	char *p = __real_malloc((size_t)n + HDR);
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + HDR;
+}
+
+static void sq_free(void *p)
+{
+	if (p)
+		free((char *)p - HDR);
+}
+
+static int sq_size(void *p)
+{
+	int n = 0;
+	if (p)
+		memcpy(&n, (char *)p - HDR, sizeof(n));
+	return n;
+}
+
+static void *sq_realloc(void *p, int n)
+{
+	if (fail_now())
+		return NULL;
+	char *q = __real_realloc(p ? (char *)p - HDR : NULL, (size_t)n + HDR);
+	if (!q)
+		return NULL;
+	memcpy(q, &n, sizeof(n));
+	return q + HDR;
+}
+
+static int sq_roundup(int n)
+{
+	return (n + 7) & ~7;
+}
+
+static int sq_init(void *app)
+{
+	(void)app;
+	return SQLITE_OK;
+}
+
+static void sq_shutdown(void *app)
+{
+	(void)app;
 }
 
 static const char failed_log[] =
@@ -249,6 +310,10 @@ static void masking_without_memory(void **state)
 
 int main(void)
 {
+	static const sqlite3_mem_methods mem = { sq_malloc,  sq_free, sq_realloc,  sq_size,
+		                                 sq_roundup, sq_init, sq_shutdown, NULL };
+	if (sqlite3_config(SQLITE_CONFIG_MALLOC, &mem) != SQLITE_OK)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(every_allocation_may_fail, setup, teardown),
 		cmocka_unit_test(masking_without_memory),
