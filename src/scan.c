@@ -559,7 +559,13 @@ static void read_entry(struct scan *s, struct ul_source *src, const struct ul_en
 	                     s->opts->max_line ? s->opts->max_line : UL_SCAN_MAX_LINE, 0,
 	                     &s->sniff))
 		s->sniff.nlines = 0;
-	enum ul_family fam = ul_classify_sniff(&s->sniff, e->path);
+	/* A numbered duplicate (`setup.log\#2`) is judged by the name it shares. */
+	const char *mark = NULL;
+	for (const char *m = e->path; (m = strstr(m, "\\#")); m += 2)
+		mark = m;
+	char *shared = mark && e->note ? strndup(e->path, (size_t)(mark - e->path)) : NULL;
+	enum ul_family fam = ul_classify_sniff(&s->sniff, shared ? shared : e->path);
+	free(shared);
 
 	struct task *t = next_slot(s, T_FILE_BEGIN);
 	t->path = strdup(e->path);

@@ -816,8 +816,8 @@ static int next_member(struct ul_source *src, struct frame *f)
 			char *numbered = NULL;
 			if (asprintf(&numbered, "%s\\#%ld", path, dup + 1) < 0 ||
 			    asprintf(&note,
-			             "%s: the archive holds %ld members that name this path; this "
-			             "one is stored as %s",
+			             "%s: the archive holds more than one member of this path "
+			             "(this is number %ld); stored as %s",
 			             path, dup + 1, numbered) < 0) {
 				free(numbered);
 				free(path);
