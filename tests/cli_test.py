@@ -700,6 +700,7 @@ class Reliability(unittest.TestCase):
                 con = sqlite3.connect(f"{tmp}/alone{i}.db")
                 want_files += con.execute("SELECT count(*) FROM files").fetchone()[0]
                 want_findings += con.execute("SELECT count(*) FROM findings").fetchone()[0]
+                version = con.execute("PRAGMA user_version").fetchone()[0]
                 con.close()
             for attempt in range(3):
                 db = f"{tmp}/shared{attempt}.db"
@@ -713,7 +714,7 @@ class Reliability(unittest.TestCase):
                     self.assertNotIn(b"already exists", err)
                 con = sqlite3.connect(db)
                 self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
-                self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 1)
+                self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], version)
                 self.assertEqual(con.execute(
                     "SELECT count(*) FROM scans WHERE finished IS NOT NULL").fetchone()[0], 4)
                 self.assertEqual(con.execute("SELECT count(*) FROM files").fetchone()[0],
