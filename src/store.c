@@ -317,8 +317,30 @@ static bool writable_here(const char *path)
 	return ok;
 }
 
-static void configure(struct ul_store *st)
+/* SQL ul_mask(x): text x with its secrets masked (mask.h); any other value as it is. */
+static void sql_mask(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+	(void)argc;
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !t || !ul_mask_has_secret(t, (size_t)n)) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	char *m = ul_mask_text(t, (size_t)n);
+	if (!m) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, m, -1, free);
+}
+
+static bool configure(struct ul_store *st)
+{
+	if (sqlite3_create_function_v2(st->db, "ul_mask", 1,
+	                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	                               sql_mask, NULL, NULL, NULL) != SQLITE_OK)
+		return false;
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* A query may read anything but must not reach outside the database. */
@@ -326,6 +348,7 @@ static void configure(struct ul_store *st)
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
 	if (st->mode == UL_STORE_READONLY)
 		sqlite3_limit(st->db, SQLITE_LIMIT_ATTACHED, 0);
+	return true;
 }
 
 /* Open the read-only store again as an immutable file (see ul_store_open). */
@@ -356,8 +379,7 @@ static bool reopen_immutable(struct ul_store *st, struct ul_error *err)
 	free(uri);
 	if (rc != SQLITE_OK)
 		return false;
-	configure(st);
-	return ensure_schema(st, err);
+	return configure(st) && ensure_schema(st, err);
 }
 
 struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct ul_error *err)
@@ -386,7 +408,10 @@ struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct
 		             st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
-	configure(st);
+	if (!configure(st)) {
+		db_err(st, err, "cannot set up the connection");
+		goto fail;
+	}
 	if (mode == UL_STORE_READONLY) {
 		if (guarded && !exec(st, "PRAGMA query_only = 1", err))
 			goto fail;
@@ -1062,11 +1087,12 @@ bool ul_store_scan_state(struct ul_store *st, int64_t scan_id, struct ul_scan_st
 
 #define SCOPE "fi.source_id IN (SELECT id FROM sources WHERE scan_id = ?1)"
 
-/* Columns 0..13 of FINDING_COLS fill a view. */
-#define FINDING_COLS                                                                        \
-	"f.id, fi.path, f.line, f.ts, f.rule_id, f.severity, f.code, f.action, f.text,"     \
-	" f.context_before, f.context_after, coalesce(f.title, r.title), r.explain, r.fix," \
-	" f.captures"
+/* Columns 0..14 of FINDING_COLS fill a view. Text a log wrote is masked again as it is read
+ * (ul_mask()): a database written by an older upglog may hold what this one would mask. */
+#define FINDING_COLS                                                                     \
+	"f.id, fi.path, f.line, f.ts, f.rule_id, f.severity, f.code, ul_mask(f.action)," \
+	" ul_mask(f.text), ul_mask(f.context_before), ul_mask(f.context_after),"         \
+	" ul_mask(coalesce(f.title, r.title)), r.explain, r.fix, f.captures"
 
 static void read_finding(sqlite3_stmt *s, int at, struct ul_finding_view *v)
 {
@@ -1115,7 +1141,7 @@ static const char *keep_str(struct arena *a, int slot, const char *s)
 static bool read_candidates(struct ul_store *st, int64_t file_id, struct ul_file_view *fv,
                             struct arena *a, struct ul_error *err)
 {
-	static const char sql[] = "SELECT c.line, c.reason, c.finding_id, " FINDING_COLS
+	static const char sql[] = "SELECT c.line, ul_mask(c.reason), c.finding_id, " FINDING_COLS
 	                          " FROM verdicts v JOIN candidates c ON c.verdict_id = v.id"
 	                          " JOIN files fi ON fi.id = v.file_id"
 	                          " LEFT JOIN findings f ON f.id = c.finding_id"
@@ -1163,7 +1189,8 @@ bool ul_store_each_file(struct ul_store *st, int64_t scan_id,
 {
 	static const char sql[] =
 	        "SELECT fi.id, fi.path, fi.location, fi.family, fi.encoding, fi.status, fi.error,"
-	        " fi.lines, fi.bytes, v.outcome, v.reason, v.action, v.product, v.started,"
+	        " fi.lines, fi.bytes, v.outcome, ul_mask(v.reason), ul_mask(v.action),"
+	        " ul_mask(v.product), v.started,"
 	        " v.failed_at, v.exit_code, v.reboot, v.finding_id IS NOT NULL, " FINDING_COLS
 	        " FROM files fi LEFT JOIN verdicts v ON v.file_id = fi.id"
 	        " LEFT JOIN findings f ON f.id = v.finding_id"

@@ -832,6 +832,19 @@ class Reliability(unittest.TestCase):
                 self.assertNotIn(f"Sesame0{n}", everything)
             args = sqlite3.connect(db).execute("SELECT arguments FROM scans").fetchone()[0]
             self.assertIn("SAPWD=****", args)
+            # A database written by an older upglog may hold a secret: reports mask it again.
+            con = sqlite3.connect(db)
+            con.execute("UPDATE findings SET text = text || ' PWD=Sesame09;',"
+                        " context_before = 'osql -U sa -P Sesame10'")
+            con.execute("UPDATE verdicts SET reason = reason || ' SAPWD=Sesame11'")
+            con.commit()
+            con.close()
+            for fmt in ("text", "json"):
+                code, out, err = run("triage", "--format", fmt, "--db", db)
+                self.assertEqual(code, 1, err)
+                for n in range(9, 12):
+                    self.assertNotIn(f"Sesame{n:02d}", out)
+            self.assertIn("PWD=****;", out)
 
     def test_a_database_this_user_may_only_read(self):
         """Readable, not writable, in a folder this user may not write: query and triage
