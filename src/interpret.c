@@ -713,6 +713,19 @@ static void render_title(struct pending *p, const struct hitctx *c)
 	sb_mask(&p->title);
 }
 
+/* Add capture [s, s + n) of the line, masked as part of it, cut to `max` bytes. */
+static void sb_add_masked(struct sbuf *b, const struct hitctx *c, const char *s, size_t n,
+                          size_t max)
+{
+	char *m = ul_mask_slice(c->line, c->len, (size_t)(s - c->line), n);
+	if (!m) {
+		b->oom = true;
+		return;
+	}
+	sb_add(b, m, utf8_cut(m, strlen(m), max));
+	free(m);
+}
+
 static bool emit(struct ul_interp *in, const struct hitctx *c)
 {
 	struct pending *p = new_pending(in);
@@ -737,12 +750,13 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 
 	const char *s;
 	size_t n;
+	/* Every capture is masked as part of its line (mask.h): it may hold only a password. */
 	if (cap(c->hits, c->h, c->line, r->known[UL_CAP_CODE], &s, &n))
-		sb_add(&p->code, s, utf8_cut(s, n, 64));
+		sb_add_masked(&p->code, c, s, n, 64);
 	else if (r->code)
 		sb_add(&p->code, r->code, strlen(r->code));
 	if (cap(c->hits, c->h, c->line, r->known[UL_CAP_ACTION], &s, &n))
-		sb_add(&p->action, s, utf8_cut(s, n, 128));
+		sb_add_masked(&p->action, c, s, n, 128);
 	else if (in->depth)
 		sb_add(&p->action, in->stack[in->depth - 1].name,
 		       strlen(in->stack[in->depth - 1].name));
