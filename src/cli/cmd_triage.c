@@ -23,8 +23,9 @@ static const char usage[] =
         "\n"
         "Exit status: 0 nothing failed, 1 a failure was found (a log's verdict is failed; a\n"
         "fatal line in a log without a final status makes it failed), 2 usage or\n"
-        "configuration error, 3 some inputs could not be read (3 wins over 1: the report still\n"
-        "carries the verdict of what could be read).\n";
+        "configuration error, 3 some inputs could not be read, or the scan a report of --db\n"
+        "reads did not finish (killed, stopped, or still running); 3 wins over 1: the report\n"
+        "still carries the verdict of what could be read.\n";
 
 static int run(int argc, char **argv, const struct cli_io *io)
 {
