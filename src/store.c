@@ -164,6 +164,7 @@ enum stmt {
 	S_FIND_LINE,
 	S_LOOKUP,
 	S_KEEP,
+	S_SEEN,
 	S_COUNT
 };
 
@@ -190,6 +191,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FIND_LINE] = "SELECT id FROM findings WHERE file_id = ?1 AND line = ?2",
 	[S_LOOKUP] = "SELECT size, mtime, hash, status FROM files WHERE path = ?1",
 	[S_KEEP] = "UPDATE files SET scan_id = ?1, source_id = ?2 WHERE path = ?3",
+	[S_SEEN] = "INSERT OR IGNORE INTO temp.seen (path) VALUES (?1)",
 };
 
 struct ul_store {
@@ -198,6 +200,7 @@ struct ul_store {
 	char *path;
 	int lock_fd;          /* the running-scan marker's file descriptor, or -1 */
 	int64_t running_scan; /* scan whose marker this process holds, or 0 */
+	int64_t own_scan;     /* the scan this connection ran (temp.visited holds its files) */
 	sqlite3_stmt *stmt[S_COUNT];
 	bool in_file;
 };
@@ -222,6 +225,25 @@ static bool exec(struct ul_store *st, const char *sql, struct ul_error *err)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * exec() for the set-up of a connection, which may meet another process creating the same
+ * database: SQLite answers some of those meetings (switching a new file to WAL, reading a
+ * schema being written) with SQLITE_BUSY at once, without the busy handler. Try again for as
+ * long as the busy handler would wait.
+ */
+static bool exec_setup(struct ul_store *st, const char *sql, struct ul_error *err)
+{
+	for (int waited = 0;; waited += 10) {
+		int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return true;
+		if ((rc & 0xFF) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+			return exec(st, sql, err); /* once more, for the message */
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* The first column of the first row of `sql` (0 when there is no row). */
@@ -423,7 +445,7 @@ struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct
 			        path);
 			goto fail;
 		}
-		if (!memory && !exec(st, "PRAGMA journal_mode = WAL", err))
+		if (!memory && !exec_setup(st, "PRAGMA journal_mode = WAL", err))
 			goto fail;
 		if (!exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err))
 			goto fail;
@@ -448,6 +470,20 @@ struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct
 			goto fail;
 		}
 	}
+	/*
+	 * The files this connection's scan saw in the source it reads, so that the source's end
+	 * forgets only files this scan did not see, whatever other scans of the same input
+	 * running at the same time write into files.scan_id.
+	 */
+	if (mode != UL_STORE_READONLY &&
+	    !exec_setup(st,
+	                "PRAGMA temp_store = MEMORY;"
+	                " CREATE TEMP TABLE IF NOT EXISTS seen (path TEXT PRIMARY KEY);"
+	                " CREATE TEMP TABLE IF NOT EXISTS visited (path TEXT PRIMARY KEY);"
+	                " CREATE TEMP TRIGGER IF NOT EXISTS seen_is_visited AFTER INSERT ON seen"
+	                " BEGIN INSERT OR IGNORE INTO visited (path) VALUES (new.path); END",
+	                err))
+		goto fail;
 	if (mode != UL_STORE_READONLY) {
 		for (int i = 0; i < S_COUNT; i++)
 			if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -647,7 +683,7 @@ bool ul_store_begin_scan(struct ul_store *st, const char *version, const char *a
 	char now[32];
 	sqlite3_stmt *s;
 	now_iso(now);
-	if (!exec(st, "BEGIN IMMEDIATE", err))
+	if (!exec(st, "DELETE FROM temp.visited", err) || !exec(st, "BEGIN IMMEDIATE", err))
 		return false;
 	if (sqlite3_prepare_v2(
 	            st->db,
@@ -671,6 +707,7 @@ bool ul_store_begin_scan(struct ul_store *st, const char *version, const char *a
 	if (!exec(st, "COMMIT", err))
 		goto fail;
 	run_lock(st, *scan_id, true);
+	st->own_scan = *scan_id;
 	return true;
 fail:
 	exec(st, "ROLLBACK", NULL);
@@ -747,6 +784,10 @@ bool ul_store_source(struct ul_store *st, int64_t scan_id, const char *path, con
 	sqlite3_bind_int64(s, 4, size);
 	sqlite3_bind_int64(s, 5, mtime);
 	sqlite3_bind_int(s, 6, unchanged);
+	if (!exec(st, "DELETE FROM temp.seen", err)) {
+		sqlite3_finalize(s);
+		return false;
+	}
 	if (bind_failed) {
 		bind_failed = false;
 		sqlite3_finalize(s);
@@ -761,13 +802,20 @@ bool ul_store_source(struct ul_store *st, int64_t scan_id, const char *path, con
 	if (!unchanged)
 		return true;
 	/* Every file of the unchanged input stays, now seen by this scan. */
-	if (sqlite3_prepare_v2(st->db, "UPDATE files SET scan_id = ?1 WHERE source_id = ?2", -1, &s,
-	                       NULL) != SQLITE_OK)
-		return db_err(st, err, "source");
-	sqlite3_bind_int64(s, 1, scan_id);
-	sqlite3_bind_int64(s, 2, *source_id);
-	bool ok = run_stmt(st, s, err, "source");
-	sqlite3_finalize(s);
+	static const char *const keep[] = {
+		"UPDATE files SET scan_id = ?1 WHERE source_id = ?2",
+		"INSERT OR IGNORE INTO temp.seen (path) SELECT path FROM files"
+		" WHERE source_id = ?2 AND ?1 = ?1",
+	};
+	bool ok = true;
+	for (size_t i = 0; ok && i < 2; i++) {
+		if (sqlite3_prepare_v2(st->db, keep[i], -1, &s, NULL) != SQLITE_OK)
+			return db_err(st, err, "source");
+		sqlite3_bind_int64(s, 1, scan_id);
+		sqlite3_bind_int64(s, 2, *source_id);
+		ok = run_stmt(st, s, err, "source");
+		sqlite3_finalize(s);
+	}
 	return ok;
 }
 
@@ -775,7 +823,8 @@ bool ul_store_source_done(struct ul_store *st, int64_t scan_id, int64_t source_i
                           struct ul_error *err)
 {
 	static const char *const sql[] = {
-		"DELETE FROM files WHERE source_id = ?2 AND scan_id <> ?1 AND ?3",
+		"DELETE FROM files WHERE source_id = ?2 AND ?3 AND ?1 = ?1"
+		" AND path NOT IN (SELECT path FROM temp.seen)",
 		"UPDATE sources SET complete = ?3, host = coalesce((SELECT v.host FROM verdicts v"
 		" JOIN files f ON f.id = v.file_id WHERE f.source_id = ?2 AND v.host IS NOT NULL"
 		" AND v.host <> '' LIMIT 1), host) WHERE id = ?2 AND ?1 = ?1",
@@ -830,6 +879,13 @@ bool ul_store_lookup(struct ul_store *st, const char *path, struct ul_known *out
 	return true;
 }
 
+static bool mark_seen(struct ul_store *st, const char *path, struct ul_error *err)
+{
+	sqlite3_stmt *s = st->stmt[S_SEEN];
+	bind_text(s, 1, path);
+	return run_stmt(st, s, err, "file");
+}
+
 bool ul_store_keep(struct ul_store *st, int64_t scan_id, int64_t source_id, const char *path,
                    struct ul_error *err)
 {
@@ -837,7 +893,7 @@ bool ul_store_keep(struct ul_store *st, int64_t scan_id, int64_t source_id, cons
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int64(s, 2, source_id);
 	bind_text(s, 3, path);
-	return run_stmt(st, s, err, "keep");
+	return run_stmt(st, s, err, "keep") && mark_seen(st, path, err);
 }
 
 static void bind_row(sqlite3_stmt *s, const struct ul_file_row *r)
@@ -862,6 +918,8 @@ static void bind_row(sqlite3_stmt *s, const struct ul_file_row *r)
 static bool insert_row(struct ul_store *st, const struct ul_file_row *row, int64_t *file_id,
                        struct ul_error *err)
 {
+	if (!mark_seen(st, row->path, err))
+		return false;
 	sqlite3_stmt *del = st->stmt[S_FILE_DELETE];
 	bind_text(del, 1, row->path);
 	if (!run_stmt(st, del, err, "file"))
@@ -1085,7 +1143,26 @@ bool ul_store_scan_state(struct ul_store *st, int64_t scan_id, struct ul_scan_st
 	return ok;
 }
 
-#define SCOPE "fi.source_id IN (SELECT id FROM sources WHERE scan_id = ?1)"
+/*
+ * The files a scan covered. Another process's scan of the same input may since have become
+ * the "last scan that visited" a source (sources.scan_id); so for the scan this connection
+ * ran itself, the files it saw (temp.visited) are the scope. SCOPE marks the place in a query.
+ */
+#define SCOPE      "@SCOPE@"
+#define SCOPE_LAST "fi.source_id IN (SELECT id FROM sources WHERE scan_id = ?1)"
+#define SCOPE_OWN  "fi.path IN (SELECT path FROM temp.visited) AND ?1 = ?1"
+
+static int prepare_scoped(struct ul_store *st, const char *sql, int64_t scan_id, sqlite3_stmt **s)
+{
+	const char *at = strstr(sql, SCOPE);
+	const char *scope = st->own_scan && st->own_scan == scan_id ? SCOPE_OWN : SCOPE_LAST;
+	char *full = NULL;
+	if (!at || asprintf(&full, "%.*s%s%s", (int)(at - sql), sql, scope, at + strlen(SCOPE)) < 0)
+		return SQLITE_NOMEM;
+	int rc = sqlite3_prepare_v2(st->db, full, -1, s, NULL);
+	free(full);
+	return rc;
+}
 
 /* Columns 0..14 of FINDING_COLS fill a view. Text a log wrote is masked again as it is read
  * (ul_mask()): a database written by an older upglog may hold what this one would mask. */
@@ -1200,7 +1277,7 @@ bool ul_store_each_file(struct ul_store *st, int64_t scan_id,
 	struct arena *a = malloc(sizeof(*a));
 	if (!a)
 		return ul_error_set(err, "memory", "out of memory");
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK) {
 		free(a);
 		return db_err(st, err, "files");
 	}
@@ -1259,7 +1336,7 @@ bool ul_store_each_finding(struct ul_store *st, int64_t scan_id, enum ul_severit
 	        " 'product-ok', 'summary', 'exit-code', 'outcome-failed', 'log-stop'))"
 	        " ORDER BY fi.path, f.line";
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK)
 		return db_err(st, err, "findings");
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int(s, 2, (int)min);
@@ -1285,7 +1362,7 @@ bool ul_store_summary(struct ul_store *st, int64_t scan_id, struct ul_store_summ
 	                          " WHERE " SCOPE " GROUP BY 1, 2";
 	sqlite3_stmt *s;
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK)
 		return db_err(st, err, "summary");
 	sqlite3_bind_int64(s, 1, scan_id);
 	int rc;
@@ -1312,7 +1389,7 @@ bool ul_store_counts(struct ul_store *st, int64_t scan_id, uint64_t counts[UL_SE
 	        " JOIN files fi ON fi.id = h.file_id WHERE " SCOPE " GROUP BY h.severity";
 	sqlite3_stmt *s;
 	memset(counts, 0, sizeof(uint64_t) * UL_SEV_COUNT);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK)
 		return db_err(st, err, "counts");
 	sqlite3_bind_int64(s, 1, scan_id);
 	int rc;
@@ -1336,7 +1413,7 @@ bool ul_store_each_noise(struct ul_store *st, int64_t scan_id,
 	                          " WHERE " SCOPE " AND h.severity = 'noise'"
 	                          " GROUP BY h.rule_id ORDER BY n DESC, h.rule_id";
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK)
 		return db_err(st, err, "noise");
 	sqlite3_bind_int64(s, 1, scan_id);
 	bool ok = true;

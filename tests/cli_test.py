@@ -723,6 +723,28 @@ class Reliability(unittest.TestCase):
                                  want_findings)
                 con.close()
 
+    def test_four_concurrent_writers_of_one_input(self):
+        """Scans of the same folder at the same time: each forgets only files it did not see,
+        so none removes what another stored."""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = pathlib.Path(tmp) / "batch"
+            d.mkdir()
+            for i in range(24):
+                (d / f"server{i:02d}.log").write_text(FAILED_MSI if i % 2 else GOOD_MSI)
+            for attempt in range(4):
+                db = f"{tmp}/same{attempt}.db"
+                procs = [subprocess.Popen([UPGLOG, "scan", "--quiet", "--jobs", "1", "--db", db,
+                                           d], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         for _ in range(4)]
+                for p in procs:
+                    _, err = p.communicate(timeout=TIMEOUT)
+                    self.assertEqual(p.returncode, 1, err.decode())
+                con = sqlite3.connect(db)
+                self.assertEqual(con.execute("SELECT count(*) FROM files").fetchone()[0], 24)
+                self.assertEqual(con.execute(
+                    "SELECT count(*) FROM verdicts WHERE outcome = 'failed'").fetchone()[0], 12)
+                con.close()
+
     def test_running_and_killed_scans_are_reported(self):
         with tempfile.TemporaryDirectory() as tmp:
             db = f"{tmp}/r.db"
