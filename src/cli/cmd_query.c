@@ -14,7 +14,7 @@ static const struct cli_opt opts[] = {
 	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE, "the database (default: upglog.db)" },
 	{ OPT_FORMAT, 'f', "format", "FORMAT", "table|csv|json|jsonl", CLI_COMP_VALUES,
 	  "table (default), csv, json (one array of row objects) or jsonl (one object per "
-	  "line); numbers print as numbers, NULL as null, a blob as x'0aff'" },
+	  "line)" },
 	{ OPT_WRITE, 0, "write", NULL, NULL, CLI_COMP_NONE,
 	  "allow statements that change the database" },
 	{ 0 },
@@ -108,8 +108,9 @@ const struct cli_cmd cli_cmd_query = {
 	.about = "Run SQL against the findings database and print the rows. The database is "
 	         "opened read-only: a statement that would change it is refused unless --write "
 	         "is given. Tables: scans, sources, files, findings, rule_hits, rules, verdicts, "
-	         "candidates; views: v_findings, v_failures, v_noise (see upglog-schema(7) for "
-	         "every column).\n",
+	         "candidates, facts, servers, checks; views: v_findings, v_failures, v_noise, "
+	         "v_servers, v_failed_servers, v_checks (see upglog-schema(7) for every column). "
+	         "Numbers print as numbers, NULL as null, a blob as x'0aff'.\n",
 	.opts = opts,
 	.args = CLI_COMP_NONE,
 	.epilog = "Exit status: 0, 2 on an error, 3 when the latest scan in the database did "
