@@ -1424,8 +1424,12 @@ class Reliability(unittest.TestCase):
                 con = sqlite3.connect(db)
                 self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
                 self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], version)
+                self.assertEqual(version, 2)  # every migration step ran, once
                 self.assertEqual(con.execute(
                     "SELECT count(*) FROM scans WHERE finished IS NOT NULL").fetchone()[0], 4)
+                # ... and each scan wrote its servers (schema v2) beside the others'
+                self.assertEqual(con.execute(
+                    "SELECT count(DISTINCT scan_id) FROM servers").fetchone()[0], 4)
                 self.assertEqual(con.execute("SELECT count(*) FROM files").fetchone()[0],
                                  want_files)
                 self.assertEqual(con.execute("SELECT count(*) FROM findings").fetchone()[0],
