@@ -5,12 +5,14 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "lead.h"
@@ -29,6 +31,7 @@ struct def {
 	char **samples, **nots;
 	size_t nsamples, nnots;
 	size_t load_pos;
+	unsigned text_no; /* which ul_catalog_add_text call defined it */
 	pcre2_code *code;
 	char *family_words; /* as written; resolved against the declared families at compile */
 	bool have_severity, have_family;
@@ -40,6 +43,7 @@ struct fdef {
 	char **v[4]; /* first-line, line, name, path */
 	size_t n[4];
 	pcre2_code **code[2]; /* first-line and line patterns, compiled */
+	unsigned text_no;     /* which ul_catalog_add_text call declared it */
 	bool have_verdict, have_decides, have_fallback;
 };
 enum { F_FIRST = 0, F_LINE, F_NAME, F_PATH };
@@ -57,6 +61,7 @@ struct ul_catalog {
 	uint32_t max_groups;
 	char hash[17];
 	bool compiled;
+	unsigned texts; /* ul_catalog_add_text calls so far */
 	/* Per family: the decisive literals, sorted by first byte, and where each byte's start. */
 	struct ul_decisive *dec[UL_FAMILY_MAX];
 	uint32_t dec_at[UL_FAMILY_MAX][257];
@@ -510,8 +515,18 @@ static bool finish_family(struct parser *p)
 	f->pub.nnames = f->n[F_NAME];
 	f->pub.paths = (const char *const *)f->v[F_PATH];
 	f->pub.npaths = f->n[F_PATH];
+	f->text_no = cat->texts;
 	for (size_t i = 0; i < cat->nfams; i++) {
 		if (strcmp(cat->fams[i]->pub.name, f->pub.name) == 0) {
+			if (cat->fams[i]->text_no == cat->texts) {
+				/* Replacing is for a family of another file; twice in one file is a mistake. */
+				unsigned first = cat->fams[i]->pub.line;
+				p->line = f->pub.line;
+				perr(p, "family %s: declared twice in this file (first at line %u)",
+				     f->pub.name, first);
+				fdef_free(f);
+				return false;
+			}
 			fdef_free(cat->fams[i]);
 			cat->fams[i] = f;
 			return true;
@@ -585,6 +600,15 @@ static bool finish_rule(struct parser *p)
 		goto oom;
 
 	long old = find_loaded(cat, d->pub.id);
+	d->text_no = cat->texts;
+	if (old >= 0 && cat->defs[old]->text_no == cat->texts) {
+		/* Replacing is for a rule of another file; twice in one file is a mistake. */
+		p->line = d->pub.line;
+		perr(p, "rule %s: defined twice in this file (first at line %u)", d->pub.id,
+		     cat->defs[old]->pub.line);
+		def_free(d);
+		return false;
+	}
 	if (old >= 0) {
 		d->load_pos = cat->defs[old]->load_pos;
 		def_free(cat->defs[old]);
@@ -695,6 +719,7 @@ bool ul_catalog_add_text(struct ul_catalog *cat, const char *origin, const char 
 		free(buf);
 		return ul_error_set(err, "rules", "%s: catalogue already compiled", origin);
 	}
+	cat->texts++;
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
@@ -728,9 +753,20 @@ static int cmp_name(const void *a, const void *b)
 
 static bool add_file(struct ul_catalog *cat, const char *path, struct ul_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	/* Never block on a FIFO or a device that carries a rule file's name. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
 		return ul_error_set(err, "rules", "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ul_error_set(err, "rules", "%s: not a regular file", path);
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return ul_error_set(err, "rules", "%s: cannot open: %s", path, strerror(errno));
+	}
 	char *buf = malloc(MAX_RULE_FILE + 1);
 	size_t n = buf ? fread(buf, 1, MAX_RULE_FILE + 1, f) : 0;
 	bool rd_err = ferror(f);
@@ -1234,6 +1270,23 @@ static bool glob(const char *pat, const char *s)
 	return *pat == '\0';
 }
 
+/*
+ * Does a folder (or bundle member) name end at q? Stored paths separate with '/' and '!' and
+ * write a name's own '\' and '!' as `\xNN` (and a repeated member as `name\#2`), so a '\'
+ * that starts such an escape is part of the name: `a\x21b.log` is judged by all of it. Any
+ * other '\' separates, for a Windows path given as it is.
+ */
+static bool path_sep(const char *q)
+{
+	if (*q == '/' || *q == '!')
+		return true;
+	if (*q != '\\')
+		return false;
+	if (q[1] == '#')
+		return false;
+	return !(q[1] == 'x' && isxdigit((unsigned char)q[2]) && isxdigit((unsigned char)q[3]));
+}
+
 static bool any_match(pcre2_code *const *codes, size_t n, const char *s, size_t len,
                       pcre2_match_data *md, pcre2_match_context *mctx)
 {
@@ -1294,7 +1347,7 @@ ul_family ul_catalog_sniff(const struct ul_catalog *cat, const struct ul_chunk *
 	/* Then the file's name and path, where the family's encodings allow. */
 	const char *p = path ? path : "", *base = p;
 	for (const char *q = p; *q; q++)
-		if (*q == '/' || *q == '\\' || *q == '!')
+		if (path_sep(q))
 			base = q + 1;
 	for (size_t f = 0; f < cat->nfams; f++) {
 		const struct ul_family_def *d = &cat->fams[f]->pub;

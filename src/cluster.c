@@ -115,6 +115,19 @@ void ul_cluster_host_from_name(const char *path, char *out, size_t cap)
 			}
 		}
 	}
+	/*
+	 * A stored name writes a byte it cannot keep as `\xNN` (and a repeated member as `\#N`):
+	 * no computer name holds one, so an escape separates tokens like '-' does.
+	 */
+	for (char *e = base; (e = strchr(e, '\\'));) {
+		size_t len = 1;
+		if (e[1] == 'x' && isxdigit((unsigned char)e[2]) && isxdigit((unsigned char)e[3]))
+			len = 4;
+		else if (e[1] == '#')
+			len = 2 + strspn(e + 2, "0123456789");
+		memset(e, ' ', len);
+		e += len;
+	}
 	/* The first token with letters and digits, as computer names usually have. */
 	const char *pick = NULL;
 	size_t plen = 0;
@@ -135,8 +148,8 @@ void ul_cluster_host_from_name(const char *path, char *out, size_t cap)
 			t++;
 	}
 	if (!pick) {
-		pick = base;
-		plen = strlen(base);
+		pick = base + strspn(base, " ");
+		plen = strcspn(pick, " ");
 	}
 	if (plen >= cap)
 		plen = cap - 1;

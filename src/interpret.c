@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "upglog/mask.h"
 
 #define MAX_DEPTH    32   /* action stack */
 #define MAX_ERRORS   16   /* first eligible errors remembered per file */
@@ -28,6 +29,7 @@ const char *ul_outcome_name(enum ul_outcome o)
 struct sbuf {
 	char *p;
 	size_t len, cap;
+	bool oom; /* an add failed since the last reset: the text is not whole */
 };
 
 static bool sb_add(struct sbuf *b, const char *s, size_t n)
@@ -37,8 +39,10 @@ static bool sb_add(struct sbuf *b, const char *s, size_t n)
 		while (cap < b->len + n + 1)
 			cap *= 2;
 		char *p = realloc(b->p, cap);
-		if (!p)
+		if (!p) {
+			b->oom = true;
 			return false;
+		}
 		b->p = p;
 		b->cap = cap;
 	}
@@ -51,6 +55,7 @@ static bool sb_add(struct sbuf *b, const char *s, size_t n)
 static void sb_reset(struct sbuf *b)
 {
 	b->len = 0;
+	b->oom = false;
 	if (b->p)
 		b->p[0] = '\0';
 }
@@ -73,40 +78,27 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
 
 /* ---- secrets ----------------------------------------------------------------------------- */
 
-void ul_interp_mask(char *s)
+/* Mask the buffer's secrets (see mask.h). Without memory for a copy, masks in place. */
+static void sb_mask(struct sbuf *b)
 {
-	static const char *const keys[] = { "pwd", "password", "passwd", "sapwd", "sqlsapwd" };
-	for (char *p = s; *p; p++) {
-		/* Every key starts with p or s: most positions are out after one compare. */
-		char c = (char)(*p | 0x20);
-		if ((c != 'p' && c != 's') || (p != s && isalnum((unsigned char)p[-1])))
-			continue;
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			size_t n = strlen(keys[k]);
-			if (strncasecmp(p, keys[k], n) != 0)
-				continue;
-			char *v = p + n;
-			while (*v == ' ')
-				v++;
-			if (*v != '=' && *v != ':')
-				continue;
-			v++;
-			while (*v == ' ')
-				v++;
-			char quote = (*v == '\'' || *v == '"') ? *v++ : 0;
-			char *e = v;
-			while (*e && (quote ? *e != quote : (*e != ';' && *e != ' ' && *e != ',')))
-				e++;
-			if (e == v || strspn(v, "*") >= (size_t)(e - v))
-				continue;
-			/* Stars for the value, four at most: the text never grows. */
-			size_t stars = (size_t)(e - v) < 4 ? (size_t)(e - v) : 4;
-			memset(v, '*', stars);
-			memmove(v + stars, e, strlen(e) + 1);
-			p = v + stars - 1;
-			break;
+	if (!b->len || !ul_mask_has_secret(b->p, b->len))
+		return;
+	char *m = ul_mask_text(b->p, b->len);
+	if (m) {
+		size_t n = strlen(m);
+		if (n < b->cap) {
+			memcpy(b->p, m, n + 1);
+			free(m);
+		} else {
+			free(b->p); /* the masked copy becomes the buffer */
+			b->p = m;
+			b->cap = n + 1;
 		}
+		b->len = n;
+		return;
 	}
+	ul_mask_inplace(b->p); /* never grows: needs no memory */
+	b->len = strlen(b->p);
 }
 
 /* ---- dates and times --------------------------------------------------------------------- */
@@ -658,6 +650,15 @@ static bool add_context_line(struct sbuf *b, size_t *count, const char *s, size_
 static bool flush_head(struct ul_interp *in)
 {
 	struct pending *p = &in->pend[in->pend_head];
+	/* Masked before the pointers are taken: masking may move the text. */
+	sb_mask(&p->before);
+	sb_mask(&p->after);
+	/* A finding that lost part of its text to a failed allocation is not handed out. */
+	if (p->text.oom || p->code.oom || p->action.oom || p->captures.oom || p->before.oom ||
+	    p->after.oom || p->title.oom) {
+		in->sink_failed = true;
+		return false;
+	}
 	p->f.text = p->text.p ? p->text.p : "";
 	p->f.code = p->code.len ? p->code.p : NULL;
 	p->f.action = p->action.len ? p->action.p : NULL;
@@ -666,10 +667,6 @@ static bool flush_head(struct ul_interp *in)
 	p->f.after = p->nafter ? p->after.p : NULL;
 	p->f.ts = p->has_ts ? p->ts : NULL;
 	p->f.title = p->title.len ? p->title.p : NULL;
-	if (p->f.before)
-		ul_interp_mask(p->before.p);
-	if (p->f.after)
-		ul_interp_mask(p->after.p);
 	bool ok = in->sink.finding(in->sink.ctx, &p->f);
 	in->pend_head++;
 	if (in->pend_head == in->npend)
@@ -809,7 +806,14 @@ static void render_title(struct pending *p, const struct hitctx *c)
 			if (strlen(c->r->cap_names[i]) == n &&
 			    memcmp(c->r->cap_names[i], open + 1, n) == 0 &&
 			    cap(c->hits, c->h, c->line, (int)i, &s, &len)) {
-				sb_add(&p->title, s, utf8_cut(s, len, 200));
+				/* A capture may hold only a password: masked as part of its line. */
+				char *m =
+				        ul_mask_slice(c->line, c->len, (size_t)(s - c->line), len);
+				if (m)
+					sb_add(&p->title, m, utf8_cut(m, strlen(m), 200));
+				else
+					p->title.oom = true;
+				free(m);
 				found = true;
 			}
 		missing = missing || !found;
@@ -817,8 +821,20 @@ static void render_title(struct pending *p, const struct hitctx *c)
 	}
 	if (missing)
 		tidy_title(&p->title);
-	if (p->title.len)
-		ul_interp_mask(p->title.p);
+	sb_mask(&p->title);
+}
+
+/* Add capture [s, s + n) of the line, masked as part of it, cut to `max` bytes. */
+static void sb_add_masked(struct sbuf *b, const struct hitctx *c, const char *s, size_t n,
+                          size_t max)
+{
+	char *m = ul_mask_slice(c->line, c->len, (size_t)(s - c->line), n);
+	if (!m) {
+		b->oom = true;
+		return;
+	}
+	sb_add(b, m, utf8_cut(m, strlen(m), max));
+	free(m);
 }
 
 static bool emit(struct ul_interp *in, const struct hitctx *c)
@@ -835,17 +851,23 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 		snprintf(p->ts, sizeof(p->ts), "%s", c->ts);
 		p->has_ts = true;
 	}
-	sb_add(&p->text, c->line, utf8_cut(c->line, c->len, UL_FINDING_TEXT));
-	ul_interp_mask(p->text.p);
+	/* The whole line is masked, then cut: a secret across the cut is still found. */
+	char *masked = ul_mask_text(c->line, c->len);
+	bool ok = masked &&
+	          sb_add(&p->text, masked, utf8_cut(masked, strlen(masked), UL_FINDING_TEXT));
+	free(masked);
+	if (!ok)
+		return false;
 
 	const char *s;
 	size_t n;
+	/* Every capture is masked as part of its line (mask.h): it may hold only a password. */
 	if (cap(c->hits, c->h, c->line, r->known[UL_CAP_CODE], &s, &n))
-		sb_add(&p->code, s, utf8_cut(s, n, 64));
+		sb_add_masked(&p->code, c, s, n, 64);
 	else if (r->code)
 		sb_add(&p->code, r->code, strlen(r->code));
 	if (cap(c->hits, c->h, c->line, r->known[UL_CAP_ACTION], &s, &n))
-		sb_add(&p->action, s, utf8_cut(s, n, 128));
+		sb_add_masked(&p->action, c, s, n, 128);
 	else if (in->depth)
 		sb_add(&p->action, in->stack[in->depth - 1].name,
 		       strlen(in->stack[in->depth - 1].name));
@@ -860,13 +882,15 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 			first = false;
 			json_str(&p->captures, r->cap_names[i], strlen(r->cap_names[i]));
 			sb_add(&p->captures, ":", 1);
-			json_str(&p->captures, s, utf8_cut(s, n, 512));
+			char *m = ul_mask_slice(c->line, c->len, (size_t)(s - c->line), n);
+			if (!m)
+				return false;
+			json_str(&p->captures, m, utf8_cut(m, strlen(m), 512));
+			free(m);
 		}
 		sb_add(&p->captures, "}", 1);
 		if (first)
 			sb_reset(&p->captures);
-		else
-			ul_interp_mask(p->captures.p);
 	}
 
 	render_title(p, c);
@@ -879,8 +903,13 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 		size_t from_tail = want - from_chunk;
 		if (from_tail > in->ntail)
 			from_tail = in->ntail;
-		for (size_t k = in->ntail - from_tail; k < in->ntail; k++)
+		for (size_t k = in->ntail - from_tail; k < in->ntail; k++) {
+			if (in->tail[k].oom || !in->tail[k].p) {
+				p->before.oom = true; /* that line was not kept */
+				continue;
+			}
 			add_context_line(&p->before, &p->nbefore, in->tail[k].p, in->tail[k].len);
+		}
 		for (size_t k = idx - from_chunk; k < idx; k++) {
 			const struct ul_line *l = &c->chunk->lines[k];
 			add_context_line(&p->before, &p->nbefore, c->chunk->text + l->start,
@@ -1006,8 +1035,15 @@ static void note_facts(struct ul_interp *in, const struct hitctx *c)
 			continue;
 		struct ul_fact *f = &in->facts[in->nfacts++];
 		snprintf(f->key, sizeof(f->key), "%s", r->cap_names[i]);
-		copy_cap(f->value, sizeof(f->value), s, n);
-		ul_interp_mask(f->value);
+		/* A fact is log text like any other: masked as part of its line (mask.h). */
+		char *m = ul_mask_slice(c->line, c->len, (size_t)(s - c->line), n);
+		if (m) {
+			copy_cap(f->value, sizeof(f->value), m, strlen(m));
+			free(m);
+		} else {
+			copy_cap(f->value, sizeof(f->value), s, n);
+			ul_mask_inplace(f->value); /* never grows: needs no memory */
+		}
 		f->line = c->number;
 		snprintf(f->ts, sizeof(f->ts), "%s", c->ts ? c->ts : "");
 	}

@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "report_int.h"
+#include "upglog/decode.h"
 
 #define CELL_MAX   80 /* widest table cell */
 #define TABLE_ROWS 5000
@@ -587,7 +588,8 @@ bool ul_report_triage(struct ul_store *st, int64_t scan_id, const struct ul_repo
 
 struct qctx {
 	const struct ul_report_opts *o;
-	size_t rows;
+	size_t rows, total;
+	size_t statement;
 	/* table: buffered rows */
 	int ncols;
 	char **cells; /* rows * ncols */
@@ -596,6 +598,77 @@ struct qctx {
 	char *names[256];
 	bool oom;
 };
+
+/* A value as text that is always valid UTF-8; NULL for SQL NULL. To free(). */
+static char *value_text(const struct ul_value *v, bool *oom)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f;
+	switch (v->type) {
+	case UL_VAL_NULL:
+		return NULL;
+	case UL_VAL_INT:
+		if (asprintf(&s, "%" PRId64, v->i) < 0)
+			s = NULL;
+		break;
+	case UL_VAL_REAL: {
+		/* The shortest text that reads back as the same number, and looks like a real. */
+		char buf[40];
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(buf, sizeof(buf), "%.*g", prec, v->r);
+			if (strtod(buf, NULL) == v->r)
+				break;
+		}
+		if (!strpbrk(buf, ".eEn"))
+			strcat(buf, ".0");
+		s = strdup(buf);
+		break;
+	}
+	case UL_VAL_BLOB:
+		/* A blob as an SQL literal: x'0aff' */
+		f = open_memstream(&s, &len);
+		if (!f)
+			break;
+		fputs("x'", f);
+		for (size_t i = 0; i < v->len; i++)
+			fprintf(f, "%02x", (unsigned char)v->p[i]);
+		fputc('\'', f);
+		if (fclose(f) != 0) {
+			free(s);
+			s = NULL;
+		}
+		break;
+	case UL_VAL_TEXT:
+		/* Text SQLite holds need not be UTF-8 (CAST(x'ff' AS TEXT)): bad bytes become U+FFFD. */
+		f = open_memstream(&s, &len);
+		if (!f)
+			break;
+		for (size_t i = 0; i < v->len;) {
+			unsigned char c = (unsigned char)v->p[i];
+			size_t n = c < 0x80         ? 1
+			           : (c >> 5) == 6  ? 2
+			           : (c >> 4) == 14 ? 3
+			           : (c >> 3) == 30 ? 4
+			                            : 0;
+			if (c && n && i + n <= v->len && ul_decode_is_utf8(v->p + i, n)) {
+				fwrite(v->p + i, 1, n, f);
+				i += n;
+			} else {
+				fputs(c ? "\xEF\xBF\xBD" : "", f);
+				i++;
+			}
+		}
+		if (fclose(f) != 0) {
+			free(s);
+			s = NULL;
+		}
+		break;
+	}
+	if (!s)
+		*oom = true;
+	return s;
+}
 
 static void csv_cell(FILE *out, const char *s)
 {
@@ -658,6 +731,9 @@ static void flush_table(struct qctx *c)
 			         i + 1 < c->ncols ? c->width[i] : 0);
 			fputs(i + 1 < c->ncols ? "  " : "\n", out);
 		}
+	if (c->rows > TABLE_ROWS)
+		fprintf(out, "... %zu more rows (use --format csv for all)\n",
+		        c->rows - TABLE_ROWS);
 }
 
 static void free_table(struct qctx *c)
@@ -675,36 +751,66 @@ static void free_table(struct qctx *c)
 	memset(c->width, 0, sizeof(c->width));
 }
 
-static bool on_row(void *ctx, int ncols, const char *const *names, const char *const *values)
+static void json_value(FILE *out, const struct ul_value *v, bool *oom)
+{
+	if (v->type == UL_VAL_NULL || (v->type == UL_VAL_REAL && v->r != v->r)) {
+		fputs("null", out);
+		return;
+	}
+	char *t = value_text(v, oom);
+	if (!t)
+		return;
+	if (v->type == UL_VAL_INT)
+		fputs(t, out);
+	else if (v->type == UL_VAL_REAL)
+		fputs(strpbrk(t, "n") ? "null" : t, out); /* inf has no JSON number */
+	else
+		ul_report_json_string(out, t);
+	free(t);
+}
+
+static bool on_row(void *ctx, const struct ul_query_row *row)
 {
 	struct qctx *c = ctx;
 	FILE *out = c->o->out;
+	int ncols = row->ncols;
+	bool new_statement = c->total && row->statement != c->statement;
+	c->statement = row->statement;
 	switch (c->o->format) {
 	case UL_FMT_CSV:
-		if (c->rows == 0)
+		/* Each statement's rows under their own header, a blank line between. */
+		if (new_statement)
+			fputs("\r\n", out);
+		if (c->total == 0 || new_statement)
 			for (int i = 0; i < ncols; i++) {
-				csv_cell(out, names[i]);
+				csv_cell(out, row->names[i]);
 				fputs(i + 1 < ncols ? "," : "\r\n", out);
 			}
 		for (int i = 0; i < ncols; i++) {
-			csv_cell(out, values[i]);
+			char *t = value_text(&row->values[i], &c->oom);
+			csv_cell(out, t);
+			free(t);
 			fputs(i + 1 < ncols ? "," : "\r\n", out);
 		}
 		break;
 	case UL_FMT_JSON:
-		fputs(c->rows ? ",\n  {" : "\n  {", out);
+	case UL_FMT_JSONL:
+		if (c->o->format == UL_FMT_JSON)
+			fputs(c->total ? ",\n  {" : "\n  {", out);
+		else
+			fputc('{', out);
 		for (int i = 0; i < ncols; i++) {
 			if (i)
 				fputs(", ", out);
-			ul_report_json_string(out, names[i]);
+			ul_report_json_string(out, row->names[i]);
 			fputs(": ", out);
-			ul_report_json_string(out, values[i]);
+			json_value(out, &row->values[i], &c->oom);
 		}
-		fputs("}", out);
+		fputs(c->o->format == UL_FMT_JSON ? "}" : "}\n", out);
 		break;
 	default:
-		if (c->rows && ncols != c->ncols) {
-			/* A later statement with other columns: print what we have, start anew. */
+		if (new_statement) {
+			/* The next statement: print this one's table, start its own. */
 			flush_table(c);
 			free_table(c);
 			fputc('\n', out);
@@ -712,8 +818,8 @@ static bool on_row(void *ctx, int ncols, const char *const *names, const char *c
 		if (c->rows == 0) {
 			c->ncols = ncols;
 			for (int i = 0; i < ncols; i++) {
-				c->names[i] = dup(names[i]);
-				c->width[i] = cells_of(names[i]);
+				c->names[i] = dup(row->names[i]);
+				c->width[i] = cells_of(row->names[i]);
 			}
 		}
 		if (c->rows < TABLE_ROWS) {
@@ -731,8 +837,9 @@ static bool on_row(void *ctx, int ncols, const char *const *names, const char *c
 				c->cap = cap;
 			}
 			for (int i = 0; i < ncols; i++) {
-				c->cells[c->rows * (size_t)ncols + (size_t)i] = dup(values[i]);
-				size_t w = values[i] ? cells_of(values[i]) : 4;
+				char *t = value_text(&row->values[i], &c->oom);
+				c->cells[c->rows * (size_t)ncols + (size_t)i] = t;
+				size_t w = t ? cells_of(t) : 4;
 				if (w > CELL_MAX)
 					w = CELL_MAX;
 				if (w > c->width[i])
@@ -742,7 +849,8 @@ static bool on_row(void *ctx, int ncols, const char *const *names, const char *c
 		break;
 	}
 	c->rows++;
-	return !ferror(out);
+	c->total++;
+	return !c->oom && !ferror(out);
 }
 
 bool ul_report_query(struct ul_store *st, const char *sql, const struct ul_report_opts *o,
@@ -751,15 +859,12 @@ bool ul_report_query(struct ul_store *st, const char *sql, const struct ul_repor
 	struct qctx c = { .o = o };
 	if (o->format == UL_FMT_JSON)
 		fputs("[", o->out);
-	bool ok = ul_store_query(st, sql, on_row, &c, err);
+	bool ok = ul_store_query_rows(st, sql, on_row, &c, err);
 	if (o->format == UL_FMT_JSON)
-		fputs(c.rows ? "\n]\n" : "]\n", o->out);
-	if (o->format != UL_FMT_JSON && o->format != UL_FMT_CSV) {
+		fputs(c.total ? "\n]\n" : "]\n", o->out);
+	if (o->format == UL_FMT_TABLE) {
 		if (c.ncols)
 			flush_table(&c);
-		if (c.rows > TABLE_ROWS)
-			fprintf(o->out, "... %zu more rows (use --format csv for all)\n",
-			        c.rows - TABLE_ROWS);
 		free_table(&c);
 	}
 	if (c.oom)

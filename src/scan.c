@@ -259,6 +259,10 @@ static void take_block(struct scan *s, struct task *t)
 	}
 	if (!ul_interp_chunk(s->interp, &t->chunk, (uint64_t)f->row.lines + 1, t->raw_base,
 	                     &t->hits)) {
+		/* The store says why when it refused; otherwise memory ran out. */
+		if (!ul_error_is_set(&s->err))
+			ul_error_set(&s->err, "memory", "%s: out of memory while interpreting it",
+			             f->path);
 		s->fatal = true;
 		return;
 	}
@@ -281,6 +285,9 @@ static void end_file(struct scan *s, struct task *t)
 	f->open = false;
 	struct ul_verdict v;
 	if (!ul_interp_end(s->interp, &v)) {
+		if (!ul_error_is_set(&s->err))
+			ul_error_set(&s->err, "memory", "%s: out of memory while interpreting it",
+			             f->path);
 		s->fatal = true;
 		return;
 	}
@@ -580,7 +587,13 @@ static void read_entry(struct scan *s, struct ul_source *src, const struct ul_en
 	                     s->opts->max_line ? s->opts->max_line : UL_SCAN_MAX_LINE, 0,
 	                     &s->sniff))
 		s->sniff.nlines = 0;
-	ul_family fam = ul_classify_sniff(s->cat, &s->sniff, e->path, enc);
+	/* A numbered duplicate (`setup.log\\#2`) is judged by the name it shares. */
+	const char *mark = NULL;
+	for (const char *m = e->path; (m = strstr(m, "\\#")); m += 2)
+		mark = m;
+	char *shared = mark && e->note ? strndup(e->path, (size_t)(mark - e->path)) : NULL;
+	ul_family fam = ul_classify_sniff(s->cat, &s->sniff, shared ? shared : e->path, enc);
+	free(shared);
 
 	struct task *t = next_slot(s, T_FILE_BEGIN);
 	t->path = strdup(e->path);
@@ -705,11 +718,13 @@ static void scan_path(struct scan *s, const char *path)
 			submit_simple(s, T_KEEP, e->path, NULL, NULL, e->location);
 			ul_source_skip(src);
 		} else {
-			if (e->renamed && s->opts->on_problem) {
+			if (e->note && s->opts->on_problem) {
+				s->opts->on_problem(s->opts->ctx, "renamed", e->note);
+			} else if (e->renamed && s->opts->on_problem) {
 				char msg[UL_ERROR_MAX];
 				snprintf(msg, sizeof(msg),
-				         "%s: file name is not valid UTF-8; stored with \\xNN "
-				         "escapes",
+				         "%s: file name is not valid UTF-8 or holds control bytes, "
+				         "'!' or '\\'; stored with \\xNN escapes",
 				         e->path);
 				s->opts->on_problem(s->opts->ctx, "renamed", msg);
 			}

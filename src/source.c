@@ -386,6 +386,12 @@ static enum content sniff(const struct stream *s)
 
 enum frame_kind { F_DIR, F_ARCHIVE, F_GZ, F_SINGLE };
 
+/* A member name and how many members of the archive carry it. */
+struct seen {
+	char *name;
+	unsigned count;
+};
+
 struct frame {
 	enum frame_kind kind;
 	char *path; /* display path of this folder or container */
@@ -399,6 +405,10 @@ struct frame {
 	/* F_ARCHIVE, F_GZ, F_SINGLE: the stream this frame reads (owned) */
 	struct stream *s;
 	bool done;
+	int64_t size, mtime; /* F_GZ: the compressed file's, which identify its content */
+	/* F_ARCHIVE: member names met so far, to number duplicates (open addressing) */
+	struct seen *seen;
+	size_t nseen, capseen;
 #if UL_HAVE_LIBARCHIVE
 	struct archive *ar;
 	unsigned char *rbuf;
@@ -412,11 +422,11 @@ struct ul_source {
 	int64_t size, mtime;
 	struct frame frames[MAX_FRAMES];
 	size_t nframes;
-	unsigned archives; /* archive frames on the stack */
 	/* current entry */
 	struct ul_entry entry;
 	char *entry_path;
 	char *entry_error;
+	char *entry_note;
 	char entry_kind[24]; /* the error's status word, owned here: callers pass stack copies */
 	struct stream *cur;
 	bool cur_owned;
@@ -430,12 +440,13 @@ static void frame_pop(struct ul_source *src)
 	if (src->nframes == 0)
 		src->root_fd = -1;
 #if UL_HAVE_LIBARCHIVE
-	if (f->ar) {
+	if (f->ar)
 		archive_read_free(f->ar);
-		src->archives--;
-	}
 	free(f->rbuf);
 #endif
+	for (size_t i = 0; i < f->capseen; i++)
+		free(f->seen[i].name);
+	free(f->seen);
 	stream_free(f->s);
 	for (size_t i = 0; i < f->n; i++)
 		free(f->names[i]);
@@ -466,8 +477,10 @@ static void drop_entry(struct ul_source *src)
 	src->cur_owned = false;
 	free(src->entry_path);
 	free(src->entry_error);
+	free(src->entry_note);
 	src->entry_path = NULL;
 	src->entry_error = NULL;
+	src->entry_note = NULL;
 	memset(&src->entry, 0, sizeof(src->entry));
 }
 
@@ -502,7 +515,11 @@ int64_t ul_source_mtime(const struct ul_source *src)
 	return src->mtime;
 }
 
-/* Copy `s` (n bytes) as valid UTF-8: bytes that are not become \xNN. */
+/*
+ * Copy a name (n bytes) for a path: valid UTF-8 where every byte that could make two names
+ * meet becomes \xNN: bytes that are not UTF-8, control bytes, '!' (it separates a container
+ * from its members) and '\' (it starts the escapes). Distinct names stay distinct.
+ */
 static char *clean_name(const char *s, size_t n, bool *renamed)
 {
 	char *out = malloc(4 * n + 1), *o = out;
@@ -516,7 +533,8 @@ static char *clean_name(const char *s, size_t n, bool *renamed)
 		             : (c >> 3) == 30 ? 4
 		                              : 0;
 		/* The decoder's rules: no overlongs, surrogates or code points past U+10FFFF. */
-		if (len && i + len <= n && c >= 0x20 && ul_decode_is_utf8(s + i, len)) {
+		if (len && i + len <= n && c >= 0x20 && c != 0x7F && c != '!' && c != '\\' &&
+		    ul_decode_is_utf8(s + i, len)) {
 			memcpy(o, s + i, len);
 			o += len;
 			i += len;
@@ -528,6 +546,72 @@ static char *clean_name(const char *s, size_t n, bool *renamed)
 	}
 	*o = '\0';
 	return out;
+}
+
+/*
+ * A member path as its archive means it: '\' and '/' both separate folders (Windows tools
+ * write either), "." components and repeated or leading separators mean nothing. In place.
+ */
+static void normalize_member(char *p)
+{
+	char *w = p;
+	for (char *r = p; *r;) {
+		if (*r == '\\')
+			*r = '/';
+		if (*r == '/') {
+			r++;
+			continue;
+		}
+		size_t n = strcspn(r, "/\\");
+		if (n == 1 && r[0] == '.') {
+			r++;
+			continue;
+		}
+		if (w != p)
+			*w++ = '/';
+		memmove(w, r, n);
+		w += n;
+		r += n;
+	}
+	*w = '\0';
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* How many members of this archive carried `name` before (0: the first). -1: no memory. */
+static long seen_before(struct frame *f, const char *name)
+{
+	if (2 * (f->nseen + 1) > f->capseen) {
+		size_t cap = f->capseen ? 2 * f->capseen : 64;
+		struct seen *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return -1;
+		for (size_t i = 0; i < f->capseen; i++)
+			if (f->seen[i].name) {
+				size_t k = name_hash(f->seen[i].name) & (cap - 1);
+				while (v[k].name)
+					k = (k + 1) & (cap - 1);
+				v[k] = f->seen[i];
+			}
+		free(f->seen);
+		f->seen = v;
+		f->capseen = cap;
+	}
+	size_t k = name_hash(name) & (f->capseen - 1);
+	for (; f->seen[k].name; k = (k + 1) & (f->capseen - 1))
+		if (strcmp(f->seen[k].name, name) == 0)
+			return (long)f->seen[k].count++;
+	if (!(f->seen[k].name = strdup(name)))
+		return -1;
+	f->seen[k].count = 1;
+	f->nseen++;
+	return 0;
 }
 
 static char *join(const char *a, const char *sep, const char *b)
@@ -593,6 +677,26 @@ static bool wanted(const char *name, bool in_log_folder)
 	return in_log_folder && !strchr(low, '.');
 }
 
+/*
+ * Container levels around what is opened next: a gzip layer or an archive is one, a .tar.gz
+ * (an archive right inside a gzip layer) is one.
+ */
+static unsigned levels(const struct ul_source *src)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < src->nframes; i++)
+		if (src->frames[i].kind == F_GZ ||
+		    (src->frames[i].kind == F_ARCHIVE && !(i && src->frames[i - 1].kind == F_GZ)))
+			n++;
+	return n;
+}
+
+/* Is the top frame the gzip layer whose content is being opened? */
+static bool in_gz(const struct ul_source *src)
+{
+	return src->nframes && src->frames[src->nframes - 1].kind == F_GZ;
+}
+
 /* Decide what stream `s` (named `path`, owned by us now) is, and act. 1 = entry ready. */
 static int dispatch(struct ul_source *src, struct stream *s, char *path, int64_t size,
                     int64_t mtime, enum ul_location loc, bool renamed, bool seekable);
@@ -612,7 +716,7 @@ static la_ssize_t ar_read_cb(struct archive *a, void *ctx, const void **buf)
 
 static int open_archive(struct ul_source *src, struct stream *s, char *path, bool seekable)
 {
-	if (src->archives >= src->lim.max_depth) {
+	if (levels(src) + !in_gz(src) > src->lim.max_depth) {
 		stream_free(s);
 		return error_entry(src, path, "too-deep",
 		                   "%s: containers nested deeper than %u levels; not opened", path,
@@ -631,7 +735,6 @@ static int open_archive(struct ul_source *src, struct stream *s, char *path, boo
 		frame_pop_plain(src);
 		return error_entry(src, NULL, "unreadable", "out of memory");
 	}
-	src->archives++;
 	archive_read_support_format_zip(f->ar);
 	archive_read_support_format_tar(f->ar);
 	archive_read_support_format_gnutar(f->ar);
@@ -685,22 +788,15 @@ static int next_member(struct ul_source *src, struct frame *f)
 		char *slashed = strdup(raw ? raw : "");
 		if (!slashed)
 			return error_entry(src, NULL, "unreadable", "out of memory");
-		/* Windows separators first: the \xNN escapes made next must stay as they are. */
-		for (char *p = slashed; *p; p++)
-			if (*p == '\\')
-				*p = '/';
+		/* Separators first: the \xNN escapes made next must stay as they are. */
+		normalize_member(slashed);
 		bool renamed = false;
-		char *inner = clean_name(slashed, strlen(slashed), &renamed);
+		char *name = clean_name(slashed, strlen(slashed), &renamed);
 		free(slashed);
-		if (!inner)
+		if (!name)
 			return error_entry(src, NULL, "unreadable", "out of memory");
-		char *name = inner;
-		while (name[0] == '.' && name[1] == '/')
-			name += 2;
-		while (name[0] == '/')
-			name++;
 		char *path = join(f->path, "!", name);
-		free(inner);
+		free(name);
 		if (!path)
 			return error_entry(src, NULL, "unreadable", "out of memory");
 		const char *base = strrchr(path, '/');
@@ -710,20 +806,54 @@ static int next_member(struct ul_source *src, struct frame *f)
 			free(path);
 			continue;
 		}
-		if (archive_entry_is_encrypted(ae))
+		/* Two members that mean one path (logs\\x.log, logs/x.log, ./logs/x.log, or the
+		 * same name twice) are kept apart: the second is name\\#2, and so on. No other
+		 * name holds "\\#": a literal backslash is written \\x5C. */
+		long dup = seen_before(f, path);
+		if (dup < 0) {
+			free(path);
+			return error_entry(src, NULL, "unreadable", "out of memory");
+		}
+		char *note = NULL;
+		if (dup > 0) {
+			char *numbered = NULL;
+			if (asprintf(&numbered, "%s\\#%ld", path, dup + 1) < 0 ||
+			    asprintf(&note,
+			             "%s: the archive holds more than one member of this path "
+			             "(this is number %ld); stored as %s",
+			             path, dup + 1, numbered) < 0) {
+				free(numbered);
+				free(path);
+				return error_entry(src, NULL, "unreadable", "out of memory");
+			}
+			free(path);
+			path = numbered;
+		}
+		if (archive_entry_is_encrypted(ae)) {
+			free(note);
 			return error_entry(src, path, "encrypted",
 			                   "%s: member is encrypted; upglog does not read "
 			                   "password-protected archives",
 			                   path);
+		}
 		struct stream *s = stream_new(S_MEMBER, &src->lim, NULL);
 		if (!s) {
+			free(note);
 			free(path);
 			return error_entry(src, NULL, "unreadable", "out of memory");
 		}
 		s->ar = f->ar;
 		s->ar_start = archive_filter_bytes(f->ar, -1);
 		int64_t size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : -1;
-		return dispatch(src, s, path, size, archive_entry_mtime(ae), loc, renamed, false);
+		int got =
+		        dispatch(src, s, path, size, archive_entry_mtime(ae), loc, renamed, false);
+		if (got == 1 && !src->entry.error_kind && note) {
+			src->entry_note = note;
+			src->entry.note = note;
+		} else {
+			free(note);
+		}
+		return got;
 	}
 }
 #endif
@@ -739,12 +869,23 @@ static int dispatch(struct ul_source *src, struct stream *s, char *path, int64_t
 	}
 	switch (sniff(s)) {
 	case C_GZ: {
+		/* A gzip layer around a log is free; one inside another gzip layer is a level. */
+		if (in_gz(src) && levels(src) + 1 > src->lim.max_depth) {
+			stream_free(s);
+			return error_entry(
+			        src, path, "too-deep",
+			        "%s: containers nested deeper than %u levels (gzip layers "
+			        "count); not opened",
+			        path, src->lim.max_depth);
+		}
 		struct stream *g = gz_open(s, &src->lim, path);
 		if (!g) {
 			stream_free(s);
 			return error_entry(src, path, "unreadable", "%s: out of memory", path);
 		}
-		struct frame f = { .kind = F_GZ, .path = path, .s = g };
+		struct frame f = {
+			.kind = F_GZ, .path = path, .s = g, .size = size, .mtime = mtime
+		};
 		if (!frame_push(src, &f)) {
 			stream_free(g);
 			return error_entry(src, path, "too-deep",
@@ -789,7 +930,9 @@ static int next_in_gz(struct ul_source *src, struct frame *f)
 	struct stream *g = f->s;
 	f->s = NULL;
 	f->done = true;
-	return dispatch(src, g, path, -1, 0, ul_location_of(path, false), false, false);
+	/* The compressed file's size and time identify its content: an unchanged .log.gz is
+	 * known without reading it. */
+	return dispatch(src, g, path, f->size, f->mtime, ul_location_of(path, false), false, false);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -833,18 +976,27 @@ static int open_dir(struct ul_source *src, char *fs, char *path, const struct st
 	struct frame f = {
 		.kind = F_DIR, .path = path, .fs = fs, .dev = st->st_dev, .ino = st->st_ino
 	};
-	for (struct dirent *e; (e = readdir(d));) {
+	bool oom = false;
+	for (struct dirent *e; !oom && (e = readdir(d));) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		char **v = realloc(f.names, (f.n + 1) * sizeof(*v));
-		if (!v)
-			break;
-		f.names = v;
-		if (!(v[f.n] = strdup(e->d_name)))
-			break;
-		f.n++;
+		oom = !v || !(v[f.n] = strdup(e->d_name));
+		if (v)
+			f.names = v;
+		if (!oom)
+			f.n++;
 	}
 	closedir(d);
+	if (oom) {
+		/* A folder half listed would lose files without a word. */
+		for (size_t i = 0; i < f.n; i++)
+			free(f.names[i]);
+		free(f.names);
+		free(fs);
+		return error_entry(src, path, "unreadable", "%s: out of memory listing the folder",
+		                   path);
+	}
 	if (f.n)
 		qsort(f.names, f.n, sizeof(*f.names), cmp_str);
 	f.drive_root = is_drive_root(path, f.names, f.n);
@@ -1067,7 +1219,8 @@ struct ul_source *ul_source_open(const char *path, const struct ul_source_limits
 		src->mtime = (int64_t)st.st_mtime;
 		if (S_ISDIR(st.st_mode)) {
 			src->kind = UL_SRC_DIR;
-			char *fs = strdup(path), *disp = strdup(path);
+			bool renamed = false;
+			char *fs = strdup(path), *disp = clean_name(path, strlen(path), &renamed);
 			if (!fs || !disp) {
 				free(fs);
 				free(disp);
@@ -1103,7 +1256,10 @@ struct ul_source *ul_source_open(const char *path, const struct ul_source_limits
 			close(fd);
 		}
 	}
-	if (!f.s || !(f.path = strdup(path))) {
+	bool renamed = false;
+	if (!f.s ||
+	    !(f.path = src->kind == UL_SRC_STDIN ? strdup(path)
+	                                         : clean_name(path, strlen(path), &renamed))) {
 		stream_free(f.s);
 		ul_error_set(err, "unreadable", "%s: out of memory", path);
 		goto fail;

@@ -2,12 +2,18 @@
 /* store: SQLite. See include/upglog/store.h; the schema is documented in README.md. */
 #include "upglog/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
+
+#include "upglog/mask.h"
 
 static const char schema_sql[] =
         "CREATE TABLE scans (\n"
@@ -131,12 +137,14 @@ static const char schema_sql[] =
         "  SELECT fi.path AS file, h.rule_id, r.code, h.count, h.first_line, h.last_line\n"
         "  FROM rule_hits h JOIN files fi ON fi.id = h.file_id\n"
         "  LEFT JOIN rules r ON r.rule_id = h.rule_id\n"
-        "  WHERE h.severity = 'noise';\n"
-        "PRAGMA user_version = 1;\n";
+        "  WHERE h.severity = 'noise';\n";
+
+/* How long a writer waits for another one's transaction before it gives up. */
+#define BUSY_TIMEOUT_MS (5 * 60 * 1000)
 
 /*
- * Schema step v1 -> v2: servers and the cluster. Self-contained: run on a v1 database inside
- * one write transaction (a fresh database runs schema_sql first, then this).
+ * Schema step v1 -> v2: servers and the cluster (migrations[1]; the loop in ensure_schema()
+ * sets user_version). A fresh database runs schema_sql first, then this.
  */
 static const char schema_v2_sql[] =
         "ALTER TABLE files ADD COLUMN host TEXT;\n"
@@ -201,8 +209,19 @@ static const char schema_v2_sql[] =
         "  WHERE c.scan_id = (SELECT max(scan_id) FROM checks);\n"
         /* v1 rows have no host and no facts: their files are read again on the next scan. */
         "UPDATE files SET hash = NULL, mtime = NULL;\n"
-        "UPDATE sources SET complete = 0;\n"
-        "PRAGMA user_version = 2;\n";
+        "UPDATE sources SET complete = 0;\n";
+
+/*
+ * The schema as a list of steps: migrations[i] takes a database from user_version i to i + 1.
+ * ensure_schema() runs the steps a database lacks, in order, in one BEGIN IMMEDIATE
+ * transaction, and sets user_version after each. A new schema version is one more entry.
+ */
+static const char *const migrations[] = {
+	schema_sql,    /* 0 -> 1 */
+	schema_v2_sql, /* 1 -> 2: servers and the cluster */
+};
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(NMIGRATIONS == UL_SCHEMA_VERSION, "one migration step per schema version");
 
 enum stmt {
 	S_FILE_DELETE,
@@ -216,6 +235,7 @@ enum stmt {
 	S_FACT,
 	S_LOOKUP,
 	S_KEEP,
+	S_SEEN,
 	S_COUNT
 };
 
@@ -243,11 +263,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FIND_LINE] = "SELECT id FROM findings WHERE file_id = ?1 AND line = ?2",
 	[S_LOOKUP] = "SELECT size, mtime, hash, status FROM files WHERE path = ?1",
 	[S_KEEP] = "UPDATE files SET scan_id = ?1, source_id = ?2 WHERE path = ?3",
+	[S_SEEN] = "INSERT OR IGNORE INTO temp.seen (path) VALUES (?1)",
 };
 
 struct ul_store {
 	sqlite3 *db;
 	enum ul_store_mode mode;
+	char *path;
+	int lock_fd;          /* the running-scan marker's file descriptor, or -1 */
+	int64_t running_scan; /* scan whose marker this process holds, or 0 */
+	int64_t own_scan;     /* the scan this connection ran (temp.visited holds its files) */
 	sqlite3_stmt *stmt[S_COUNT];
 	bool in_file;
 };
@@ -257,117 +282,292 @@ static const char *col(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
+/* Every store error names the database. */
 static bool db_err(struct ul_store *st, struct ul_error *err, const char *what)
 {
-	return ul_error_set(err, "store", "database: %s: %s", what, sqlite3_errmsg(st->db));
+	return ul_error_set(err, "store", "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
 static bool exec(struct ul_store *st, const char *sql, struct ul_error *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ul_error_set(err, "store", "database: %s", msg ? msg : sqlite3_errmsg(st->db));
+		ul_error_set(err, "store", "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		return false;
 	}
 	return true;
 }
 
-static int64_t one_int(struct ul_store *st, const char *sql)
+/*
+ * exec() for the set-up of a connection, which may meet another process creating the same
+ * database: SQLite answers some of those meetings (switching a new file to WAL, reading a
+ * schema being written) with SQLITE_BUSY at once, without the busy handler. Try again for as
+ * long as the busy handler would wait.
+ */
+static bool exec_setup(struct ul_store *st, const char *sql, struct ul_error *err)
+{
+	for (int waited = 0;; waited += 10) {
+		int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return true;
+		if ((rc & 0xFF) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+			return exec(st, sql, err); /* once more, for the message */
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The first column of the first row of `sql` (0 when there is no row). */
+static bool one_int(struct ul_store *st, const char *sql, int64_t *out, struct ul_error *err)
 {
 	sqlite3_stmt *s;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
+	*out = 0;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "cannot read the database");
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	return v;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(st, err, "cannot read the database");
+	return true;
 }
 
 static bool ensure_schema(struct ul_store *st, struct ul_error *err)
 {
-	int64_t version = one_int(st, "PRAGMA user_version");
+	int64_t version, tables;
+	if (!one_int(st, "PRAGMA user_version", &version, err))
+		return false;
 	if (version == UL_SCHEMA_VERSION)
 		return true;
 	if (version > UL_SCHEMA_VERSION)
 		return ul_error_set(err, "store",
-		                    "database schema v%lld is newer than this upglog (v%d)",
-		                    (long long)version, UL_SCHEMA_VERSION);
-	if (version == 1) {
-		/* Upgrade in place: v1 -> v2. */
-		if (st->mode == UL_STORE_READONLY)
+		                    "%s: database schema v%lld is newer than this upglog (v%d)",
+		                    st->path, (long long)version, UL_SCHEMA_VERSION);
+	if (st->mode != UL_STORE_CREATE && version == 0) {
+		if (!one_int(st, "SELECT count(*) FROM sqlite_schema", &tables, err))
+			return false;
+		if (tables > 0)
 			return ul_error_set(err, "store",
-			                    "database schema v1 must be upgraded to v%d: run a "
-			                    "scan on it (or query --write) once",
-			                    UL_SCHEMA_VERSION);
-		if (!exec(st, "BEGIN IMMEDIATE", err))
-			return false;
-		/* Another writer may have upgraded it while we waited for the lock. */
-		if (one_int(st, "PRAGMA user_version") == 1 && !exec(st, schema_v2_sql, err)) {
-			exec(st, "ROLLBACK", NULL);
-			return false;
-		}
-		return exec(st, "COMMIT", err);
+			                    "%s: the database holds other tables: not an upglog "
+			                    "database",
+			                    st->path);
+		return ul_error_set(err, "store", "%s: not an upglog database (no schema)",
+		                    st->path);
 	}
-	if (one_int(st, "SELECT count(*) FROM sqlite_schema") > 0)
+	/* An older schema is upgraded in place by a writer (scan, query --write), never a reader. */
+	if (st->mode == UL_STORE_READONLY)
 		return ul_error_set(err, "store",
-		                    "the database holds other tables: not an upglog "
-		                    "database");
-	if (st->mode != UL_STORE_CREATE)
-		return ul_error_set(err, "store", "not an upglog database (no schema)");
+		                    "%s: database schema v%lld is older than this upglog and must "
+		                    "be upgraded to v%d: run a scan on it (or query --write) once",
+		                    st->path, (long long)version, UL_SCHEMA_VERSION);
+	/* Another process may create or upgrade it at the same time: decide under the lock. */
 	if (!exec(st, "BEGIN IMMEDIATE", err))
 		return false;
-	if (!exec(st, schema_sql, err) || !exec(st, schema_v2_sql, err)) {
-		exec(st, "ROLLBACK", NULL);
-		return false;
+	if (!one_int(st, "PRAGMA user_version", &version, err))
+		goto fail;
+	if (version > UL_SCHEMA_VERSION) {
+		ul_error_set(err, "store",
+		             "%s: database schema v%lld is newer than this upglog (v%d)", st->path,
+		             (long long)version, UL_SCHEMA_VERSION);
+		goto fail;
 	}
-	return exec(st, "COMMIT", err);
+	if (version == 0) {
+		if (!one_int(st, "SELECT count(*) FROM sqlite_schema", &tables, err))
+			goto fail;
+		if (tables > 0) {
+			ul_error_set(err, "store",
+			             "%s: the database holds other tables: not an upglog database",
+			             st->path);
+			goto fail;
+		}
+	}
+	for (int64_t v = version; v < UL_SCHEMA_VERSION; v++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld", (long long)v + 1);
+		if (!exec(st, migrations[v], err) || !exec(st, sql, err))
+			goto fail;
+	}
+	if (exec(st, "COMMIT", err))
+		return true;
+fail:
+	exec(st, "ROLLBACK", NULL);
+	return false;
+}
+
+/* Can this process write the file and create files beside it (-wal, -shm)? */
+static bool writable_here(const char *path)
+{
+	if (access(path, W_OK) != 0)
+		return false;
+	char *dir = strdup(path);
+	if (!dir)
+		return false;
+	char *slash = strrchr(dir, '/');
+	bool ok =
+	        slash ? (slash == dir ? access("/", W_OK) : (*slash = '\0', access(dir, W_OK))) == 0
+	              : access(".", W_OK) == 0;
+	free(dir);
+	return ok;
+}
+
+/* SQL ul_mask(x): text x with its secrets masked (mask.h); any other value as it is. */
+static void sql_mask(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !t || !ul_mask_has_secret(t, (size_t)n)) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	char *m = ul_mask_text(t, (size_t)n);
+	if (!m) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, m, -1, free);
+}
+
+static bool configure(struct ul_store *st)
+{
+	if (sqlite3_create_function_v2(st->db, "ul_mask", 1,
+	                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	                               sql_mask, NULL, NULL, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	/* A query may read anything but must not reach outside the database. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	if (st->mode == UL_STORE_READONLY)
+		sqlite3_limit(st->db, SQLITE_LIMIT_ATTACHED, 0);
+	return true;
+}
+
+/* Open the read-only store again as an immutable file (see ul_store_open). */
+static bool reopen_immutable(struct ul_store *st, struct ul_error *err)
+{
+	char *wal = NULL;
+	if (asprintf(&wal, "%s-wal", st->path) < 0)
+		return false;
+	struct stat wst;
+	bool has_wal = stat(wal, &wst) == 0 && wst.st_size > 0;
+	free(wal);
+	if (has_wal)
+		return false;
+	/* file: URI of the path: '%', '?' and '#' escaped. */
+	size_t n = strlen(st->path);
+	char *uri = malloc(3 * n + 32), *o = uri;
+	if (!uri)
+		return false;
+	o += sprintf(o, "file:");
+	for (const char *p = st->path; *p; p++)
+		o += strchr("%?#", *p) ? sprintf(o, "%%%02X", (unsigned char)*p)
+		                       : sprintf(o, "%c", *p);
+	strcpy(o, "?immutable=1");
+	sqlite3_close(st->db);
+	st->db = NULL;
+	int rc = sqlite3_open_v2(
+	        uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return false;
+	return configure(st) && ensure_schema(st, err);
 }
 
 struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct ul_error *err)
 {
 	struct ul_store *st = calloc(1, sizeof(*st));
-	if (!st) {
-		ul_error_set(err, "store", "out of memory");
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
+		ul_error_set(err, "memory", "%s: out of memory", path);
 		return NULL;
 	}
 	st->mode = mode;
-	int flags = mode == UL_STORE_READONLY ? SQLITE_OPEN_READONLY
-	            : mode == UL_STORE_WRITE  ? SQLITE_OPEN_READWRITE
-	                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	st->lock_fd = -1;
+	bool memory = strcmp(path, ":memory:") == 0;
+	/*
+	 * A read-only store opens a file it may write read-write, and refuses writes itself
+	 * (query_only, no ATTACH, statement check): a read-write connection that closes last
+	 * removes the -wal and -shm files a read-only one would leave behind.
+	 */
+	bool guarded = mode == UL_STORE_READONLY && !memory && writable_here(path);
+	int flags = mode == UL_STORE_READONLY
+	                    ? (guarded ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY)
+	            : mode == UL_STORE_WRITE ? SQLITE_OPEN_READWRITE
+	                                     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		ul_error_set(err, "store", "%s: cannot open database: %s", path,
 		             st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(st->db, 10000);
-	sqlite3_extended_result_codes(st->db, 1);
-	/* A query may read anything but must not reach outside the database. */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
-	if (mode != UL_STORE_READONLY) {
-		if (strcmp(path, ":memory:") != 0 && !exec(st, "PRAGMA journal_mode = WAL", err))
-			goto fail_named;
-		if (!exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err))
-			goto fail_named;
+	if (!configure(st)) {
+		db_err(st, err, "cannot set up the connection");
+		goto fail;
 	}
-	if (!ensure_schema(st, err))
-		goto fail_named;
+	if (mode == UL_STORE_READONLY) {
+		if (guarded && !exec(st, "PRAGMA query_only = 1", err))
+			goto fail;
+	} else {
+		if (sqlite3_db_readonly(st->db, "main") == 1) {
+			ul_error_set(
+			        err, "store",
+			        "%s: the database is read-only for this user; cannot write to it",
+			        path);
+			goto fail;
+		}
+		if (!memory && !exec_setup(st, "PRAGMA journal_mode = WAL", err))
+			goto fail;
+		if (!exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err))
+			goto fail;
+	}
+	if (!ensure_schema(st, err)) {
+		int code = sqlite3_errcode(st->db) & 0xFF;
+		if (mode != UL_STORE_READONLY || guarded ||
+		    (code != SQLITE_CANTOPEN && code != SQLITE_READONLY))
+			goto fail;
+		/*
+		 * A WAL database in a folder this user may not write, without its -shm file:
+		 * SQLite cannot set up shared memory. With no -wal file either, everything is in
+		 * the database file and nobody can be writing it (a writer needs the folder):
+		 * read it as an immutable file.
+		 */
+		if (!reopen_immutable(st, err)) {
+			ul_error_set(err, "store",
+			             "%s: cannot read the database: its folder is not writable and "
+			             "its -shm file is missing, and a -wal file holds part of it; "
+			             "copy the database with its -wal file somewhere writable",
+			             path);
+			goto fail;
+		}
+	}
+	/*
+	 * The files this connection's scan saw in the source it reads, so that the source's end
+	 * forgets only files this scan did not see, whatever other scans of the same input
+	 * running at the same time write into files.scan_id.
+	 */
+	if (mode != UL_STORE_READONLY &&
+	    !exec_setup(st,
+	                "PRAGMA temp_store = MEMORY;"
+	                " CREATE TEMP TABLE IF NOT EXISTS seen (path TEXT PRIMARY KEY);"
+	                " CREATE TEMP TABLE IF NOT EXISTS visited (path TEXT PRIMARY KEY);"
+	                " CREATE TEMP TRIGGER IF NOT EXISTS seen_is_visited AFTER INSERT ON seen"
+	                " BEGIN INSERT OR IGNORE INTO visited (path) VALUES (new.path); END",
+	                err))
+		goto fail;
 	if (mode != UL_STORE_READONLY) {
 		for (int i = 0; i < S_COUNT; i++)
 			if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 			                       &st->stmt[i], NULL) != SQLITE_OK) {
 				db_err(st, err, "prepare");
-				goto fail_named;
+				goto fail;
 			}
 	}
+	if (!memory)
+		st->lock_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	return st;
-fail_named : {
-	/* Put the file name in front of the message. */
-	char msg[UL_ERROR_MAX];
-	snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
-	ul_error_set(err, "store", "%s: %s", path, msg);
-}
 fail:
 	ul_store_close(st);
 	return NULL;
@@ -382,17 +582,98 @@ void ul_store_close(struct ul_store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	/* After SQLite's own locks are gone: closing a descriptor of the file drops the
+	 * process's POSIX locks on it. */
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	free(st->path);
 	free(st);
+}
+
+/*
+ * A scan that runs holds a lock on one byte of the database file, far past anything SQLite
+ * locks, for as long as its process lives: a reader tells a running scan from one that was
+ * killed by testing that byte. Open-file-description locks, so no other descriptor of the
+ * process disturbs them.
+ */
+#define RUN_LOCK_BASE ((off_t)1 << 40)
+
+static void run_lock(struct ul_store *st, int64_t scan_id, bool take)
+{
+#ifdef F_OFD_SETLK
+	if (st->lock_fd < 0)
+		return;
+	struct flock fl = { .l_type = take ? F_RDLCK : F_UNLCK,
+		            .l_whence = SEEK_SET,
+		            .l_start = RUN_LOCK_BASE + (off_t)scan_id,
+		            .l_len = 1 };
+	if (fcntl(st->lock_fd, F_OFD_SETLK, &fl) == 0)
+		st->running_scan = take ? scan_id : 0;
+#else
+	(void)st;
+	(void)scan_id;
+	(void)take;
+#endif
+}
+
+/* 1: a live process holds the scan's marker; 0: none does; -1: cannot tell. */
+static int run_locked(struct ul_store *st, int64_t scan_id)
+{
+#ifdef F_OFD_GETLK
+	if (st->lock_fd < 0)
+		return -1;
+	if (st->running_scan == scan_id)
+		return 1;
+	struct flock fl = { .l_type = F_WRLCK,
+		            .l_whence = SEEK_SET,
+		            .l_start = RUN_LOCK_BASE + (off_t)scan_id,
+		            .l_len = 1 };
+	if (fcntl(st->lock_fd, F_OFD_GETLK, &fl) != 0)
+		return -1;
+	return fl.l_type != F_UNLCK;
+#else
+	(void)st;
+	(void)scan_id;
+	return -1;
+#endif
 }
 
 /* ---- binding helpers ----------------------------------------------------------------------- */
 
+/*
+ * A text bind copies the text and may run out of memory; the value would then silently be
+ * NULL. The failure is remembered here and run_stmt() reports it instead of writing.
+ */
+static _Thread_local bool bind_failed;
+
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
+	if (v) {
+		if (sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+			bind_failed = true;
+	} else {
 		sqlite3_bind_null(s, i);
+	}
+}
+
+/* Text a log or a command line wrote: secrets masked (see mask.h) before it is stored. */
+static bool bind_masked(sqlite3_stmt *s, int i, const char *v)
+{
+	if (!v || !ul_mask_has_secret(v, strlen(v))) {
+		bind_text(s, i, v);
+		return true;
+	}
+	char *m = ul_mask_text(v, strlen(v));
+	if (!m)
+		return false;
+	if (sqlite3_bind_text(s, i, m, -1, free) != SQLITE_OK)
+		return false; /* SQLite freed m */
+	return true;
+}
+
+static bool oom(struct ul_store *st, struct ul_error *err)
+{
+	return ul_error_set(err, "memory", "%s: out of memory", st->path);
 }
 
 static void bind_opt_int(sqlite3_stmt *s, int i, bool have, int64_t v)
@@ -406,6 +687,12 @@ static void bind_opt_int(sqlite3_stmt *s, int i, bool have, int64_t v)
 /* Step a write statement once, then reset it. */
 static bool run_stmt(struct ul_store *st, sqlite3_stmt *s, struct ul_error *err, const char *what)
 {
+	if (bind_failed) {
+		bind_failed = false;
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return ul_error_set(err, "memory", "%s: %s: out of memory", st->path, what);
+	}
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -469,7 +756,7 @@ bool ul_store_begin_scan(struct ul_store *st, const char *version, const char *a
 	char now[32];
 	sqlite3_stmt *s;
 	now_iso(now);
-	if (!exec(st, "BEGIN IMMEDIATE", err))
+	if (!exec(st, "DELETE FROM temp.visited", err) || !exec(st, "BEGIN IMMEDIATE", err))
 		return false;
 	if (sqlite3_prepare_v2(
 	            st->db,
@@ -482,7 +769,7 @@ bool ul_store_begin_scan(struct ul_store *st, const char *version, const char *a
 	bind_text(s, 1, now);
 	bind_text(s, 2, version);
 	bind_text(s, 3, ul_catalog_hash(cat));
-	bind_text(s, 4, arguments);
+	bind_text(s, 4, arguments); /* JSON: the caller masks each argument (mask.h) */
 	bool ok = run_stmt(st, s, err, "scan");
 	sqlite3_finalize(s);
 	if (!ok)
@@ -490,7 +777,11 @@ bool ul_store_begin_scan(struct ul_store *st, const char *version, const char *a
 	*scan_id = sqlite3_last_insert_rowid(st->db);
 	if (!sync_rules(st, cat, err))
 		goto fail;
-	return exec(st, "COMMIT", err);
+	if (!exec(st, "COMMIT", err))
+		goto fail;
+	run_lock(st, *scan_id, true);
+	st->own_scan = *scan_id;
+	return true;
 fail:
 	exec(st, "ROLLBACK", NULL);
 	return false;
@@ -508,10 +799,13 @@ bool ul_store_end_scan(struct ul_store *st, int64_t scan_id, struct ul_error *er
 	sqlite3_bind_int64(s, 2, scan_id);
 	bool ok = run_stmt(st, s, err, "scan");
 	sqlite3_finalize(s);
-	/* Fold the WAL back so the database file stands on its own when the tool exits. */
-	if (ok)
-		sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	return ok;
+	if (!ok)
+		return false;
+	run_lock(st, scan_id, false);
+	/* Fold the WAL back so the database file stands on its own when the tool exits. A
+	 * checkpoint that cannot run now (another process reads) is done by a later one. */
+	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return true;
 }
 
 bool ul_store_source_unchanged(struct ul_store *st, const char *path, const char *kind,
@@ -526,14 +820,21 @@ bool ul_store_source_unchanged(struct ul_store *st, const char *path, const char
 	                       -1, &s, NULL) != SQLITE_OK)
 		return db_err(st, err, "source");
 	bind_text(s, 1, path);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if (bind_failed) {
+		bind_failed = false;
+		sqlite3_finalize(s);
+		return oom(st, err);
+	}
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
 		const char *old_kind = col(s, 0);
 		*unchanged = old_kind && strcmp(old_kind, kind) == 0 &&
 		             sqlite3_column_int64(s, 1) == size &&
 		             sqlite3_column_int64(s, 2) == mtime && sqlite3_column_int(s, 3) == 1;
 	}
+	bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE || db_err(st, err, "source");
 	sqlite3_finalize(s);
-	return true;
+	return ok;
 }
 
 bool ul_store_source(struct ul_store *st, int64_t scan_id, const char *path, const char *kind,
@@ -556,6 +857,15 @@ bool ul_store_source(struct ul_store *st, int64_t scan_id, const char *path, con
 	sqlite3_bind_int64(s, 4, size);
 	sqlite3_bind_int64(s, 5, mtime);
 	sqlite3_bind_int(s, 6, unchanged);
+	if (!exec(st, "DELETE FROM temp.seen", err)) {
+		sqlite3_finalize(s);
+		return false;
+	}
+	if (bind_failed) {
+		bind_failed = false;
+		sqlite3_finalize(s);
+		return oom(st, err);
+	}
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*source_id = sqlite3_column_int64(s, 0);
@@ -565,13 +875,20 @@ bool ul_store_source(struct ul_store *st, int64_t scan_id, const char *path, con
 	if (!unchanged)
 		return true;
 	/* Every file of the unchanged input stays, now seen by this scan. */
-	if (sqlite3_prepare_v2(st->db, "UPDATE files SET scan_id = ?1 WHERE source_id = ?2", -1, &s,
-	                       NULL) != SQLITE_OK)
-		return db_err(st, err, "source");
-	sqlite3_bind_int64(s, 1, scan_id);
-	sqlite3_bind_int64(s, 2, *source_id);
-	bool ok = run_stmt(st, s, err, "source");
-	sqlite3_finalize(s);
+	static const char *const keep[] = {
+		"UPDATE files SET scan_id = ?1 WHERE source_id = ?2",
+		"INSERT OR IGNORE INTO temp.seen (path) SELECT path FROM files"
+		" WHERE source_id = ?2 AND ?1 = ?1",
+	};
+	bool ok = true;
+	for (size_t i = 0; ok && i < 2; i++) {
+		if (sqlite3_prepare_v2(st->db, keep[i], -1, &s, NULL) != SQLITE_OK)
+			return db_err(st, err, "source");
+		sqlite3_bind_int64(s, 1, scan_id);
+		sqlite3_bind_int64(s, 2, *source_id);
+		ok = run_stmt(st, s, err, "source");
+		sqlite3_finalize(s);
+	}
 	return ok;
 }
 
@@ -579,7 +896,8 @@ bool ul_store_source_done(struct ul_store *st, int64_t scan_id, int64_t source_i
                           struct ul_error *err)
 {
 	static const char *const sql[] = {
-		"DELETE FROM files WHERE source_id = ?2 AND scan_id <> ?1 AND ?3",
+		"DELETE FROM files WHERE source_id = ?2 AND ?3 AND ?1 = ?1"
+		" AND path NOT IN (SELECT path FROM temp.seen)",
 		"UPDATE sources SET complete = ?3, host = coalesce((SELECT v.host FROM verdicts v"
 		" JOIN files f ON f.id = v.file_id WHERE f.source_id = ?2 AND v.host IS NOT NULL"
 		" AND v.host <> '' LIMIT 1), host) WHERE id = ?2 AND ?1 = ?1",
@@ -616,9 +934,15 @@ bool ul_store_source_host(struct ul_store *st, int64_t source_id, const char *gi
 	                       -1, &s, NULL) != SQLITE_OK)
 		return db_err(st, err, "host");
 	sqlite3_bind_int64(s, 1, source_id);
-	if (sqlite3_step(s) == SQLITE_ROW && col(s, 0)) {
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && col(s, 0)) {
 		snprintf(host, sizeof(host), "%s", col(s, 0));
 		from = "bundle";
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_err(st, err, "host");
+		sqlite3_finalize(s);
+		return false;
 	}
 	sqlite3_finalize(s);
 	if (!from && given && *given) {
@@ -664,6 +988,11 @@ bool ul_store_lookup(struct ul_store *st, const char *path, struct ul_known *out
 	sqlite3_stmt *s = st->stmt[S_LOOKUP];
 	memset(out, 0, sizeof(*out));
 	bind_text(s, 1, path);
+	if (bind_failed) {
+		bind_failed = false;
+		sqlite3_clear_bindings(s);
+		return oom(st, err);
+	}
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		out->found = true;
@@ -681,6 +1010,13 @@ bool ul_store_lookup(struct ul_store *st, const char *path, struct ul_known *out
 	return true;
 }
 
+static bool mark_seen(struct ul_store *st, const char *path, struct ul_error *err)
+{
+	sqlite3_stmt *s = st->stmt[S_SEEN];
+	bind_text(s, 1, path);
+	return run_stmt(st, s, err, "file");
+}
+
 bool ul_store_keep(struct ul_store *st, int64_t scan_id, int64_t source_id, const char *path,
                    struct ul_error *err)
 {
@@ -688,7 +1024,7 @@ bool ul_store_keep(struct ul_store *st, int64_t scan_id, int64_t source_id, cons
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int64(s, 2, source_id);
 	bind_text(s, 3, path);
-	return run_stmt(st, s, err, "keep");
+	return run_stmt(st, s, err, "keep") && mark_seen(st, path, err);
 }
 
 static void bind_row(sqlite3_stmt *s, const struct ul_file_row *r)
@@ -713,6 +1049,8 @@ static void bind_row(sqlite3_stmt *s, const struct ul_file_row *r)
 static bool insert_row(struct ul_store *st, const struct ul_file_row *row, int64_t *file_id,
                        struct ul_error *err)
 {
+	if (!mark_seen(st, row->path, err))
+		return false;
 	sqlite3_stmt *del = st->stmt[S_FILE_DELETE];
 	bind_text(del, 1, row->path);
 	if (!run_stmt(st, del, err, "file"))
@@ -751,26 +1089,31 @@ bool ul_store_finding(struct ul_store *st, int64_t file_id, const struct ul_cata
 	bind_text(s, 6, ul_severity_name(f->severity));
 	sqlite3_bind_int(s, 7, (int)f->severity);
 	bind_text(s, 8, f->code);
-	bind_text(s, 9, f->action);
-	bind_text(s, 10, f->text);
-	bind_text(s, 11, f->title);
-	bind_text(s, 12, f->captures);
-	bind_text(s, 13, f->before);
-	bind_text(s, 14, f->after);
+	bind_text(s, 12, f->captures); /* JSON: masked value by value by the interpreter */
+	if (!bind_masked(s, 9, f->action) || !bind_masked(s, 10, f->text) ||
+	    !bind_masked(s, 11, f->title) || !bind_masked(s, 13, f->before) ||
+	    !bind_masked(s, 14, f->after)) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return oom(st, err);
+	}
 	return run_stmt(st, s, err, "finding");
 }
 
-static bool finding_at(struct ul_store *st, int64_t file_id, uint64_t line, int64_t *id)
+/* The finding at a line: *found says whether there is one. False on a database error. */
+static bool finding_at(struct ul_store *st, int64_t file_id, uint64_t line, bool *found,
+                       int64_t *id, struct ul_error *err)
 {
 	sqlite3_stmt *s = st->stmt[S_FIND_LINE];
 	sqlite3_bind_int64(s, 1, file_id);
 	sqlite3_bind_int64(s, 2, (int64_t)line);
-	bool found = sqlite3_step(s) == SQLITE_ROW;
-	if (found)
+	int rc = sqlite3_step(s);
+	*found = rc == SQLITE_ROW;
+	if (*found)
 		*id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	return found;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE || db_err(st, err, "finding");
 }
 
 static bool write_verdict(struct ul_store *st, int64_t file_id, const struct ul_verdict *v,
@@ -778,20 +1121,26 @@ static bool write_verdict(struct ul_store *st, int64_t file_id, const struct ul_
 {
 	sqlite3_stmt *s = st->stmt[S_VERDICT];
 	int64_t root = 0;
-	bool have_root = v->root_line && finding_at(st, file_id, v->root_line, &root);
+	bool have_root = false;
+	if (v->root_line && !finding_at(st, file_id, v->root_line, &have_root, &root, err))
+		return false;
 	sqlite3_bind_int64(s, 1, file_id);
 	bind_text(s, 2, ul_outcome_name(v->outcome));
 	bind_opt_int(s, 3, have_root, root);
 	bind_opt_int(s, 4, v->root_line != 0, (int64_t)v->root_line);
-	bind_text(s, 5, v->action[0] ? v->action : NULL);
 	bind_opt_int(s, 6, v->has_exit, v->exit_code);
 	sqlite3_bind_int(s, 7, v->reboot);
-	bind_text(s, 8, v->reason[0] ? v->reason : NULL);
-	bind_text(s, 9, v->product[0] ? v->product : NULL);
 	bind_text(s, 10, v->host[0] ? v->host : NULL);
 	bind_text(s, 11, v->started[0] ? v->started : NULL);
 	bind_text(s, 12, v->failed_at[0] ? v->failed_at : NULL);
 	bind_text(s, 13, v->finished[0] ? v->finished : NULL);
+	if (!bind_masked(s, 5, v->action[0] ? v->action : NULL) ||
+	    !bind_masked(s, 8, v->reason[0] ? v->reason : NULL) ||
+	    !bind_masked(s, 9, v->product[0] ? v->product : NULL)) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return oom(st, err);
+	}
 	if (!run_stmt(st, s, err, "verdict"))
 		return false;
 	int64_t verdict_id = sqlite3_last_insert_rowid(st->db);
@@ -799,7 +1148,11 @@ static bool write_verdict(struct ul_store *st, int64_t file_id, const struct ul_
 		sqlite3_stmt *f = st->stmt[S_FACT];
 		sqlite3_bind_int64(f, 1, file_id);
 		bind_text(f, 2, v->facts[i].key);
-		bind_text(f, 3, v->facts[i].value);
+		if (!bind_masked(f, 3, v->facts[i].value)) {
+			sqlite3_reset(f);
+			sqlite3_clear_bindings(f);
+			return oom(st, err);
+		}
 		sqlite3_bind_int64(f, 4, (int64_t)v->facts[i].line);
 		bind_text(f, 5, v->facts[i].ts[0] ? v->facts[i].ts : NULL);
 		if (!run_stmt(st, f, err, "fact"))
@@ -821,12 +1174,18 @@ static bool write_verdict(struct ul_store *st, int64_t file_id, const struct ul_
 	for (size_t i = 0; i < v->ncandidates; i++) {
 		sqlite3_stmt *c = st->stmt[S_CANDIDATE];
 		int64_t fid = 0;
-		bool have = finding_at(st, file_id, v->candidates[i].line, &fid);
+		bool have = false;
+		if (!finding_at(st, file_id, v->candidates[i].line, &have, &fid, err))
+			return false;
 		sqlite3_bind_int64(c, 1, verdict_id);
 		sqlite3_bind_int64(c, 2, (int64_t)i + 1);
 		sqlite3_bind_int64(c, 3, (int64_t)v->candidates[i].line);
 		bind_opt_int(c, 4, have, fid);
-		bind_text(c, 5, v->candidates[i].reason);
+		if (!bind_masked(c, 5, v->candidates[i].reason)) {
+			sqlite3_reset(c);
+			sqlite3_clear_bindings(c);
+			return oom(st, err);
+		}
 		if (!run_stmt(st, c, err, "candidate"))
 			return false;
 	}
@@ -898,19 +1257,78 @@ bool ul_store_file_failed(struct ul_store *st, const struct ul_file_row *row, st
 
 bool ul_store_latest_scan(struct ul_store *st, int64_t *scan_id, struct ul_error *err)
 {
-	(void)err;
-	int64_t v = one_int(st, "SELECT coalesce(max(id), 0) FROM scans");
-	*scan_id = v < 0 ? 0 : v;
-	return true;
+	return one_int(st, "SELECT coalesce(max(id), 0) FROM scans", scan_id, err);
 }
 
-#define SCOPE "fi.source_id IN (SELECT id FROM sources WHERE scan_id = ?1)"
+bool ul_store_scan_state(struct ul_store *st, int64_t scan_id, struct ul_scan_state *out,
+                         bool (*unread)(void *ctx, const char *path, const char *why), void *ctx,
+                         struct ul_error *err)
+{
+	static const char sql[] = "SELECT started, finished FROM scans WHERE id = ?1";
+	static const char pending[] =
+	        "SELECT path, 'not read to its end' FROM sources WHERE scan_id = ?1 AND NOT "
+	        "complete"
+	        " UNION ALL SELECT fi.path, fi.status FROM files fi JOIN sources so"
+	        " ON so.id = fi.source_id WHERE so.scan_id = ?1 AND so.complete"
+	        " AND fi.status <> 'ok' ORDER BY 1";
+	sqlite3_stmt *s;
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "scan");
+	sqlite3_bind_int64(s, 1, scan_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->found = true;
+		snprintf(out->started, sizeof(out->started), "%s", col(s, 0) ? col(s, 0) : "");
+		out->finished = sqlite3_column_type(s, 1) != SQLITE_NULL;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(st, err, "scan");
+	if (!out->found || out->finished)
+		return true;
+	out->running = run_locked(st, scan_id) == 1;
+	if (!unread)
+		return true;
+	if (sqlite3_prepare_v2(st->db, pending, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "sources");
+	sqlite3_bind_int64(s, 1, scan_id);
+	bool ok = true;
+	while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ok = unread(ctx, col(s, 0), col(s, 1));
+	if (ok && rc != SQLITE_DONE)
+		ok = db_err(st, err, "sources");
+	sqlite3_finalize(s);
+	return ok;
+}
 
-/* Columns 0..13 of FINDING_COLS fill a view. */
-#define FINDING_COLS                                                                        \
-	"f.id, fi.path, f.line, f.ts, f.rule_id, f.severity, f.code, f.action, f.text,"     \
-	" f.context_before, f.context_after, coalesce(f.title, r.title), r.explain, r.fix," \
-	" f.captures"
+/*
+ * The files a scan covered. Another process's scan of the same input may since have become
+ * the "last scan that visited" a source (sources.scan_id); so for the scan this connection
+ * ran itself, the files it saw (temp.visited) are the scope. SCOPE marks the place in a query.
+ */
+#define SCOPE      "@SCOPE@"
+#define SCOPE_LAST "fi.source_id IN (SELECT id FROM sources WHERE scan_id = ?1)"
+#define SCOPE_OWN  "fi.path IN (SELECT path FROM temp.visited) AND ?1 = ?1"
+
+static int prepare_scoped(struct ul_store *st, const char *sql, int64_t scan_id, sqlite3_stmt **s)
+{
+	const char *at = strstr(sql, SCOPE);
+	const char *scope = st->own_scan && st->own_scan == scan_id ? SCOPE_OWN : SCOPE_LAST;
+	char *full = NULL;
+	if (!at || asprintf(&full, "%.*s%s%s", (int)(at - sql), sql, scope, at + strlen(SCOPE)) < 0)
+		return SQLITE_NOMEM;
+	int rc = sqlite3_prepare_v2(st->db, full, -1, s, NULL);
+	free(full);
+	return rc;
+}
+
+/* Columns 0..14 of FINDING_COLS fill a view. Text a log wrote is masked again as it is read
+ * (ul_mask()): a database written by an older upglog may hold what this one would mask. */
+#define FINDING_COLS                                                                     \
+	"f.id, fi.path, f.line, f.ts, f.rule_id, f.severity, f.code, ul_mask(f.action)," \
+	" ul_mask(f.text), ul_mask(f.context_before), ul_mask(f.context_after),"         \
+	" ul_mask(coalesce(f.title, r.title)), r.explain, r.fix, f.captures"
 
 static void read_finding(sqlite3_stmt *s, int at, struct ul_finding_view *v)
 {
@@ -959,7 +1377,7 @@ static const char *keep_str(struct arena *a, int slot, const char *s)
 static bool read_candidates(struct ul_store *st, int64_t file_id, struct ul_file_view *fv,
                             struct arena *a, struct ul_error *err)
 {
-	static const char sql[] = "SELECT c.line, c.reason, c.finding_id, " FINDING_COLS
+	static const char sql[] = "SELECT c.line, ul_mask(c.reason), c.finding_id, " FINDING_COLS
 	                          " FROM verdicts v JOIN candidates c ON c.verdict_id = v.id"
 	                          " JOIN files fi ON fi.id = v.file_id"
 	                          " LEFT JOIN findings f ON f.id = c.finding_id"
@@ -970,7 +1388,8 @@ static bool read_candidates(struct ul_store *st, int64_t file_id, struct ul_file
 		return db_err(st, err, "candidates");
 	sqlite3_bind_int64(s, 1, file_id);
 	fv->ncandidates = 0;
-	while (sqlite3_step(s) == SQLITE_ROW && fv->ncandidates < 3) {
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && fv->ncandidates < 3) {
 		size_t k = fv->ncandidates++;
 		struct ul_candidate_view *c = &fv->candidates[k];
 		memset(c, 0, sizeof(*c));
@@ -995,8 +1414,9 @@ static bool read_candidates(struct ul_store *st, int64_t file_id, struct ul_file
 			c->finding.explain = c->finding.fix = c->finding.captures = NULL;
 		}
 	}
+	bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE || db_err(st, err, "candidates");
 	sqlite3_finalize(s);
-	return true;
+	return ok;
 }
 
 bool ul_store_each_file(struct ul_store *st, int64_t scan_id,
@@ -1005,7 +1425,8 @@ bool ul_store_each_file(struct ul_store *st, int64_t scan_id,
 {
 	static const char sql[] =
 	        "SELECT fi.id, fi.path, fi.location, fi.family, fi.encoding, fi.status, fi.error,"
-	        " fi.lines, fi.bytes, v.outcome, v.reason, v.action, v.product, v.started,"
+	        " fi.lines, fi.bytes, v.outcome, ul_mask(v.reason), ul_mask(v.action),"
+	        " ul_mask(v.product), v.started,"
 	        " v.failed_at, v.exit_code, v.reboot, v.finding_id IS NOT NULL, " FINDING_COLS
 	        ", v.finished, fi.host, fi.host_from"
 	        " FROM files fi LEFT JOIN verdicts v ON v.file_id = fi.id"
@@ -1016,7 +1437,7 @@ bool ul_store_each_file(struct ul_store *st, int64_t scan_id,
 	struct arena *a = malloc(sizeof(*a));
 	if (!a)
 		return ul_error_set(err, "memory", "out of memory");
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK) {
 		free(a);
 		return db_err(st, err, "files");
 	}
@@ -1078,7 +1499,7 @@ bool ul_store_each_finding(struct ul_store *st, int64_t scan_id, enum ul_severit
 	        " 'product-ok', 'summary', 'exit-code', 'outcome-failed', 'log-stop'))"
 	        " ORDER BY fi.path, f.line";
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK)
 		return db_err(st, err, "findings");
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int(s, 2, (int)min);
@@ -1100,11 +1521,11 @@ bool ul_store_each_fact(struct ul_store *st, int64_t scan_id,
                         bool (*cb)(void *ctx, const struct ul_fact_view *f), void *ctx,
                         struct ul_error *err)
 {
-	static const char sql[] = "SELECT fa.file_id, fi.path, fa.key, fa.value, fa.line, fa.ts"
-	                          " FROM facts fa JOIN files fi ON fi.id = fa.file_id"
+	static const char sql[] = "SELECT fa.file_id, fi.path, fa.key, ul_mask(fa.value), fa.line,"
+	                          " fa.ts FROM facts fa JOIN files fi ON fi.id = fa.file_id"
 	                          " WHERE " SCOPE " ORDER BY fi.path, fa.line, fa.id";
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK)
 		return db_err(st, err, "facts");
 	sqlite3_bind_int64(s, 1, scan_id);
 	bool ok = true;
@@ -1160,24 +1581,31 @@ bool ul_store_write_cluster(struct ul_store *st, int64_t scan_id,
 	for (size_t i = 0; i < nservers; i++) {
 		const struct ul_server_row *r = &servers[i];
 		int64_t fid = 0;
-		bool have = r->file_id > 0 && r->line > 0 &&
-		            finding_at(st, r->file_id, (uint64_t)r->line, &fid);
+		bool have = false;
+		if (r->file_id > 0 && r->line > 0 &&
+		    !finding_at(st, r->file_id, (uint64_t)r->line, &have, &fid, err))
+			goto fail_quiet;
 		sqlite3_bind_int64(s, 1, scan_id);
 		bind_text(s, 2, r->host);
 		bind_text(s, 3, r->role);
-		bind_text(s, 4, r->role_evidence);
 		bind_text(s, 5, r->outcome);
-		bind_text(s, 6, r->product);
 		bind_text(s, 7, r->from_version);
 		bind_text(s, 8, r->to_version);
 		bind_text(s, 9, r->final_version);
 		bind_text(s, 10, r->started);
 		bind_text(s, 11, r->finished);
 		sqlite3_bind_int(s, 12, r->reboot);
-		bind_text(s, 13, r->reason);
 		bind_opt_int(s, 14, r->file_id > 0, r->file_id);
 		bind_opt_int(s, 15, r->line > 0, r->line);
 		bind_opt_int(s, 16, have, fid);
+		/* Evidence, product and reason quote what the logs wrote: masked like any log text. */
+		if (!bind_masked(s, 4, r->role_evidence) || !bind_masked(s, 6, r->product) ||
+		    !bind_masked(s, 13, r->reason)) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			oom(st, err);
+			goto fail_quiet;
+		}
 		if (!run_stmt(st, s, err, "servers"))
 			goto fail_quiet;
 	}
@@ -1195,9 +1623,13 @@ bool ul_store_write_cluster(struct ul_store *st, int64_t scan_id,
 		bind_text(s, 5, c->hosts);
 		bind_opt_int(s, 6, c->file_id > 0, c->file_id);
 		bind_opt_int(s, 7, c->line > 0, c->line);
-		bind_text(s, 8, c->text);
-		bind_text(s, 9, c->advice);
 		bind_text(s, 10, c->evidence);
+		if (!bind_masked(s, 8, c->text) || !bind_masked(s, 9, c->advice)) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			oom(st, err);
+			goto fail_quiet;
+		}
 		if (!run_stmt(st, s, err, "checks"))
 			goto fail_quiet;
 	}
@@ -1219,10 +1651,11 @@ bool ul_store_summary(struct ul_store *st, int64_t scan_id, struct ul_store_summ
 	                          " WHERE " SCOPE " GROUP BY 1, 2";
 	sqlite3_stmt *s;
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK)
 		return db_err(st, err, "summary");
 	sqlite3_bind_int64(s, 1, scan_id);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *o = col(s, 0);
 		uint64_t n = (uint64_t)sqlite3_column_int64(s, 2);
 		out->files += n;
@@ -1232,8 +1665,9 @@ bool ul_store_summary(struct ul_store *st, int64_t scan_id, struct ul_store_summ
 			if (o && strcmp(o, ul_outcome_name((enum ul_outcome)k)) == 0)
 				out->outcome[k] += n;
 	}
+	bool ok = rc == SQLITE_DONE || db_err(st, err, "summary");
 	sqlite3_finalize(s);
-	return true;
+	return ok;
 }
 
 bool ul_store_counts(struct ul_store *st, int64_t scan_id, uint64_t counts[UL_SEV_COUNT],
@@ -1244,16 +1678,18 @@ bool ul_store_counts(struct ul_store *st, int64_t scan_id, uint64_t counts[UL_SE
 	        " JOIN files fi ON fi.id = h.file_id WHERE " SCOPE " GROUP BY h.severity";
 	sqlite3_stmt *s;
 	memset(counts, 0, sizeof(uint64_t) * UL_SEV_COUNT);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK)
 		return db_err(st, err, "counts");
 	sqlite3_bind_int64(s, 1, scan_id);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		enum ul_severity sev;
 		if (col(s, 0) && ul_severity_parse(col(s, 0), &sev))
 			counts[sev] = (uint64_t)sqlite3_column_int64(s, 1);
 	}
+	bool ok = rc == SQLITE_DONE || db_err(st, err, "counts");
 	sqlite3_finalize(s);
-	return true;
+	return ok;
 }
 
 bool ul_store_each_noise(struct ul_store *st, int64_t scan_id,
@@ -1266,22 +1702,27 @@ bool ul_store_each_noise(struct ul_store *st, int64_t scan_id,
 	                          " WHERE " SCOPE " AND h.severity = 'noise'"
 	                          " GROUP BY h.rule_id ORDER BY n DESC, h.rule_id";
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (prepare_scoped(st, sql, scan_id, &s) != SQLITE_OK)
 		return db_err(st, err, "noise");
 	sqlite3_bind_int64(s, 1, scan_id);
 	bool ok = true;
-	while (ok && sqlite3_step(s) == SQLITE_ROW)
+	int rc;
+	while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		ok = cb(ctx, col(s, 0), col(s, 1), (uint64_t)sqlite3_column_int64(s, 2));
+	if (ok && rc != SQLITE_DONE)
+		ok = db_err(st, err, "noise");
 	sqlite3_finalize(s);
 	return ok;
 }
 
 /* ---- ad-hoc SQL ---------------------------------------------------------------------------- */
 
-bool ul_store_query(struct ul_store *st, const char *sql, ul_row_fn cb, void *ctx,
-                    struct ul_error *err)
+bool ul_store_query_rows(struct ul_store *st, const char *sql,
+                         bool (*cb)(void *ctx, const struct ul_query_row *row), void *ctx,
+                         struct ul_error *err)
 {
 	const char *tail = sql;
+	size_t statement = 0;
 	while (tail && *tail) {
 		sqlite3_stmt *s = NULL;
 		if (sqlite3_prepare_v2(st->db, tail, -1, &s, &tail) != SQLITE_OK)
@@ -1295,17 +1736,48 @@ bool ul_store_query(struct ul_store *st, const char *sql, ul_row_fn cb, void *ct
 			                    "read-only unless --write is given");
 		}
 		int n = sqlite3_column_count(s);
-		const char *names[256], *values[256];
+		const char *names[256];
+		struct ul_value values[256];
 		if (n > 256)
 			n = 256;
 		for (int i = 0; i < n; i++)
 			names[i] = sqlite3_column_name(s, i);
+		struct ul_query_row row = {
+			.statement = statement++, .ncols = n, .names = names, .values = values
+		};
 		int rc;
 		bool ok = true;
 		while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			for (int i = 0; i < n; i++)
-				values[i] = (const char *)sqlite3_column_text(s, i);
-			ok = cb(ctx, n, names, values);
+			for (int i = 0; i < n; i++) {
+				struct ul_value *v = &values[i];
+				memset(v, 0, sizeof(*v));
+				switch (sqlite3_column_type(s, i)) {
+				case SQLITE_INTEGER:
+					v->type = UL_VAL_INT;
+					v->i = sqlite3_column_int64(s, i);
+					break;
+				case SQLITE_FLOAT:
+					v->type = UL_VAL_REAL;
+					v->r = sqlite3_column_double(s, i);
+					break;
+				case SQLITE_TEXT:
+					v->type = UL_VAL_TEXT;
+					v->p = (const char *)sqlite3_column_text(s, i);
+					v->len = (size_t)sqlite3_column_bytes(s, i);
+					break;
+				case SQLITE_BLOB:
+					v->type = UL_VAL_BLOB;
+					v->p = sqlite3_column_blob(s, i);
+					v->len = (size_t)sqlite3_column_bytes(s, i);
+					if (!v->p)
+						v->p = "";
+					break;
+				default:
+					v->type = UL_VAL_NULL;
+					break;
+				}
+			}
+			ok = cb(ctx, &row);
 		}
 		if (ok && rc != SQLITE_DONE) {
 			ul_error_set(err, "query", "SQL error: %s", sqlite3_errmsg(st->db));
@@ -1314,9 +1786,54 @@ bool ul_store_query(struct ul_store *st, const char *sql, ul_row_fn cb, void *ct
 		}
 		sqlite3_finalize(s);
 		if (!ok)
-			return ul_error_set(err, "query", "output failed");
+			return ul_error_is_set(err) ? false
+			                            : ul_error_set(err, "query", "output failed");
 	}
 	return true;
+}
+
+struct text_rows {
+	ul_row_fn cb;
+	void *ctx;
+};
+
+static bool text_row(void *ctx, const struct ul_query_row *row)
+{
+	struct text_rows *t = ctx;
+	const char *values[256];
+	char num[256][32];
+	char *blobs[256];
+	bool ok = true;
+	for (int i = 0; i < row->ncols; i++) {
+		const struct ul_value *v = &row->values[i];
+		blobs[i] = NULL;
+		/* Numbers as SQLite writes them; text and a blob's bytes as they are. */
+		if (v->type == UL_VAL_INT) {
+			snprintf(num[i], sizeof(num[i]), "%lld", (long long)v->i);
+			values[i] = num[i];
+		} else if (v->type == UL_VAL_REAL) {
+			snprintf(num[i], sizeof(num[i]), "%.15g", v->r);
+			values[i] = num[i];
+		} else if (v->type == UL_VAL_NULL) {
+			values[i] = NULL;
+		} else if (v->type == UL_VAL_TEXT) {
+			values[i] = v->p;
+		} else {
+			values[i] = blobs[i] = strndup(v->p, v->len);
+			ok = ok && blobs[i];
+		}
+	}
+	ok = ok && t->cb(t->ctx, row->ncols, row->names, values);
+	for (int i = 0; i < row->ncols; i++)
+		free(blobs[i]);
+	return ok;
+}
+
+bool ul_store_query(struct ul_store *st, const char *sql, ul_row_fn cb, void *ctx,
+                    struct ul_error *err)
+{
+	struct text_rows t = { cb, ctx };
+	return ul_store_query_rows(st, sql, text_row, &t, err);
 }
 
 bool ul_store_check(struct ul_store *st, struct ul_error *err)
@@ -1325,11 +1842,15 @@ bool ul_store_check(struct ul_store *st, struct ul_error *err)
 	bool ok = false;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK)
 		return db_err(st, err, "integrity");
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
 		const char *v = col(s, 0);
 		ok = v && strcmp(v, "ok") == 0;
 		if (!ok)
-			ul_error_set(err, "store", "integrity check: %s", v ? v : "?");
+			ul_error_set(err, "store", "%s: integrity check: %s", st->path,
+			             v ? v : "?");
+	} else {
+		db_err(st, err, "integrity");
 	}
 	sqlite3_finalize(s);
 	return ok;

@@ -1610,6 +1610,297 @@ class CrashSafety(unittest.TestCase):
             self.assertEqual(con.execute(self.DUMP).fetchall(), want)
 
 
+class Reliability(unittest.TestCase):
+    """Nothing lost, nothing leaked: identity, honest reads, secrets, concurrent writers."""
+
+    SECRET_LOG = (
+        "=== Verbose logging started: 3/14/2005  22:41:07  Build type: SHIP UNICODE 2.00.2600.1183"
+        "  Calling process: C:\\WINNT\\system32\\msiexec.exe ===\r\n"
+        "MSI (s) (D8:2C) [22:41:07:812]: Command Line: SAPWD=Sesame01 DBPASSWORD=\"Open Sesame02\""
+        " REBOOT=ReallySuppress\r\n"
+        "MSI (s) (D8:2C) [22:41:07:813]: PROPERTY CHANGE: Adding SQLSAPWD property. Its value is"
+        " 'Sesame03'.\r\n"
+        "Action start 22:41:08: INSTALL.\r\n"
+        "Action start 22:50:01: DBInstall.\r\n"
+        "Error 1722. There is a problem with this Windows Installer package. A program run as part"
+        " of the setup did not finish as expected. Contact your support personnel or package "
+        "vendor.  Action DBInstall, location: C:\\MSSQL\\Binn\\osql.exe, command: -S PUB01 -U sa"
+        " -P Sesame04 -i C:\\ccm.sql\r\n"
+        "[Microsoft][ODBC SQL Server Driver][SQL Server]Login failed for user 'sa'. "
+        "driver={sql server};server=PUB01;UID=sa;PWD=Sesame05;database=master\r\n"
+        "Action ended 22:52:52: DBInstall. Return value 3.\r\n"
+        "Action ended 22:52:53: INSTALL. Return value 3.\r\n"
+        "Property(S): CCMPWD = Sesame06\r\n"
+        "MSI (c) (9C:A4): MainEngineThread is returning 1603\r\n")
+
+    def test_two_differently_named_logs_are_both_stored(self):
+        import warnings
+        failed = FAILED_MSI.encode()
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+            d = pathlib.Path(tmp) / "bundle"
+            d.mkdir()
+            (d / "a.zip").write_bytes(zip_bytes([
+                ("logs\\setup.log", failed), ("logs/setup.log", failed.replace(b"1722", b"1723")),
+                ("./logs/setup.log", GOOD_MSI.encode()), ("logs/setup.log", failed)]))
+            (d / "b.zip").write_bytes(zip_bytes([("inner.log", failed)]))
+            (d / "b.zip!inner.log").write_bytes(failed)
+            (d / "c\x01.log").write_bytes(failed)
+            (d / "c\\x01.log").write_bytes(failed)
+            code, _, err = run("scan", "--db", f"{tmp}/i.db", d)
+            self.assertEqual(code, 1, err)
+            self.assertIn("4 failed" if False else "failed", err)
+            self.assertIn("a.zip!logs/setup.log\\#2", err)  # the duplicate is reported
+            con = sqlite3.connect(f"{tmp}/i.db")
+            paths = [r[0] for r in con.execute("SELECT path FROM files ORDER BY path")]
+            self.assertEqual(len(paths), 8, paths)
+            self.assertEqual(len(set(paths)), 8)
+            failed_n = con.execute(
+                "SELECT count(*) FROM verdicts WHERE outcome = 'failed'").fetchone()[0]
+            self.assertEqual(failed_n, 7)
+            self.assertIn("scanned 8 files", err)
+            self.assertIn("7 failed", err)
+
+    def test_four_concurrent_writers_on_a_new_database(self):
+        inputs = [FIXTURES / "cisco-pub01-failed", FIXTURES / "cisco-pub01-ok",
+                  FIXTURES / "msi-modern-failed.log", FIXTURES / "msi-modern-ok.log"]
+        with tempfile.TemporaryDirectory() as tmp:
+            want_files = want_findings = 0
+            codes = []
+            for i, path in enumerate(inputs):
+                code, _, err = run("scan", "--quiet", "--db", f"{tmp}/alone{i}.db", path)
+                codes.append(code)
+                con = sqlite3.connect(f"{tmp}/alone{i}.db")
+                want_files += con.execute("SELECT count(*) FROM files").fetchone()[0]
+                want_findings += con.execute("SELECT count(*) FROM findings").fetchone()[0]
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+                con.close()
+            for attempt in range(3):
+                db = f"{tmp}/shared{attempt}.db"
+                procs = [subprocess.Popen([UPGLOG, "scan", "--quiet", "--jobs", "1", "--db", db,
+                                           path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         for path in inputs]
+                for p, code in zip(procs, codes):
+                    out, err = p.communicate(timeout=TIMEOUT)
+                    self.assertEqual(p.returncode, code, err.decode())
+                    self.assertNotIn(b"locked", err)
+                    self.assertNotIn(b"already exists", err)
+                con = sqlite3.connect(db)
+                self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+                self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], version)
+                self.assertEqual(version, 2)  # every migration step ran, once
+                self.assertEqual(con.execute(
+                    "SELECT count(*) FROM scans WHERE finished IS NOT NULL").fetchone()[0], 4)
+                # ... and each scan wrote its servers (schema v2) beside the others'
+                self.assertEqual(con.execute(
+                    "SELECT count(DISTINCT scan_id) FROM servers").fetchone()[0], 4)
+                self.assertEqual(con.execute("SELECT count(*) FROM files").fetchone()[0],
+                                 want_files)
+                self.assertEqual(con.execute("SELECT count(*) FROM findings").fetchone()[0],
+                                 want_findings)
+                con.close()
+
+    def test_four_concurrent_writers_of_one_input(self):
+        """Scans of the same folder at the same time: each forgets only files it did not see,
+        so none removes what another stored."""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = pathlib.Path(tmp) / "batch"
+            d.mkdir()
+            for i in range(24):
+                (d / f"server{i:02d}.log").write_text(FAILED_MSI if i % 2 else GOOD_MSI)
+            for attempt in range(4):
+                db = f"{tmp}/same{attempt}.db"
+                procs = [subprocess.Popen([UPGLOG, "scan", "--quiet", "--jobs", "1", "--db", db,
+                                           d], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         for _ in range(4)]
+                for p in procs:
+                    _, err = p.communicate(timeout=TIMEOUT)
+                    self.assertEqual(p.returncode, 1, err.decode())
+                con = sqlite3.connect(db)
+                self.assertEqual(con.execute("SELECT count(*) FROM files").fetchone()[0], 24)
+                self.assertEqual(con.execute(
+                    "SELECT count(*) FROM verdicts WHERE outcome = 'failed'").fetchone()[0], 12)
+                con.close()
+
+    def test_running_and_killed_scans_are_reported(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = f"{tmp}/r.db"
+            d = pathlib.Path(tmp) / "in"
+            d.mkdir()
+            (d / "a.log").write_text(FAILED_MSI)
+            # A scan that waits on standard input after a first, finished input.
+            p = subprocess.Popen([UPGLOG, "scan", "--quiet", "--jobs", "1", "--db", db, d, "-"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            try:
+                seen = 0
+                for _ in range(2000):
+                    try:
+                        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
+                        seen = con.execute(
+                            "SELECT count(*) FROM sources WHERE complete").fetchone()[0]
+                        con.close()
+                    except sqlite3.Error:
+                        pass
+                    if seen:
+                        break
+                    subprocess.run(["sleep", "0.01"])
+                self.assertEqual(seen, 1)
+                code, out, err = run("triage", "--db", db)
+                self.assertEqual(code, 3, err)
+                self.assertIn("is still running", err)
+                code, out, err = run("query", "--db", db, "SELECT count(*) AS n FROM files")
+                self.assertEqual(code, 3, err)
+                self.assertIn("is still running", err)
+                self.assertIn("n", out)
+            finally:
+                p.kill()
+                p.wait()
+                p.stdin.close()
+            code, out, err = run("triage", "--db", db)
+            self.assertEqual(code, 3, err)
+            self.assertIn("did not finish", err)
+            self.assertNotIn("still running", err)
+            code, out, err = run("triage", "--format", "json", "--db", db)
+            self.assertEqual(code, 3, err)
+            json.loads(out)
+            # A scan that finishes makes the database whole again.
+            code, _, err = run("scan", "--quiet", "--db", db, d)
+            self.assertEqual(code, 1, err)
+            code, _, err = run("triage", "--db", db)
+            self.assertEqual(code, 1, err)
+            self.assertEqual(err, "")
+
+    def test_read_only_query_leaves_no_wal_files(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = f"{tmp}/w.db"
+            code, _, err = run("scan", "--quiet", "--db", db, FIXTURES / "msi-modern-ok.log")
+            self.assertEqual(code, 0, err)
+            code, _, err = run("query", "--db", db, "SELECT count(*) FROM files")
+            self.assertEqual(code, 0, err)
+            code, _, err = run("triage", "--db", db)
+            self.assertEqual(code, 0, err)
+            self.assertEqual(sorted(os.listdir(tmp)), ["w.db"])
+            # Still read-only: no ATTACH that would create a file, no VACUUM INTO.
+            for sql in (f"ATTACH '{tmp}/x.db' AS x", f"VACUUM INTO '{tmp}/y.db'"):
+                code, _, err = run("query", "--db", db, sql)
+                self.assertEqual(code, 2, sql)
+            self.assertEqual(sorted(os.listdir(tmp)), ["w.db"])
+
+    def test_query_values_keep_their_types(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = f"{tmp}/t.db"
+            run("scan", "--quiet", "--db", db, FIXTURES / "msi-modern-ok.log")
+            code, out, err = run("query", "--db", db, "--format", "json",
+                                 "SELECT 1 AS i, 2.5 AS r, NULL AS n")
+            self.assertEqual(code, 0, err)
+            self.assertEqual(out, '[\n  {"i": 1, "r": 2.5, "n": null}\n]\n')
+            code, out, err = run("query", "--db", db, "--format", "jsonl",
+                                 "SELECT x'ff00' AS b, CAST(x'80' AS TEXT) AS t; SELECT 7 AS k")
+            self.assertEqual(code, 0, err)
+            self.assertEqual([json.loads(l) for l in out.splitlines()],
+                             [{"b": "x'ff00'", "t": "\ufffd"}, {"k": 7}])
+
+    def test_secrets_never_reach_the_database_or_the_output(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            log = pathlib.Path(tmp) / "SAPWD=Sesame07" / "setup.log"
+            log.parent.mkdir()
+            log.write_text(self.SECRET_LOG)
+            db = f"{tmp}/s.db"
+            code, out, err = run("scan", "--db", db, log.parent)
+            self.assertEqual(code, 1, err)
+            outputs = [out, err]
+            for fmt in ("text", "json"):
+                code, out, err = run("triage", "--format", fmt, "--db", db)
+                self.assertEqual(code, 1, err)
+                outputs += [out, err]
+            code, out, err = run("triage", "--format", "json", log)
+            outputs += [out, err]
+            self.assertIn("Its value is '****'", "".join(outputs))
+            con = sqlite3.connect(db)
+            dump = []
+            for (table,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'"):
+                for row in con.execute(f"SELECT * FROM {table}"):
+                    dump.append(repr(row))
+            con.close()
+            everything = "\n".join(outputs + dump)
+            # File names are identities and are kept as they are; the arguments are masked.
+            everything = everything.replace("SAPWD=Sesame07/", "")
+            everything = everything.replace("SAPWD=Sesame07\\\\/", "")
+            for n in range(1, 7):
+                self.assertNotIn(f"Sesame0{n}", everything)
+            args = sqlite3.connect(db).execute("SELECT arguments FROM scans").fetchone()[0]
+            self.assertIn("SAPWD=****", args)
+            # A database written by an older upglog may hold a secret: reports mask it again.
+            con = sqlite3.connect(db)
+            con.execute("UPDATE findings SET text = text || ' PWD=Sesame09;',"
+                        " context_before = 'osql -U sa -P Sesame10'")
+            con.execute("UPDATE verdicts SET reason = reason || ' SAPWD=Sesame11'")
+            con.commit()
+            con.close()
+            for fmt in ("text", "json"):
+                code, out, err = run("triage", "--format", fmt, "--db", db)
+                self.assertEqual(code, 1, err)
+                for n in range(9, 12):
+                    self.assertNotIn(f"Sesame{n:02d}", out)
+            self.assertIn("PWD=****;", out)
+
+    def test_a_database_this_user_may_only_read(self):
+        """Readable, not writable, in a folder this user may not write: query and triage
+        read it; scan says it is read-only, naming it (never "not an upglog database")."""
+        as_other = []
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                self.skipTest("root without setpriv: cannot drop the right to write")
+            as_other = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o755)
+            folder = pathlib.Path(tmp) / "ro"
+            folder.mkdir()
+            db = folder / "r.db"
+            code, _, err = run("scan", "--quiet", "--db", db, FIXTURES / "msi-modern-failed.log")
+            self.assertEqual(code, 1, err)
+            os.chmod(db, 0o444)
+            os.chmod(folder, 0o555)
+            try:
+                def other(*args):
+                    p = subprocess.run([*as_other, UPGLOG, *map(str, args)],
+                                       capture_output=True, timeout=TIMEOUT)
+                    return p.returncode, p.stdout.decode(), p.stderr.decode()
+                code, out, err = other("query", "--db", db, "--format", "csv",
+                                       "SELECT count(*) AS n FROM files")
+                self.assertEqual((code, out), (0, "n\r\n1\r\n"), err)
+                code, _, err = other("triage", "--db", db)
+                self.assertEqual(code, 1, err)
+                code, _, err = other("scan", "--db", db, FIXTURES / "msi-modern-ok.log")
+                self.assertEqual(code, 2, err)
+                self.assertIn(str(db), err)
+                self.assertIn("read-only", err)
+                self.assertNotIn("not an upglog database", err)
+            finally:
+                os.chmod(folder, 0o755)
+                os.chmod(db, 0o644)
+
+    def test_fifo_named_rules_does_not_hang(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.mkfifo(f"{tmp}/x.rules")
+            for cmd in (["rules", "--check", "--rules", tmp],
+                        ["triage", "--rules", tmp, FIXTURES / "msi-modern-ok.log"]):
+                code, _, err = run(*cmd)
+                self.assertEqual(code, 2, err)
+                self.assertIn("x.rules: not a regular file", err)
+
+    def test_triage_output_never_overwrites_an_input(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            log = pathlib.Path(tmp) / "x.log"
+            log.write_bytes(FAILED_MSI.encode())
+            code, _, err = run("triage", "--output", log, log)
+            self.assertEqual(code, 2, err)
+            self.assertEqual(log.read_bytes(), FAILED_MSI.encode())
+            code, _, err = run("triage", "--output", f"{tmp}/report.txt", log)
+            self.assertEqual(code, 1, err)
+
+
 def corpus_rows(folder=CORPUS):
     rows = []
     with (folder / "MANIFEST.tsv").open(encoding="utf-8") as f:

@@ -729,6 +729,49 @@ static void add_dir_errors_name_folder(void **state)
 	free(tmp);
 }
 
+/* A duplicate id inside one file is an error naming both lines, not a silent replacement. */
+static void duplicate_id_in_one_file(void **state)
+{
+	(void)state;
+	struct ul_error err =
+	        fail_with("dup.rules", R("r.a", 0, "a") R("r.b", 0, "b") R("r.a", 0, "again"));
+	assert_true(tu_contains(err.msg, "dup.rules:"));
+	assert_true(tu_contains(err.msg, "rule r.a: defined twice in this file (first at line 1)"));
+}
+
+/* Likewise a family declared twice in one file; another file may replace it (see above). */
+static void duplicate_family_in_one_file(void **state)
+{
+	(void)state;
+	struct ul_error err = fail_with("fam.rules", "family acme\n  name acme*.log\n"
+	                                             "family acme\n  name other*.log\n");
+	assert_true(tu_contains(err.msg, "fam.rules:3:"));
+	assert_true(
+	        tu_contains(err.msg, "family acme: declared twice in this file (first at line 1)"));
+}
+
+/* A FIFO (or any non-file) named *.rules is refused at once, never read (it would block). */
+static void fifo_rules_file_does_not_hang(void **state)
+{
+	(void)state;
+	char *tmp = tu_tmpdir();
+	free(tu_write_str(tmp, "a.rules", F("a.x", "msi", "x")));
+	char *fifo = tu_join(tmp, "b.rules");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	struct ul_catalog *cat = ul_catalog_new();
+	struct ul_error err;
+	ul_error_clear(&err);
+	alarm(20); /* a hang fails the test instead of stalling the suite */
+	assert_false(ul_catalog_add_dir(cat, tmp, &err));
+	alarm(0);
+	assert_true(tu_contains(err.msg, fifo));
+	assert_true(tu_contains(err.msg, "not a regular file"));
+	ul_catalog_destroy(cat);
+	tu_rmrf(tmp);
+	free(fifo);
+	free(tmp);
+}
+
 static void add_dir_name_order(void **state)
 {
 	(void)state;
@@ -1055,6 +1098,9 @@ int main(void)
 		cmocka_unit_test(portable_patterns_pass),
 		cmocka_unit_test(add_dir_errors_name_folder),
 		cmocka_unit_test(add_dir_name_order),
+		cmocka_unit_test(duplicate_id_in_one_file),
+		cmocka_unit_test(duplicate_family_in_one_file),
+		cmocka_unit_test(fifo_rules_file_does_not_hang),
 		cmocka_unit_test(shipped_catalogue_compiles),
 		cmocka_unit_test(lead_sets),
 		cmocka_unit_test(lead_sets_bounded),

@@ -1122,6 +1122,9 @@ static void sniff_families(void **state)
 	assert_string_equal(sniff(plain, "C:\\WINNT\\sqlstp.log"), "sql");
 	assert_string_equal(sniff(plain, "dump/SQLSTP.LOG"), "sql");
 	assert_string_equal(sniff(plain, "bundle.zip!WINNT/sqlstp.log"), "sql");
+	/* An escaped '!' or '\' is part of the name (stored paths write them `\xNN`). */
+	assert_string_equal(sniff(plain, "bundle.zip!WINNT/sqlstp\\x21old.log"), "sql");
+	assert_string_equal(sniff(plain, "dump/a\\x5csqlstp.log"), "generic");
 	assert_string_equal(sniff(plain, "C:\\Dcdsrvr\\log\\trace.txt"), "dcd");
 	assert_string_equal(sniff(plain, "srv/dcdsrvr/log/dcx500.log"), "dcd");
 	assert_string_equal(sniff(plain, "srv\\Program Files\\Common Files\\Cisco\\Logs\\x.log"),

@@ -179,6 +179,11 @@ static void durations_roles_names_and_times(void **state)
 	assert_string_equal(n, "TFTP1");
 	ul_cluster_host_from_name("/x/callmanager.zip", n, sizeof(n));
 	assert_string_equal(n, "CALLMANAGER");
+	/* Escaped bytes of a stored name (`\x21` is '!') are not part of a computer name. */
+	ul_cluster_host_from_name("/x/pub01\\x21logs.zip", n, sizeof(n));
+	assert_string_equal(n, "PUB01");
+	ul_cluster_host_from_name("/x/\\x01sub04\\x5c.zip", n, sizeof(n));
+	assert_string_equal(n, "SUB04");
 	ul_cluster_host_from_name("-", n, sizeof(n));
 	assert_string_equal(n, "");
 

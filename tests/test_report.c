@@ -207,9 +207,8 @@ static void query_json_and_table(void **state)
 	struct ul_report_opts o = { .out = fx->out, .format = UL_FMT_JSON };
 	assert_true(ul_report_query(fx->st, "SELECT 1 AS n, NULL AS z UNION ALL SELECT 2, 'q\"'",
 	                            &o, &err));
-	assert_string_equal(
-	        text_of(fx),
-	        "[\n  {\"n\": \"1\", \"z\": null},\n  {\"n\": \"2\", \"z\": \"q\\\"\"}\n]\n");
+	assert_string_equal(text_of(fx),
+	                    "[\n  {\"n\": 1, \"z\": null},\n  {\"n\": 2, \"z\": \"q\\\"\"}\n]\n");
 	rewind(fx->out);
 	o.format = UL_FMT_TABLE;
 	assert_true(ul_report_query(fx->st, "SELECT 'x' AS name, 12345 AS count", &o, &err));
@@ -429,6 +428,43 @@ static void text_failures_by_time_and_hint(void **state)
 	assert_non_null(strstr(other, "more; for all: upglog query --db cases.db \""));
 }
 
+/* Numbers are numbers, NULL is null, a blob is hex and bad UTF-8 is replaced: valid JSON. */
+static void query_values_keep_their_type(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_error err;
+	struct ul_report_opts o = { .out = fx->out, .format = UL_FMT_JSON };
+	assert_true(ul_report_query(fx->st, "SELECT 1 AS i, 2.5 AS r, NULL AS n", &o, &err));
+	fputc('\0', fx->out);
+	assert_string_equal(text_of(fx), "[\n  {\"i\": 1, \"r\": 2.5, \"n\": null}\n]\n");
+	rewind(fx->out);
+	o.format = UL_FMT_JSONL;
+	assert_true(ul_report_query(fx->st,
+	                            "SELECT x'00ff41' AS b, CAST(x'41ff' AS TEXT) AS t, 3.0 AS f,"
+	                            " 0.1 AS p, -7 AS m; SELECT 'two' AS s",
+	                            &o, &err));
+	fputc('\0', fx->out);
+	assert_string_equal(text_of(fx),
+	                    "{\"b\": \"x'00ff41'\", \"t\": \"A\xEF\xBF\xBD\", \"f\": 3.0, "
+	                    "\"p\": 0.1, \"m\": -7}\n{\"s\": \"two\"}\n");
+}
+
+/* Every statement's rows come under that statement's own header. */
+static void query_header_per_statement(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_error err;
+	struct ul_report_opts o = { .out = fx->out, .format = UL_FMT_TABLE };
+	assert_true(ul_report_query(fx->st, "SELECT 1 AS a; SELECT 2 AS b", &o, &err));
+	fputc('\0', fx->out);
+	assert_string_equal(text_of(fx), "a\n-\n1\n\nb\n-\n2\n");
+	rewind(fx->out);
+	o.format = UL_FMT_CSV;
+	assert_true(ul_report_query(fx->st, "SELECT 1 AS a; SELECT 2 AS b, 3 AS c", &o, &err));
+	fputc('\0', fx->out);
+	assert_string_equal(text_of(fx), "a\r\n1\r\n\r\nb,c\r\n2,3\r\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +480,8 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(hostile_text_is_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(text_failures_by_time_and_hint, setup, teardown),
+		cmocka_unit_test_setup_teardown(query_values_keep_their_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(query_header_per_statement, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -461,6 +461,149 @@ static void unchanged_files_are_kept(void **state)
 	ul_store_close(st);
 }
 
+/* Disk full: the scan stops with an error that names the database; what was committed stays,
+ * and the scan is recorded as not finished. SQLITE_FULL comes from PRAGMA max_page_count. */
+static void disk_full_names_the_database(void **state)
+{
+	struct fixture *fx = *state;
+	char sub[600], db[700];
+	snprintf(sub, sizeof(sub), "%s/logs", fx->dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(db, sizeof(db), "%s/full.db", fx->dir);
+	size_t len;
+	char *log = msi_log(20, &len);
+	put_file(sub, "a.log", log, len);
+	free(log);
+	log = msi_log(30000, &len);
+	put_file(sub, "b.log", log, len);
+	free(log);
+	struct ul_error err;
+	struct ul_store *st = ul_store_open(db, UL_STORE_CREATE, &err);
+	assert_non_null(st);
+	struct dump d = { 0 };
+	assert_true(ul_store_query(st, "PRAGMA page_count", dump_row, &d, &err));
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %d", atoi(d.s) + 40);
+	free(d.s);
+	d = (struct dump){ 0 };
+	assert_true(ul_store_query(st, pragma, dump_row, &d, &err));
+	free(d.s);
+	const char *paths[] = { sub };
+	struct ul_scan_opts o = { .paths = paths, .npaths = 1, .jobs = 2, .keep_noise = true };
+	int64_t scan_id;
+	struct ul_scan_stats stats;
+	ul_error_clear(&err);
+	assert_false(ul_scan_run(st, fx->cat, &o, &scan_id, &stats, &err));
+	if (!strstr(err.msg, db) || !strstr(err.msg, "full"))
+		fail_msg("the error does not name the database and the reason: %s", err.msg);
+	ul_store_close(st);
+
+	st = ul_store_open(db, UL_STORE_READONLY, &err);
+	assert_non_null(st);
+	assert_true(ul_store_check(st, &err));
+	struct ul_scan_state ss;
+	assert_true(ul_store_scan_state(st, scan_id, &ss, NULL, NULL, &err));
+	assert_true(ss.found);
+	assert_false(ss.finished);
+	assert_false(ss.running);
+	d = (struct dump){ 0 };
+	assert_true(ul_store_query(st, "SELECT path FROM files WHERE status = 'ok'", dump_row, &d,
+	                           &err));
+	/* a.log (first in path order) was committed before the disk filled up. */
+	assert_non_null(d.s);
+	assert_non_null(strstr(d.s, "/logs/a.log"));
+	free(d.s);
+	ul_store_close(st);
+}
+
+/* An unchanged .log.gz is known by the compressed file's size and time: not read again. */
+static void unchanged_gz_is_not_read_again(void **state)
+{
+	struct fixture *fx = *state;
+	size_t len;
+	char *log = msi_log(50, &len);
+	uLongf zlen = compressBound(len) + 64;
+	unsigned char *z = malloc(zlen);
+	z_stream zs = { 0 };
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (unsigned char *)log;
+	zs.avail_in = (uInt)len;
+	zs.next_out = z;
+	zs.avail_out = (uInt)zlen;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	put_file(fx->dir, "setup.log.gz", z, zs.total_out);
+	deflateEnd(&zs);
+	free(z);
+	free(log);
+	char db[700];
+	snprintf(db, sizeof(db), "%s/gz.db", fx->dir);
+	struct ul_scan_stats s;
+	ul_store_close(scan(fx, db, 1, true, &s));
+	assert_int_equal(s.files, 1);
+	assert_true(s.bytes > 0);
+	ul_store_close(scan(fx, db, 1, true, &s));
+	assert_int_equal(s.kept, 1);
+	assert_int_equal(s.files, 0);
+	assert_int_equal(s.bytes, 0);
+}
+
+/* Every secret form of a real setup log: none reaches any table, whatever the column. */
+static void secrets_never_reach_the_database(void **state)
+{
+	struct fixture *fx = *state;
+	static const char log[] =
+	        "=== Verbose logging started: 31.01.2022  21:24:31  Build type: SHIP UNICODE "
+	        "5.00.10011.00  Calling process: C:\\WINDOWS\\system32\\msiexec.exe ===\r\n"
+	        "MSI (s) (D0:A0) [21:24:31:100]: Command Line: SAPWD=Hunter2a DBPASSWORD=\"Two "
+	        "Words\" REBOOT=ReallySuppress\r\n"
+	        "MSI (s) (D0:A0) [21:24:31:200]: PROPERTY CHANGE: Adding SQLSAPWD property. Its "
+	        "value "
+	        "is 'Hunter2b'.\r\n"
+	        "Action start 21:24:32: INSTALL.\r\n"
+	        "Action start 21:24:33: DBInstall.\r\n"
+	        "MSI (s) (D0:A0) [21:24:33:300]: Executing op: "
+	        "CustomActionSchedule(Action=DBInstall,"
+	        "ActionType=3122,Source=C:\\MSSQL\\Binn\\osql.exe,Target=-S PUB01 -U sa -P "
+	        "Hunter2c "
+	        "-i C:\\ccm.sql,)\r\n"
+	        "Error 1722. There is a problem with this Windows Installer package. A program run "
+	        "as "
+	        "part of the setup did not finish as expected. Action DBInstall, location: "
+	        "C:\\MSSQL\\Binn\\osql.exe, command: -S PUB01 -U sa -PHunter2d -i C:\\ccm.sql\r\n"
+	        "[Microsoft][ODBC SQL Server Driver][SQL Server]Login failed for user 'sa'. "
+	        "driver={sql server};server=PUB01;UID=sa;PWD=Hunter2e;database=master\r\n"
+	        "Action ended 21:24:37: DBInstall. Return value 3.\r\n"
+	        "Action ended 21:24:37: INSTALL. Return value 3.\r\n"
+	        "Property(S): CCMPWD = Hunter2f and more\r\n"
+	        "Property(S): AdminPassword = Hunter2g\r\n"
+	        "MSI (c) (A4:0C) [21:24:37:489]: MainEngineThread is returning 1603\r\n";
+	put_file(fx->dir, "secret.log", log, sizeof(log) - 1);
+	struct ul_error err;
+	struct ul_store *st = ul_store_open(":memory:", UL_STORE_CREATE, &err);
+	assert_non_null(st);
+	const char *paths[] = { fx->dir };
+	struct ul_scan_opts o = { .paths = paths, .npaths = 1, .jobs = 1, .keep_noise = true };
+	int64_t scan_id;
+	struct ul_scan_stats stats;
+	assert_true(ul_scan_run(st, fx->cat, &o, &scan_id, &stats, &err));
+	assert_int_equal(stats.failed, 1);
+	struct dump d = { 0 };
+	static const char *const tables[] = { "scans",     "sources",  "files",     "findings",
+		                              "rule_hits", "verdicts", "candidates" };
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "SELECT * FROM %s", tables[i]);
+		assert_true(ul_store_query(st, sql, dump_row, &d, &err));
+	}
+	assert_non_null(d.s);
+	assert_non_null(
+	        strstr(d.s, "PROPERTY CHANGE: Adding SQLSAPWD property. Its value is '****'"));
+	assert_null(strstr(d.s, "Hunter2"));
+	assert_null(strstr(d.s, "Words"));
+	free(d.s);
+	ul_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +617,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_files_are_recorded_and_the_rest_goes_on, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(unchanged_files_are_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(disk_full_names_the_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(unchanged_gz_is_not_read_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(secrets_never_reach_the_database, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

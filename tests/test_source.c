@@ -12,7 +12,7 @@ struct got {
 	char *path; /* relative to the top-level input when it starts with it */
 	char *error_kind;
 	enum ul_location loc;
-	bool renamed;
+	bool renamed, noted;
 	int64_t size, mtime;
 	char *data;  /* first KEEP bytes */
 	size_t len;  /* all bytes read */
@@ -67,6 +67,7 @@ static struct run scan_with(const char *top, const struct ul_source_limits *lim,
 		g->path = relative(e->path, top);
 		g->loc = e->location;
 		g->renamed = e->renamed;
+		g->noted = e->note != NULL;
 		g->size = e->size;
 		g->mtime = e->mtime;
 		if (e->error_kind) {
@@ -1014,6 +1015,102 @@ static void depth_limit(void **state)
 	free(path);
 }
 
+/* ---- identity: two different logs never share one path ------------------------------------ */
+
+/* logs\setup.log, logs/setup.log, ./logs/setup.log and the same name twice: all kept, numbered. */
+static void duplicate_members_are_numbered(void **state)
+{
+	const char *tmp = *state;
+	struct tu_member m[] = {
+		{ "logs\\setup.log", "first\n", 6, DEFLATE, false },
+		{ "logs/setup.log", "second\n", 7, DEFLATE, false },
+		{ "./logs/setup.log", "third\n", 6, DEFLATE, false },
+		{ "logs//setup.log", "fourth\n", 7, DEFLATE, false },
+		{ "other.log", "o\n", 2, DEFLATE, false },
+	};
+	size_t len;
+	unsigned char *zip = tu_archive("zip", NULL, NULL, NULL, m, 5, &len);
+	char *path = tu_write(tmp, "dup.zip", zip, len);
+	struct run r = scan(path, NULL);
+	assert_int_equal(r.n, 5);
+	assert_false(expect_text(&r, "!logs/setup.log", "first\n")->noted);
+	assert_true(expect_text(&r, "!logs/setup.log\\#2", "second\n")->noted);
+	assert_true(expect_text(&r, "!logs/setup.log\\#3", "third\n")->noted);
+	assert_true(expect_text(&r, "!logs/setup.log\\#4", "fourth\n")->noted);
+	assert_false(expect_text(&r, "!other.log", "o\n")->noted);
+	/* Still a Cisco-style path for the location: '\\' separated the folders. */
+	free_run(&r);
+	free(path);
+	free(zip);
+}
+
+/* A file named `b.zip!inner.log` beside `b.zip` holding `inner.log`: two paths. */
+static void bang_in_a_name_is_escaped(void **state)
+{
+	const char *tmp = *state;
+	struct tu_member m[] = { { "inner.log", "member\n", 7, DEFLATE, false } };
+	size_t len;
+	unsigned char *zip = tu_archive("zip", NULL, NULL, NULL, m, 1, &len);
+	free(tu_write(tmp, "d/b.zip", zip, len));
+	free(tu_write_str(tmp, "d/b.zip!inner.log", "file\n"));
+	char *dir = tu_join(tmp, "/d");
+	struct run r = scan(dir, NULL);
+	assert_int_equal(r.n, 2);
+	expect_text(&r, "b.zip!inner.log", "member\n");
+	assert_true(expect_text(&r, "b.zip\\x21inner.log", "file\n")->renamed);
+	free_run(&r);
+	free(dir);
+	free(zip);
+}
+
+/* A control byte's escape and a real name that reads like it: two paths. */
+static void escapes_cannot_meet_real_names(void **state)
+{
+	const char *tmp = *state;
+	free(tu_write_str(tmp, "e/a\x01.log", "control\n"));
+	free(tu_write_str(tmp, "e/a\\x01.log", "literal\n"));
+	free(tu_write_str(tmp, "e/c\\d.log", "backslash\n"));
+	char *dir = tu_join(tmp, "/e");
+	struct run r = scan(dir, NULL);
+	assert_int_equal(r.n, 3);
+	expect_text(&r, "a\\x01.log", "control\n");
+	expect_text(&r, "a\\x5Cx01.log", "literal\n");
+	expect_text(&r, "c\\x5Cd.log", "backslash\n");
+	free_run(&r);
+	free(dir);
+}
+
+/* Gzip layers are levels of --max-depth: a .gz inside a .gz inside a .gz ... */
+static void gzip_layers_count_toward_depth(void **state)
+{
+	const char *tmp = *state;
+	const char *text = "deep\n";
+	size_t len = strlen(text);
+	unsigned char *data = tu_xmalloc(len);
+	memcpy(data, text, len);
+	for (int i = 0; i < 5; i++) {
+		size_t n;
+		unsigned char *z = tu_gzip(data, len, 6, &n);
+		free(data);
+		data = z;
+		len = n;
+	}
+	char *path = tu_write(tmp, "deep.log.gz", data, len);
+	struct ul_source_limits lim = { .max_depth = 2 };
+	struct run r = scan(path, &lim);
+	assert_int_equal(r.n, 1);
+	assert_non_null(failure_of(&r.v[0]));
+	assert_string_equal(failure_of(&r.v[0]), "too-deep");
+	free_run(&r);
+	lim.max_depth = 5;
+	r = scan(path, &lim);
+	assert_int_equal(r.n, 1);
+	expect_text(&r, "", text);
+	free_run(&r);
+	free(path);
+	free(data);
+}
+
 static void skip_entries(void **state)
 {
 	const char *tmp = *state;
@@ -1203,6 +1300,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nested_containers, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(depth_limit, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(skip_entries, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(duplicate_members_are_numbered, make_tmp,
+		                                remove_tmp),
+		cmocka_unit_test_setup_teardown(bang_in_a_name_is_escaped, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(escapes_cannot_meet_real_names, make_tmp,
+		                                remove_tmp),
+		cmocka_unit_test_setup_teardown(gzip_layers_count_toward_depth, make_tmp,
+		                                remove_tmp),
 #endif
 		cmocka_unit_test_setup_teardown(symlinks, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(non_utf8_names, make_tmp, remove_tmp),

@@ -511,6 +511,25 @@ static void facts_hosts_servers_and_checks(void **state)
 	                    "SUB01 failed");
 	assert_string_equal(q(fx->st, "SELECT name || ' ' || hosts || ' ' || line FROM v_checks"),
 	                    "domain-controller SUB01 4");
+
+	/* What a log wrote is masked in facts, servers and checks as everywhere (mask.h). */
+	r = row(fx, src, "/b/sub01-logs/c.log");
+	int64_t c;
+	assert_true(ul_store_file_begin(fx->st, &r, &c, &err));
+	struct ul_verdict x = { .outcome = UL_OUT_SUCCEEDED, .nfacts = 1 };
+	snprintf(x.facts[0].key, sizeof(x.facts[0].key), "db");
+	snprintf(x.facts[0].value, sizeof(x.facts[0].value), "server=PUB01;PWD=Sesame07");
+	x.facts[0].line = 2;
+	assert_true(ul_store_file_end(fx->st, c, &r, fx->cat, NULL, 0, &x, &err));
+	assert_string_equal(q(fx->st, "SELECT value FROM facts WHERE key = 'db'"),
+	                    "server=PUB01;PWD=****");
+	sr.reason = "osql -U sa -P Sesame08 failed";
+	cr.text = "Command Line: SAPWD=Sesame09";
+	cr.advice = "reset CCMPWD=Sesame10";
+	assert_true(ul_store_write_cluster(fx->st, fx->scan, &sr, 1, &cr, 1, &err));
+	assert_string_equal(q(fx->st, "SELECT reason FROM servers"), "osql -U sa -P **** failed");
+	assert_string_equal(q(fx->st, "SELECT text || ' / ' || advice FROM checks"),
+	                    "Command Line: SAPWD=**** / reset CCMPWD=****");
 }
 
 static void foreign_and_newer_databases_are_refused(void **state)

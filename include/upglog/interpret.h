@@ -149,10 +149,4 @@ const struct ul_tally *ul_interp_tallies(const struct ul_interp *in, size_t *n);
  */
 bool ul_interp_parse_date(const char *s, size_t len, int *y, int *m, int *d);
 
-/**
- * Mask secrets in place: the value after `PWD=`, `password=`, `pwd:` ... becomes stars (four,
- * or fewer for a shorter value: the string never grows).
- */
-void ul_interp_mask(char *s);
-
 #endif

@@ -27,7 +27,7 @@ enum ul_format {
 	UL_FMT_JSON,
 	UL_FMT_TABLE,
 	UL_FMT_CSV,
-	UL_FMT_JSONL,    /**< one flat JSON object per line (findings, verdicts, servers, checks) */
+	UL_FMT_JSONL,    /**< one flat JSON object per line: triage events, or query rows */
 	UL_FMT_HTML,     /**< one self-contained page: inline CSS and SVG, no script */
 	UL_FMT_MARKDOWN, /**< pastes into a ticket or chat */
 };
@@ -74,7 +74,13 @@ struct ul_triage_summary {
 bool ul_report_triage(struct ul_store *st, int64_t scan_id, const struct ul_report_opts *o,
                       struct ul_triage_summary *sum, struct ul_error *err);
 
-/** Run `sql` and print its rows in `o->format` (table, csv or json). */
+/**
+ * Run `sql` and print its rows in `o->format`: table, CSV (each statement under its own
+ * header), JSON (one array of row objects, every statement's rows in order) or JSON lines (one
+ * object per row). Numbers print as numbers, NULL as null (empty in CSV, NULL in a table), a
+ * blob as its SQL literal `x'0aff'`; text that is not valid UTF-8 has its bad bytes replaced by
+ * U+FFFD, so the output always is.
+ */
 bool ul_report_query(struct ul_store *st, const char *sql, const struct ul_report_opts *o,
                      struct ul_error *err);
 

@@ -51,7 +51,7 @@ struct ul_scan_opts {
 	bool force;        /**< read every file again even when unchanged */
 	size_t max_line;   /**< longest line kept, bytes; 0 = UL_SCAN_MAX_LINE */
 	struct ul_source_limits limits;
-	const char *arguments; /**< recorded in scans.arguments */
+	const char *arguments; /**< recorded in scans.arguments: a JSON array, secrets masked */
 	/** Server name for inputs whose logs name none (before the input's own name); or NULL. */
 	const char *host;
 	/** Name of standard input: stored as `stdin:LABEL` (and read for a host name); or NULL. */

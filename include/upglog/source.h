@@ -7,8 +7,14 @@
  * a `.tar.gz`) -> a sequence of entries, one per log file, each readable as a byte stream.
  *
  * Containers are recognised by their first bytes, not their names, and may nest: a `.gz`
- * inside a `.zip` inside a `.tar.gz` is read straight through, never extracted to disk. Paths
- * inside containers are written `outer!inner/path.log` with '/' separators.
+ * inside a `.zip` inside a `.tar.gz` is read straight through, never extracted to disk.
+ *
+ * Paths are identities: two different logs never share one. Inside containers they are
+ * written `outer!inner/path.log` with '/' separators ('\' in a member name separates folders
+ * too, and "." components are dropped). In every name, bytes that are not UTF-8, control
+ * bytes, '!' and '\' are written \xNN (`a\x21b.log` is a file named `a!b.log`). A member
+ * whose normalized name an earlier member of the same archive already had is numbered
+ * `name\#2`, `name\#3`, ... and carries a `note`.
  *
  * Inside folders and containers, a file is taken when its name looks like a log (`*.log*`,
  * `*.txt`, `*.out`, `*.err`), when it lies in a Cisco or DC Directory log folder, or when it is
@@ -59,7 +65,8 @@ const char *ul_source_kind_name(enum ul_source_kind kind);
 struct ul_source_limits {
 	uint64_t max_size;  /**< largest expanded size of one compressed member (bytes) */
 	uint64_t max_ratio; /**< largest expanded:compressed ratio of one member */
-	unsigned max_depth; /**< containers inside containers */
+	unsigned max_depth; /**< containers inside containers: an archive, or a gzip layer that
+	                         holds another container, is a level; a .tar.gz is one */
 };
 #define UL_DEFAULT_MAX_SIZE  (8ull << 30)
 #define UL_DEFAULT_MAX_RATIO 200u
@@ -73,7 +80,9 @@ struct ul_entry {
 	enum ul_location location;
 	int64_t size;  /**< size as stored (expanded when known), -1 unknown */
 	int64_t mtime; /**< modification time, seconds since the epoch; 0 unknown */
-	bool renamed;  /**< the name was not valid UTF-8: bytes shown as \xNN */
+	bool renamed;  /**< the name holds bytes written as \xNN (see the path syntax above) */
+	/** A one-line note about the name (a duplicate member numbered), or NULL. */
+	const char *note;
 	/** Set when the entry cannot be read at all: a status word ("unreadable", "corrupt",
 	 *  "encrypted", "loop", "too-deep", ...) and a one-line reason. NULL otherwise. */
 	const char *error_kind;

@@ -8,9 +8,14 @@
  * facts, servers, checks, and the views v_findings, v_failures, v_noise, v_servers,
  * v_failed_servers, v_checks. A v1 database is upgraded in place when opened for writing.
  *
- * Writing: one writer, prepared statements, WAL, and one transaction per file, so a crash
- * leaves whole files or nothing. A file whose size and mtime (or content hash) are unchanged
- * since it was last stored without error is not read again.
+ * Writing: prepared statements, WAL, and one transaction per file, so a crash leaves whole
+ * files or nothing. Any number of processes may write one database at once: the schema is
+ * created or upgraded under BEGIN IMMEDIATE, and a writer waits up to five minutes for
+ * another's transaction. A file whose size and mtime are unchanged since it was last stored
+ * without error is not read again (the scan asks `ul_store_lookup` before it reads); one
+ * whose content hash is unchanged keeps its rows (`ul_store_keep`). Every text a log wrote is
+ * masked (mask.h) before it is stored; `scans.arguments` is JSON and comes masked argument
+ * by argument from the caller. Every error names the database.
  *
  * Reading: the triage report reads what one scan covered through the `ul_store_each_*`
  * functions; `ul_store_query` runs any SQL (read-only unless the store was opened for writing).
@@ -132,6 +137,24 @@ bool ul_store_file_failed(struct ul_store *st, const struct ul_file_row *row, st
 
 /** The latest scan id, or 0 when the database holds none. */
 bool ul_store_latest_scan(struct ul_store *st, int64_t *scan_id, struct ul_error *err);
+
+/** Did a scan finish? */
+struct ul_scan_state {
+	bool found;    /**< the scan exists */
+	bool finished; /**< `scans.finished` is set */
+	bool running;  /**< not finished, and the process running it is alive */
+	char started[32];
+};
+
+/**
+ * The state of scan `scan_id`. When it did not finish and `unread` is given, `unread` is
+ * called for every input it did not read to the end and every file it could not read, with
+ * the reason. A scan that stops leaves the inputs after the last one it began unvisited:
+ * those have no row and are not listed.
+ */
+bool ul_store_scan_state(struct ul_store *st, int64_t scan_id, struct ul_scan_state *out,
+                         bool (*unread)(void *ctx, const char *path, const char *why), void *ctx,
+                         struct ul_error *err);
 
 /** A finding as the report shows it. */
 struct ul_finding_view {
@@ -259,6 +282,29 @@ typedef bool (*ul_row_fn)(void *ctx, int ncols, const char *const *names,
  */
 bool ul_store_query(struct ul_store *st, const char *sql, ul_row_fn cb, void *ctx,
                     struct ul_error *err);
+
+/** One value of a result row, with its SQLite type. */
+enum ul_value_type { UL_VAL_NULL, UL_VAL_INT, UL_VAL_REAL, UL_VAL_TEXT, UL_VAL_BLOB };
+
+struct ul_value {
+	enum ul_value_type type;
+	int64_t i;     /**< UL_VAL_INT */
+	double r;      /**< UL_VAL_REAL */
+	const char *p; /**< UL_VAL_TEXT (NUL-terminated, not always valid UTF-8), UL_VAL_BLOB */
+	size_t len;    /**< bytes of p */
+};
+
+struct ul_query_row {
+	size_t statement; /**< 0 for the first statement of the SQL, 1 for the next, ... */
+	int ncols;
+	const char *const *names;
+	const struct ul_value *values;
+};
+
+/** As ul_store_query, with each value's type and the statement it belongs to. */
+bool ul_store_query_rows(struct ul_store *st, const char *sql,
+                         bool (*cb)(void *ctx, const struct ul_query_row *row), void *ctx,
+                         struct ul_error *err);
 
 /** `PRAGMA integrity_check` says "ok". */
 bool ul_store_check(struct ul_store *st, struct ul_error *err);

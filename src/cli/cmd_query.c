@@ -12,8 +12,9 @@
  */
 static const struct cli_opt opts[] = {
 	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE, "the database (default: upglog.db)" },
-	{ OPT_FORMAT, 'f', "format", "FORMAT", "table|csv|json", CLI_COMP_VALUES,
-	  "table (default), csv or json" },
+	{ OPT_FORMAT, 'f', "format", "FORMAT", "table|csv|json|jsonl", CLI_COMP_VALUES,
+	  "table (default), csv, json (one array of row objects) or jsonl (one object per "
+	  "line)" },
 	{ OPT_WRITE, 0, "write", NULL, NULL, CLI_COMP_NONE,
 	  "allow statements that change the database" },
 	{ 0 },
@@ -44,6 +45,8 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 			q->ro.format = UL_FMT_CSV;
 		else if (strcmp(value, "json") == 0)
 			q->ro.format = UL_FMT_JSON;
+		else if (strcmp(value, "jsonl") == 0)
+			q->ro.format = UL_FMT_JSONL;
 		else
 			return cli_usage_error(q->io, &cli_cmd_query, "--format %s: not handled",
 			                       value);
@@ -80,12 +83,22 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		return UL_EXIT_USAGE;
 	}
 	bool ok = ul_report_query(st, argv[1], &ro, &err);
-	ul_store_close(st);
 	if (!ok) {
+		ul_store_close(st);
 		cli_error(io, "%s", err.msg);
 		return UL_EXIT_USAGE;
 	}
-	return UL_EXIT_OK;
+	/* Rows of a scan that did not finish are not the whole story: say so. */
+	int64_t latest = 0;
+	int rc = UL_EXIT_OK;
+	if (!ul_store_latest_scan(st, &latest, &err)) {
+		cli_error(io, "%s", err.msg);
+		rc = UL_EXIT_USAGE;
+	} else if (latest && cli_scan_unfinished(io, st, db, latest)) {
+		rc = UL_EXIT_UNREADABLE;
+	}
+	ul_store_close(st);
+	return rc;
 }
 
 const struct cli_cmd cli_cmd_query = {
@@ -95,10 +108,15 @@ const struct cli_cmd cli_cmd_query = {
 	.about = "Run SQL against the findings database and print the rows. The database is "
 	         "opened read-only: a statement that would change it is refused unless --write "
 	         "is given. Tables: scans, sources, files, findings, rule_hits, rules, verdicts, "
-	         "candidates; views: v_findings, v_failures, v_noise (see upglog-schema(7) for "
-	         "every column).\n",
+	         "candidates, facts, servers, checks; views: v_findings, v_failures, v_noise, "
+	         "v_servers, v_failed_servers, v_checks (see upglog-schema(7) for every column). "
+	         "Numbers print as numbers, NULL as null, a blob as x'0aff'.\n",
 	.opts = opts,
 	.args = CLI_COMP_NONE,
-	.epilog = "Example: upglog query \"SELECT file, line, code, text FROM v_failures\"\n",
+	.epilog = "Exit status: 0, 2 on an error, 3 when the latest scan in the database did "
+	          "not finish (killed, stopped by an error, or still running): the rows are what "
+	          "it stored.\n"
+	          "\n"
+	          "Example: upglog query \"SELECT file, line, code, text FROM v_failures\"\n",
 	.run = run,
 };

@@ -2,6 +2,7 @@
 /* upglog triage: the verdict and root cause of one failed upgrade. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "scan_opts.h"
 #include "upglog/cluster.h"
@@ -96,6 +97,23 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	struct ul_cluster *cl = NULL;
 	struct ul_error err;
 	FILE *out = NULL;
+	/* The report must not overwrite what it reports on. */
+	struct stat ost;
+	if (output && stat(output, &ost) == 0) {
+		const char *db_path = cs.db ? cs.db : scanning ? NULL : "upglog.db";
+		struct stat ist;
+		for (size_t i = 0; i <= cs.npaths; i++) {
+			const char *in = i < cs.npaths ? cs.paths[i] : db_path;
+			if (in && stat(in, &ist) == 0 && ist.st_dev == ost.st_dev &&
+			    ist.st_ino == ost.st_ino) {
+				cli_scan_finish(&cs);
+				return cli_usage_error(io, &cli_cmd_triage,
+				                       "--output %s is one of the inputs (or the "
+				                       "database); it would be overwritten",
+				                       output);
+			}
+		}
+	}
 	if (scanning && !(cat = cli_load_catalog(io, &cs.rules)))
 		goto done;
 	const char *db = cs.db ? cs.db : scanning ? ":memory:" : "upglog.db";
@@ -165,7 +183,9 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		goto done;
 	}
 	out = NULL;
-	if (stats.problems || sum.unreadable)
+	if (!scanning && cli_scan_unfinished(io, st, db, scan_id))
+		rc = UL_EXIT_UNREADABLE;
+	else if (stats.problems || sum.unreadable)
 		rc = UL_EXIT_UNREADABLE;
 	else if (sum.verdict == UL_OUT_FAILED || sum.verdict == UL_OUTCOME_CANCELLED)
 		rc = UL_EXIT_FAILURE;
@@ -198,7 +218,8 @@ const struct cli_cmd cli_cmd_triage = {
 	.epilog = "Exit status: 0 nothing failed, 1 a failure was found (a server failed or "
 	          "was cancelled, or a cluster check of severity error fired; a fatal line in a "
 	          "log without a final status makes it failed), 2 usage or configuration error, "
-	          "3 some inputs could not be read (3 wins over 1: the report still carries the "
-	          "verdict of what could be read).\n",
+	          "3 some inputs could not be read, or the scan a report of --db reads did not "
+	          "finish (killed, stopped, or still running); 3 wins over 1: the report still "
+	          "carries the verdict of what could be read.\n",
 	.run = run,
 };

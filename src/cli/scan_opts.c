@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "upglog/cluster.h"
+#include "upglog/mask.h"
 #include "upglog/report.h"
 
 const struct cli_opt cli_scan_opts[] = {
@@ -27,7 +28,7 @@ const struct cli_opt cli_scan_opts[] = {
 	{ OPT_MAX_RATIO, 0, "max-ratio", "N", NULL, CLI_COMP_NONE,
 	  "largest expansion ratio of one compressed member (default 200)" },
 	{ OPT_MAX_DEPTH, 0, "max-depth", "N", NULL, CLI_COMP_NONE,
-	  "containers inside containers (default 3)" },
+	  "containers inside containers, gzip layers too (default 3)" },
 	{ OPT_MAX_LINE, 0, "max-line", "N", NULL, CLI_COMP_NONE,
 	  "longer lines are cut to N bytes and counted (default 64K)" },
 	{ OPT_NO_PREFILTER, 0, "no-prefilter", NULL, NULL, CLI_COMP_NONE,
@@ -157,22 +158,43 @@ int cli_scan_option(struct cli_scan *cs, int id, const char *arg, const struct c
 	}
 }
 
-/* JSON array of the command line, for scans.arguments. */
+/*
+ * JSON array of the command line, for scans.arguments, secrets masked: each argument is
+ * masked as part of the whole command line, so `-P secret` is found across two of them.
+ */
 static char *arguments_json(int argc, char **argv)
 {
-	char *s = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&s, &len);
-	if (!f)
+	char *s = NULL, *line = NULL;
+	size_t len = 0, llen = 0;
+	FILE *l = open_memstream(&line, &llen);
+	if (!l)
 		return NULL;
+	for (int i = 0; i < argc; i++)
+		fprintf(l, "%s%s", i ? " " : "", argv[i]);
+	if (fclose(l) != 0) {
+		free(line);
+		return NULL;
+	}
+	FILE *f = open_memstream(&s, &len);
+	if (!f) {
+		free(line);
+		return NULL;
+	}
 	fputc('[', f);
-	for (int i = 0; i < argc; i++) {
+	bool ok = true;
+	for (size_t i = 0, at = 0; i < (size_t)argc; i++) {
+		size_t n = strlen(argv[i]);
+		char *m = ul_mask_slice(line, llen, at, n);
+		ok = ok && m;
 		if (i)
 			fputc(',', f);
-		ul_report_json_string(f, argv[i]);
+		ul_report_json_string(f, m ? m : "");
+		free(m);
+		at += n + 1;
 	}
+	free(line);
 	fputc(']', f);
-	bool ok = !ferror(f);
+	ok = ok && !ferror(f);
 	if (fclose(f) != 0 || !ok) {
 		free(s);
 		return NULL;
@@ -368,4 +390,49 @@ const char *cli_cwd(void)
 {
 	static char buf[PATH_MAX];
 	return getcwd(buf, sizeof(buf)) ? buf : NULL;
+}
+
+struct unread_ctx {
+	const struct cli_io *io;
+	size_t n;
+};
+
+static bool print_unread(void *ctx, const char *path, const char *why)
+{
+	struct unread_ctx *u = ctx;
+	fprintf(u->io->err, "upglog:   %s: %s\n", path ? path : "?", why ? why : "not read");
+	u->n++;
+	return true;
+}
+
+bool cli_scan_unfinished(const struct cli_io *io, struct ul_store *st, const char *db,
+                         int64_t scan_id)
+{
+	struct ul_scan_state ss;
+	struct ul_error err;
+	if (!ul_store_scan_state(st, scan_id, &ss, NULL, NULL, &err)) {
+		cli_error(io, "%s", err.msg);
+		return true;
+	}
+	if (!ss.found || ss.finished)
+		return false;
+	if (ss.running)
+		cli_error(io,
+		          "%s: scan #%lld (started %s) is still running: this shows what it has "
+		          "stored so far",
+		          db, (long long)scan_id, ss.started);
+	else
+		cli_error(io,
+		          "%s: scan #%lld (started %s) did not finish: it was killed or stopped by "
+		          "an error; inputs after the last one it began were not reached",
+		          db, (long long)scan_id, ss.started);
+	struct unread_ctx u = { .io = io };
+	fprintf(io->err, "upglog: not read completely:\n");
+	if (!ul_store_scan_state(st, scan_id, &ss, print_unread, &u, &err)) {
+		cli_error(io, "%s", err.msg);
+		return true;
+	}
+	if (u.n == 0)
+		fprintf(io->err, "upglog:   (none: every input it began was read to its end)\n");
+	return true;
 }

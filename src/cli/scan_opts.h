@@ -83,4 +83,12 @@ void cli_scan_summary(const struct cli_io *io, const struct ul_scan_stats *s);
 /** The current folder (for showing paths relative to it), or NULL. */
 const char *cli_cwd(void);
 
+/*
+ * When scan `scan_id` of `db` did not finish (killed, stopped by an error, or still running),
+ * say so on stderr with what it did not read, and return true: the caller exits with 3. False
+ * when it finished; on a database error, says so and returns true.
+ */
+bool cli_scan_unfinished(const struct cli_io *io, struct ul_store *st, const char *db,
+                         int64_t scan_id);
+
 #endif
