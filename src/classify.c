@@ -49,6 +49,7 @@ struct shared_pf {
 	struct ul_error err; /* why a build failed, once */
 };
 
+#if UL_HAVE_HYPERSCAN
 static struct shared_pf *shared_new(void)
 {
 	struct shared_pf *sh = calloc(1, sizeof(*sh));
@@ -58,6 +59,7 @@ static struct shared_pf *shared_new(void)
 	sh->refs = 1;
 	return sh;
 }
+#endif
 
 static void shared_release(struct shared_pf *sh)
 {
