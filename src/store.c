@@ -957,8 +957,8 @@ bool ul_store_source_host(struct ul_store *st, int64_t source_id, const char *gi
 	static const char *const sql[] = {
 		"UPDATE sources SET host = ?2 WHERE id = ?1",
 		"UPDATE files SET host = ?2, host_from = ?3 WHERE source_id = ?1 AND host IS NULL",
-		"UPDATE verdicts SET host = ?2 WHERE (host IS NULL OR host = '') AND file_id IN"
-		" (SELECT id FROM files WHERE source_id = ?1 AND host_from = ?3)",
+		("UPDATE verdicts SET host = ?2 WHERE (host IS NULL OR host = '') AND file_id IN"
+		 " (SELECT id FROM files WHERE source_id = ?1 AND host_from = ?3)"),
 	};
 	bool ok = exec(st, "BEGIN IMMEDIATE", err);
 	for (size_t i = 0; ok && i < sizeof(sql) / sizeof(sql[0]); i++) {

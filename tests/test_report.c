@@ -266,7 +266,7 @@ static void paths_cut_in_the_middle(void **state)
 	             sizeof(buf));
 	assert_int_equal(strlen(buf), 20);
 	assert_non_null(strstr(buf, "..."));
-	assert_string_equal(buf + 12, "fit-anywhere.log" + 8);
+	assert_string_equal(buf + 12, "here.log");
 	/* UTF-8 counts in characters and is never cut inside one */
 	rep_fit_path("/d/\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9/"
 	             "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9/f.log",
