@@ -1103,13 +1103,13 @@ class Formats(unittest.TestCase):
             code, out, _ = run("triage", "-f", "md", log)
             self.assertEqual(out.splitlines()[0], "## upglog triage: CANCELLED")
             self.assertIn("| **cancelled** |", out)
-            self.assertIn("1 files read: 0 failed, 1 cancelled,", out)
+            self.assertIn("1 file read: 0 failed, 1 cancelled,", out)
             code, out, _ = run("triage", "-f", "html", "-o", f"{d}/r.html", log)
             page = pathlib.Path(f"{d}/r.html").read_text()
             self.assertEqual((code, out), (1, ""))
             self.assertIn('id="verdict">CANCELLED<', page)
             self.assertIn('<span class="badge o-cancelled">cancelled</span>', page)
-            self.assertRegex(page, r'<p id="file-counts">1 files read: 0 failed, 1 cancelled,')
+            self.assertRegex(page, r'<p id="file-counts">1 file read: 0 failed, 1 cancelled,')
 
     def test_every_listed_format_is_handled(self):
         # The option table lists the values (--help, man page, completions); each needs its
@@ -1184,6 +1184,26 @@ class TextReport(unittest.TestCase):
             self.assertIn("ERROR", rows)
         code, out, _ = run("triage", FIXTURES / "cisco-pub01-failed")
         self.assertIn("add --db", out)  # in memory: say how to keep one
+
+    def test_counts_of_one_are_singular(self):
+        # sql2000-failed: one file, one harmless line; every report and the summary say so
+        one = FIXTURES / "sql2000-failed"
+        code, out, _ = run("triage", one)
+        self.assertIn("Hidden      1 harmless line hidden:", out)
+        self.assertIn("Files       1 read:", out)
+        code, out, _ = run("triage", "-f", "md", one)
+        self.assertIn("\n1 file read: 1 failed,", out)
+        self.assertIn("; 1 harmless line hidden.", out)
+        with tempfile.TemporaryDirectory() as d:
+            code, out, _ = run("triage", "-f", "html", "-o", f"{d}/r.html", one)
+            page = pathlib.Path(f"{d}/r.html").read_text()
+            self.assertIn('<p id="file-counts">1 file read:', page)
+            self.assertIn("<p>1 harmless line (lines that look like errors and are not) was "
+                          "hidden.</p>", page)
+            code, _, err = run("scan", "--db", f"{d}/s.db", one)
+            self.assertRegex(err, r"scanned 1 file, .*, 23 lines .*: 6 findings, 1 failed")
+        code, out, _ = run("triage", FIXTURES / "cisco-pub01-failed")
+        self.assertRegex(out, r"\d+ harmless lines hidden")
 
     def test_table_keeps_the_file_name(self):
         with tempfile.TemporaryDirectory() as d:

@@ -221,6 +221,12 @@ bool cli_scan_paths(struct cli_scan *cs, int argc, char **argv, int first)
 	return true;
 }
 
+/* "s" unless there is exactly one. */
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void human_bytes(char *buf, size_t cap, double b)
 {
 	const char *unit[] = { "B", "KB", "MB", "GB", "TB" };
@@ -364,20 +370,21 @@ void cli_scan_summary(const struct cli_io *io, const struct ul_scan_stats *s)
 	/* What was kept, said in the units it was decided in: whole inputs, then files. */
 	char kept[96] = "";
 	if (s->unchanged_inputs && s->kept)
-		snprintf(kept, sizeof(kept), " (%llu inputs and %llu more files unchanged, kept)",
-		         (unsigned long long)s->unchanged_inputs, (unsigned long long)s->kept);
+		snprintf(kept, sizeof(kept), " (%llu input%s and %llu more file%s unchanged, kept)",
+		         (unsigned long long)s->unchanged_inputs, plural(s->unchanged_inputs),
+		         (unsigned long long)s->kept, plural(s->kept));
 	else if (s->unchanged_inputs)
 		snprintf(kept, sizeof(kept), " (%llu input%s unchanged, kept)",
-		         (unsigned long long)s->unchanged_inputs,
-		         s->unchanged_inputs > 1 ? "s" : "");
+		         (unsigned long long)s->unchanged_inputs, plural(s->unchanged_inputs));
 	else if (s->kept)
 		snprintf(kept, sizeof(kept), " (%llu unchanged, kept)",
 		         (unsigned long long)s->kept);
 	fprintf(io->err,
-	        "upglog: scanned %llu files%s, %s, %llu lines in %.2f s "
-	        "(%s/s, peak memory %s): %llu findings, %llu failed, %llu unreadable\n",
-	        (unsigned long long)s->files, kept, bytes, (unsigned long long)s->lines, s->seconds,
-	        rate, peak, (unsigned long long)s->findings, (unsigned long long)s->failed,
+	        "upglog: scanned %llu file%s%s, %s, %llu line%s in %.2f s "
+	        "(%s/s, peak memory %s): %llu finding%s, %llu failed, %llu unreadable\n",
+	        (unsigned long long)s->files, plural(s->files), kept, bytes,
+	        (unsigned long long)s->lines, plural(s->lines), s->seconds, rate, peak,
+	        (unsigned long long)s->findings, plural(s->findings), (unsigned long long)s->failed,
 	        (unsigned long long)s->problems);
 	if (s->limit_errors)
 		fprintf(io->err,
