@@ -644,7 +644,7 @@ static void server_role(struct ul_cluster *cl, struct ul_server *s, const size_t
 		if (ul_cluster_parse_role(o->roles[i], host, sizeof(host), &role) &&
 		    strcasecmp(host, s->host) == 0) {
 			s->role = role;
-			s->role_evidence = "given (--role)";
+			s->role_evidence = "given with --role";
 			s->role_verified = true;
 			return;
 		}
@@ -652,15 +652,13 @@ static void server_role(struct ul_cluster *cl, struct ul_server *s, const size_t
 	const struct cfact *f = fact_of(cl, idx, n, "role", &from);
 	if (f && ul_role_parse(f->value, &role)) {
 		s->role = role;
-		s->role_evidence = fmt(cl, "inferred: the log states it (%s:%" PRId64 ")",
-		                       base_name(from->path), f->line);
+		s->role_evidence = fmt(cl, "stated in %s:%" PRId64, base_name(from->path), f->line);
 		return;
 	}
 	if ((f = fact_of(cl, idx, n, "backup_utility", &from))) {
 		s->role = UL_ROLE_PUBLISHER;
-		s->role_evidence =
-		        fmt(cl, "inferred: the Backup Utility runs here (%s:%" PRId64 ")",
-		            base_name(from->path), f->line);
+		s->role_evidence = fmt(cl, "inferred: the Backup Utility runs here, %s:%" PRId64,
+		                       base_name(from->path), f->line);
 		return;
 	}
 	const struct cfact *tftp = fact_of(cl, idx, n, "tftp_service", &from);
@@ -669,16 +667,15 @@ static void server_role(struct ul_cluster *cl, struct ul_server *s, const size_t
 	if (tftp && !ccm) {
 		s->role = UL_ROLE_TFTP;
 		s->role_evidence = fmt(
-		        cl,
-		        "inferred: Cisco TFTP without Cisco CallManager installed (%s:%" PRId64 ")",
+		        cl, "inferred: Cisco TFTP installed without Cisco CallManager, %s:%" PRId64,
 		        base_name(from->path), tftp->line);
 		return;
 	}
 	if ((f = fact_of(cl, idx, n, "servprep", &from))) {
 		s->role = UL_ROLE_SUBSCRIBER;
 		s->role_evidence = fmt(cl,
-		                       "inferred: ServPrep ran and the Backup Utility did not "
-		                       "(%s:%" PRId64 ")",
+		                       "inferred: ServPrep ran and the Backup Utility did not, "
+		                       "%s:%" PRId64,
 		                       base_name(from->path), f->line);
 		return;
 	}

@@ -795,8 +795,8 @@ class Cluster(unittest.TestCase):
             code, d, names, _ = cluster_json("--role", "CM2=publisher", "--role", "cm1=tftp",
                                              pub, sub)
             roles = {s["host"]: (s["role"], s["role_evidence"]) for s in d["servers"]}
-            self.assertEqual(roles, {"CM1": ("tftp", "given (--role)"),
-                                     "CM2": ("publisher", "given (--role)")})
+            self.assertEqual(roles, {"CM1": ("tftp", "given with --role"),
+                                     "CM2": ("publisher", "given with --role")})
             code, _, err = run("triage", "--role", "CM2", pub)
             self.assertEqual(code, 2)
             self.assertIn("--role", err)
@@ -898,7 +898,7 @@ class ClusterManners(unittest.TestCase):
         code, d, err = triage_json(*self.BUNDLES, "--role=TFTP01=services", "--window=2h")
         self.assertEqual(code, 1, err)
         roles = {s["host"]: (s["role"], s["role_evidence"]) for s in d["servers"]}
-        self.assertEqual(roles["TFTP01"], ("services", "given (--role)"))
+        self.assertEqual(roles["TFTP01"], ("services", "given with --role"))
         self.assertIn("maintenance-window", {c["name"] for c in d["checks"]})
         # repeatable: both are taken
         code, d, err = triage_json("--role", "SUB01=secondary", *self.BUNDLES,
@@ -1184,6 +1184,16 @@ class TextReport(unittest.TestCase):
             self.assertIn("ERROR", rows)
         code, out, _ = run("triage", FIXTURES / "cisco-pub01-failed")
         self.assertIn("add --db", out)  # in memory: say how to keep one
+
+    def test_role_line_reads_as_prose(self):
+        code, out, _ = run("triage", *sorted((FIXTURES / "cluster").iterdir()))
+        self.assertIn("PUB01 \u00b7 publisher (stated in CCMUpgrade_031905.log:6) \u00b7 SUCCEEDED",
+                      out)
+        for line in out.splitlines():
+            if " \u00b7 publisher " in line or " \u00b7 subscriber " in line:
+                self.assertNotIn("((", line)
+        code, out, _ = run("triage", "--role", "PUB01=publisher", FIXTURES / "cisco-pub01-ok")
+        self.assertIn("PUB01 \u00b7 publisher (given with --role) \u00b7 SUCCEEDED", out)
 
     def test_counts_of_one_are_singular(self):
         # sql2000-failed: one file, one harmless line; every report and the summary say so
