@@ -896,7 +896,8 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 	render_title(p, c);
 	p->after_until = c->number;
 	p->after_next = c->number + 1;
-	if (r->severity >= UL_SEV_ERROR) {
+	/* Warnings too: a root cause may be one (the user's cancel, a cancelled action). */
+	if (r->severity >= UL_SEV_WARNING) {
 		/* Lines above: from this chunk, then from the tail of the previous one. */
 		size_t idx = c->h->line, want = UL_CONTEXT;
 		size_t from_chunk = idx < want ? idx : want;

@@ -1093,6 +1093,9 @@ class Formats(unittest.TestCase):
             code, out, _ = run("triage", "-f", "json", log)
             doc = json.loads(out)
             self.assertEqual((code, doc["verdict"]), (1, "cancelled"))
+            # the cause is the cancel question, a warning: its lines around it are kept too
+            ctx = doc["root_cause"]["context"]
+            self.assertEqual((len(ctx["before"]), len(ctx["after"])), (3, 3), doc["root_cause"])
             self.assertEqual([(f["verdict"], f["exit_code"], f["root_cause"]["line"])
                               for f in doc["failures"]], [("cancelled", 1602, 28)])
             code, out, _ = run("triage", "-f", "jsonl", log)
@@ -1992,6 +1995,9 @@ class CorpusChecks:
                     self.assertEqual(d["files"][0].get("exit_code"), 1602)
                 if d["verdict"] in ("failed", "cancelled"):
                     self.assertIsNotNone(d["root_cause"], r["file"])
+                    if d["root_cause"].get("rule"):  # a finding: its lines around it are kept
+                        ctx = d["root_cause"].get("context") or {}
+                        self.assertTrue(ctx.get("before") or ctx.get("after"), r["file"])
                     self.assertEqual(code, 1)
                 elif d["verdict"] == "succeeded":
                     self.assertEqual(code, 0)
