@@ -237,6 +237,15 @@ class Habits(unittest.TestCase):
         code, out, _ = run("triage", "-", "-f", "json", stdin=self.FAILED.read_bytes())
         self.assertEqual(code, 1)
         self.assertEqual(json.loads(out)["verdict"], "failed")
+        # read once: a second "-" would read nothing and replace the first (a failed log
+        # reported as unknown, exit 0), so it is refused before anything is read
+        for cmd in (["triage", "-", "-"], ["triage", "--label", "X", "-", "--", "-"],
+                    ["scan", "--db", "never.db", "-", "-"]):
+            with tempfile.TemporaryDirectory() as d:
+                code, out, err = run(*cmd, stdin=self.FAILED.read_bytes(), cwd=d)
+                self.assertEqual((code, out), (2, ""), cmd)
+                self.assertIn("standard input (-) is given twice", err)
+                self.assertEqual(list(pathlib.Path(d).iterdir()), [])
         code, _, err = run("scan", "x", "--jobs")
         self.assertEqual(code, 2)
         self.assertIn("option '--jobs' needs a value (N)", err)

@@ -87,6 +87,12 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	struct ul_report_opts ro = t.ro;
 	const char *output = t.output;
 	bool scanning = nargs > 0;
+	if (cli_stdin_twice(1 + nargs, argv, 1)) {
+		cli_scan_finish(&cs);
+		return cli_usage_error(
+		        io, &cli_cmd_triage,
+		        "standard input (-) is given twice; it can be read only once");
+	}
 	if (!cli_scan_paths(&cs, 1 + nargs, argv, 1)) {
 		cli_error(io, "out of memory");
 		cli_scan_finish(&cs);

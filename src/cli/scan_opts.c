@@ -202,6 +202,14 @@ static char *arguments_json(int argc, char **argv)
 	return s;
 }
 
+bool cli_stdin_twice(int argc, char **argv, int first)
+{
+	int n = 0;
+	for (int i = first; i < argc; i++)
+		n += strcmp(argv[i], "-") == 0;
+	return n > 1;
+}
+
 bool cli_scan_paths(struct cli_scan *cs, int argc, char **argv, int first)
 {
 	cs->arguments = arguments_json(argc, argv);
