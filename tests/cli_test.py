@@ -1207,6 +1207,15 @@ class TextReport(unittest.TestCase):
         code, out, _ = run("triage", "--role", "PUB01=publisher", FIXTURES / "cisco-pub01-ok")
         self.assertIn("PUB01 \u00b7 publisher (given with --role) \u00b7 SUCCEEDED", out)
 
+    def test_a_server_whose_logs_could_not_be_read_says_so(self):
+        with tempfile.TemporaryDirectory() as d:
+            missing = pathlib.Path(d) / "sub09-logs.zip"
+            code, out, err = run("triage", missing, FIXTURES / "sql2000-failed")
+            self.assertEqual(code, 3, err)
+            self.assertIn("SUB09: its log could not be read (", out)
+            self.assertNotIn("SUB09: no log says", out)
+            self.assertIn("No such file or directory", err)
+
     def test_counts_of_one_are_singular(self):
         # sql2000-failed: one file, one harmless line; every report and the summary say so
         one = FIXTURES / "sql2000-failed"
