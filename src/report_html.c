@@ -37,6 +37,7 @@ static const char css[] =
         "color:#fff;background:var(--warn);font-size:.85em;letter-spacing:.03em}\n"
         ".o-failed,.o-cancelled{background:var(--fail)}.o-succeeded{background:var(--ok)}\n"
         ".headline{font-size:15px;margin:6px 0 0}.meta,.muted{color:var(--muted)}\n"
+        ".notice{border-left:4px solid #c77700;padding:2px 8px;margin:8px 0 0}\n"
         ".server{border:1px solid var(--line);border-left:6px solid var(--warn);"
         "border-radius:6px;padding:12px 16px;margin:14px 0;break-inside:avoid-page}\n"
         ".server.o-failed,.server.o-cancelled{border-left-color:var(--fail);background:none}"
@@ -692,6 +693,11 @@ bool rep_html(const struct ul_report_opts *o, const struct rep_triage *t)
 	        ow, rep_upper_outcome(t->sum.verdict));
 	esc(out, head);
 	fputs("</p>\n", out);
+	if (o->notice) {
+		fputs("<p class=\"notice\" id=\"notice\"><strong>Note:</strong> ", out);
+		esc(out, o->notice);
+		fputs("</p>\n", out);
+	}
 	if (o->title) {
 		fputs("<p class=\"meta\">", out);
 		esc(out, o->title);

@@ -125,6 +125,11 @@ bool rep_markdown(const struct ul_report_opts *o, const struct rep_triage *t)
 	fprintf(out, "## upglog triage: %s\n\n", rep_upper_outcome(t->sum.verdict));
 	md_text(out, head, 1000);
 	fputc('\n', out);
+	if (o->notice) {
+		fputs("\n> **Note:** ", out);
+		md_text(out, o->notice, 400);
+		fputc('\n', out);
+	}
 
 	fputs("\n| server | role | verdict | version | started | finished | restart |\n"
 	      "|---|---|---|---|---|---|---|\n",

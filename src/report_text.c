@@ -277,6 +277,8 @@ bool rep_text(const struct ul_report_opts *o, const struct rep_triage *t)
 	rep_headline(t, head, sizeof(head));
 	fprintf(out, "%s%s%s  %s\n", paint(o, outcome_colour(t->sum.verdict)),
 	        rep_upper_outcome(t->sum.verdict), paint(o, C_RESET), head);
+	if (o->notice)
+		fprintf(out, "%sNote%s  %s\n", paint(o, C_BOLD), paint(o, C_RESET), o->notice);
 	for (size_t i = 0; i < t->nservers; i++)
 		text_server(o, &t->servers[i]);
 	text_cluster(o, t);

@@ -528,7 +528,8 @@ class Triage(unittest.TestCase):
                     self.assertIsNone(d["root_cause"])
                 self.assertEqual(set(d), {"verdict", "root_cause", "candidates", "failures",
                                           "findings", "counts", "noise", "files", "errors",
-                                          "servers", "checks", "cluster"})
+                                          "servers", "checks", "cluster", "notice"})
+                self.assertIsNone(d["notice"])
                 self.assertEqual(set(d["counts"]),
                                  {"noise", "info", "warning", "error", "catastrophic"})
                 self.assertEqual(d["errors"], [])
@@ -1800,6 +1801,7 @@ class Reliability(unittest.TestCase):
                 code, out, err = run("triage", "--db", db)
                 self.assertEqual(code, 3, err)
                 self.assertIn("is still running", err)
+                self.assertRegex(out.splitlines()[1], r"^Note  scan #1 .* is still running")
                 code, out, err = run("query", "--db", db, "SELECT count(*) AS n FROM files")
                 self.assertEqual(code, 3, err)
                 self.assertIn("is still running", err)
@@ -1812,15 +1814,25 @@ class Reliability(unittest.TestCase):
             self.assertEqual(code, 3, err)
             self.assertIn("did not finish", err)
             self.assertNotIn("still running", err)
+            # the report itself says so too: a page or a file may travel without stderr
+            self.assertRegex(out.splitlines()[1], r"^Note  scan #1 .* did not finish")
             code, out, err = run("triage", "--format", "json", "--db", db)
             self.assertEqual(code, 3, err)
-            json.loads(out)
+            self.assertIn("did not finish", json.loads(out)["notice"])
+            code, out, err = run("triage", "-f", "md", "--db", db)
+            self.assertIn("\n> **Note:** scan \\#1 ", out)
+            code, out, err = run("triage", "-f", "html", "-o", f"{tmp}/k.html", "--db", db)
+            self.assertEqual(code, 3, err)
+            self.assertIn('<p class="notice" id="notice"><strong>Note:</strong> scan #1 ',
+                          pathlib.Path(f"{tmp}/k.html").read_text())
             # A scan that finishes makes the database whole again.
             code, _, err = run("scan", "--quiet", "--db", db, d)
             self.assertEqual(code, 1, err)
-            code, _, err = run("triage", "--db", db)
+            code, out, err = run("triage", "--db", db)
             self.assertEqual(code, 1, err)
             self.assertEqual(err, "")
+            self.assertNotIn("\nNote  ", out)
+            self.assertIsNone(json.loads(run("triage", "-f", "json", "--db", db)[1])["notice"])
 
     def test_read_only_query_leaves_no_wal_files(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -173,6 +173,22 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		snprintf(title + used, sizeof(title) - used, " %.*s", (int)n, base);
 	}
 	ro.title = scanning ? title : NULL;
+	/* A report of a scan that did not finish says so itself, not only on stderr: the page
+	 * or the file may travel without it. */
+	char notice[200];
+	struct ul_scan_state ss;
+	if (!scanning && ul_store_scan_state(st, scan_id, &ss, NULL, NULL, &err) && ss.found &&
+	    !ss.finished) {
+		snprintf(
+		        notice, sizeof(notice),
+		        ss.running
+		                ? "scan #%lld (started %s) is still running: this shows what it "
+		                  "has stored so far"
+		                : "scan #%lld (started %s) did not finish (killed or stopped by an "
+		                  "error): this shows only what it stored",
+		        (long long)scan_id, ss.started);
+		ro.notice = notice;
+	}
 	ro.db = strcmp(db, ":memory:") != 0 ? db : NULL;
 	cl = cli_cluster(&cs, io, st, scan_id, scanning);
 	if (!cl)
