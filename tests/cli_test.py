@@ -1217,6 +1217,18 @@ class TextReport(unittest.TestCase):
             self.assertNotIn("SUB09: no log says", out)
             self.assertIn("No such file or directory", err)
 
+    def test_an_unwritable_output_is_refused_before_the_scan(self):
+        one = FIXTURES / "sql2000-failed"
+        with tempfile.TemporaryDirectory() as d:
+            for cmd in (["scan", "-f", "jsonl", "-o", f"{d}/no/such/x.jsonl", "--db",
+                         f"{d}/s.db", one],
+                        ["triage", "-f", "html", "-o", d, "--db", f"{d}/t.db", one]):
+                code, out, err = run(*cmd)
+                self.assertEqual((code, out), (2, ""), cmd)
+                self.assertRegex(err, r"cannot write: (No such file or directory|Is a directory)")
+                self.assertNotIn("scanned", err)  # nothing was read, no database made
+                self.assertEqual(sorted(os.listdir(d)), [])
+
     def test_counts_of_one_are_singular(self):
         # sql2000-failed: one file, one harmless line; every report and the summary say so
         one = FIXTURES / "sql2000-failed"

@@ -523,6 +523,18 @@ static void facts_hosts_servers_and_checks(void **state)
 	assert_string_equal(q(fx->st, "SELECT reason FROM servers"), "osql -U sa -P **** failed");
 	assert_string_equal(q(fx->st, "SELECT text || ' / ' || advice FROM checks"),
 	                    "Command Line: SAPWD=**** / reset CCMPWD=****");
+
+	/* A file the rows point at is gone (a concurrent scan stored it again): nothing is
+	 * written, the caller is told to build again, the rows before stay. */
+	sr.file_id = c + 1000;
+	assert_false(ul_store_write_cluster(fx->st, fx->scan, &sr, 1, &cr, 1, &err));
+	assert_string_equal(err.kind, "stale");
+	sr.file_id = a;
+	cr.file_id = c + 1000;
+	assert_false(ul_store_write_cluster(fx->st, fx->scan, &sr, 1, &cr, 1, &err));
+	assert_string_equal(err.kind, "stale");
+	assert_string_equal(q(fx->st, "SELECT reason FROM servers"), "osql -U sa -P **** failed");
+	assert_string_equal(q(fx->st, "SELECT count(*) FROM checks"), "1");
 }
 
 static void foreign_and_newer_databases_are_refused(void **state)

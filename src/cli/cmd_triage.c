@@ -120,6 +120,10 @@ static int run(int argc, char **argv, const struct cli_io *io)
 			}
 		}
 	}
+	if (output && !cli_output_writable(io, output)) {
+		cli_scan_finish(&cs);
+		return UL_EXIT_USAGE;
+	}
 	if (scanning && !(cat = cli_load_catalog(io, &cs.rules)))
 		goto done;
 	const char *db = cs.db ? cs.db : scanning ? ":memory:" : "upglog.db";

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "upglog/cluster.h"
@@ -202,6 +203,30 @@ static char *arguments_json(int argc, char **argv)
 	return s;
 }
 
+bool cli_output_writable(const struct cli_io *io, const char *path)
+{
+	struct stat st;
+	int e = 0;
+	if (stat(path, &st) == 0)
+		e = S_ISDIR(st.st_mode) ? EISDIR : access(path, W_OK) != 0 ? errno : 0;
+	else if (errno != ENOENT)
+		e = errno;
+	else {
+		/* A new file: its folder must exist and take it. */
+		const char *slash = strrchr(path, '/');
+		char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+		                  : strdup(".");
+		if (!dir)
+			e = ENOMEM;
+		else if (access(dir, W_OK | X_OK) != 0)
+			e = errno;
+		free(dir);
+	}
+	if (e)
+		cli_error(io, "%s: cannot write: %s", path, strerror(e));
+	return e == 0;
+}
+
 bool cli_stdin_twice(int argc, char **argv, int first)
 {
 	int n = 0;
@@ -338,17 +363,22 @@ struct ul_cluster *cli_cluster(struct cli_scan *cs, const struct cli_io *io, str
 		                      .nroles = cs->nroles,
 		                      .window = cs->window };
 	struct ul_error err;
-	struct ul_cluster *cl = ul_cluster_build(st, scan_id, &co, &err);
-	if (!cl) {
-		cli_error(io, "%s", err.msg);
-		return NULL;
-	}
-	if (save && !ul_cluster_save(st, scan_id, cl, &err)) {
-		cli_error(io, "%s", err.msg);
+	/* A concurrent scan of the same input may store a file again between the build and the
+	 * save: then build again from what is there now. */
+	for (int tries = 1;; tries++) {
+		struct ul_cluster *cl = ul_cluster_build(st, scan_id, &co, &err);
+		if (!cl) {
+			cli_error(io, "%s", err.msg);
+			return NULL;
+		}
+		if (!save || ul_cluster_save(st, scan_id, cl, &err))
+			return cl;
 		ul_cluster_destroy(cl);
-		return NULL;
+		if (strcmp(err.kind, "stale") != 0 || tries == 20) {
+			cli_error(io, "%s", err.msg);
+			return NULL;
+		}
 	}
-	return cl;
 }
 
 /*
