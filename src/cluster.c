@@ -203,6 +203,8 @@ struct cfile {
 	size_t nfacts, capfacts;
 	int64_t t_start, t_end;
 	bool dated, in_run;
+	bool unread; /* its status is not "ok": nothing of it was read */
+	char *error; /* why, when unread */
 	size_t server;
 };
 
@@ -312,6 +314,8 @@ static bool take_file(void *ctx, const struct ul_file_view *f)
 	d->finished = dup(cl, f->finished);
 	d->failed_at = dup(cl, f->failed_at);
 	d->lines = f->lines;
+	d->unread = f->status && strcmp(f->status, "ok") != 0;
+	d->error = d->unread ? dup(cl, f->error ? f->error : f->status) : NULL;
 	d->has_exit = f->has_exit;
 	d->exit_code = f->exit_code;
 	d->reboot = f->reboot;
@@ -644,7 +648,7 @@ static void server_role(struct ul_cluster *cl, struct ul_server *s, const size_t
 		if (ul_cluster_parse_role(o->roles[i], host, sizeof(host), &role) &&
 		    strcasecmp(host, s->host) == 0) {
 			s->role = role;
-			s->role_evidence = "given (--role)";
+			s->role_evidence = "given with --role";
 			s->role_verified = true;
 			return;
 		}
@@ -652,15 +656,13 @@ static void server_role(struct ul_cluster *cl, struct ul_server *s, const size_t
 	const struct cfact *f = fact_of(cl, idx, n, "role", &from);
 	if (f && ul_role_parse(f->value, &role)) {
 		s->role = role;
-		s->role_evidence = fmt(cl, "inferred: the log states it (%s:%" PRId64 ")",
-		                       base_name(from->path), f->line);
+		s->role_evidence = fmt(cl, "stated in %s:%" PRId64, base_name(from->path), f->line);
 		return;
 	}
 	if ((f = fact_of(cl, idx, n, "backup_utility", &from))) {
 		s->role = UL_ROLE_PUBLISHER;
-		s->role_evidence =
-		        fmt(cl, "inferred: the Backup Utility runs here (%s:%" PRId64 ")",
-		            base_name(from->path), f->line);
+		s->role_evidence = fmt(cl, "inferred: the Backup Utility runs here, %s:%" PRId64,
+		                       base_name(from->path), f->line);
 		return;
 	}
 	const struct cfact *tftp = fact_of(cl, idx, n, "tftp_service", &from);
@@ -669,16 +671,15 @@ static void server_role(struct ul_cluster *cl, struct ul_server *s, const size_t
 	if (tftp && !ccm) {
 		s->role = UL_ROLE_TFTP;
 		s->role_evidence = fmt(
-		        cl,
-		        "inferred: Cisco TFTP without Cisco CallManager installed (%s:%" PRId64 ")",
+		        cl, "inferred: Cisco TFTP installed without Cisco CallManager, %s:%" PRId64,
 		        base_name(from->path), tftp->line);
 		return;
 	}
 	if ((f = fact_of(cl, idx, n, "servprep", &from))) {
 		s->role = UL_ROLE_SUBSCRIBER;
 		s->role_evidence = fmt(cl,
-		                       "inferred: ServPrep ran and the Backup Utility did not "
-		                       "(%s:%" PRId64 ")",
+		                       "inferred: ServPrep ran and the Backup Utility did not, "
+		                       "%s:%" PRId64,
 		                       base_name(from->path), f->line);
 		return;
 	}
@@ -778,6 +779,16 @@ static void build_server(struct ul_cluster *cl, struct ul_server *s, size_t *idx
 	server_causes(cl, s, idx, n);
 	server_role(cl, s, idx, n, o);
 	server_words(cl, s, cancel_code);
+	/* A server known only from inputs that could not be read: say that, not "no log says". */
+	size_t unread = 0;
+	for (size_t i = 0; i < n; i++)
+		unread += cl->files[idx[i]].unread;
+	const char *host = *s->host ? s->host : "(unnamed server)";
+	if (s->outcome == UL_OUT_UNKNOWN && n == 1 && unread == 1)
+		s->verdict = fmt(cl, "%s: its log could not be read (%s)", host,
+		                 cl->files[idx[0]].error ? cl->files[idx[0]].error : "unreadable");
+	else if (s->outcome == UL_OUT_UNKNOWN && n && unread == n)
+		s->verdict = fmt(cl, "%s: none of its %zu logs could be read", host, n);
 }
 
 /* ---- checks -------------------------------------------------------------------------------- */

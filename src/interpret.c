@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "strbuf.h"
 #include "upglog/mask.h"
 
 #define MAX_DEPTH    32   /* action stack */
@@ -26,46 +27,6 @@ const char *ul_outcome_name(enum ul_outcome o)
 
 /* ---- small owned strings ----------------------------------------------------------------- */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom; /* an add failed since the last reset: the text is not whole */
-};
-
-static bool sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return false;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return true;
-}
-
-static void sb_reset(struct sbuf *b)
-{
-	b->len = 0;
-	b->oom = false;
-	if (b->p)
-		b->p[0] = '\0';
-}
-
-static void sb_free(struct sbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
 /* Length of `s` cut to at most `max` bytes on a UTF-8 character boundary. */
 static size_t utf8_cut(const char *s, size_t len, size_t max)
 {
@@ -79,7 +40,7 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
 /* ---- secrets ----------------------------------------------------------------------------- */
 
 /* Mask the buffer's secrets (see mask.h). Without memory for a copy, masks in place. */
-static void sb_mask(struct sbuf *b)
+static void sb_mask(struct ul_strbuf *b)
 {
 	if (!b->len || !ul_mask_has_secret(b->p, b->len))
 		return;
@@ -318,7 +279,7 @@ struct pending {
 	uint64_t after_until; /* last line the after-context needs */
 	uint64_t after_next;  /* next line to add below */
 	size_t nbefore, nafter;
-	struct sbuf text, code, action, captures, before, after, title;
+	struct ul_strbuf text, code, action, captures, before, after, title;
 	char ts[32];
 	bool has_ts;
 };
@@ -373,10 +334,10 @@ struct ul_interp {
 	/* findings in flight */
 	struct pending *pend;
 	size_t npend, pend_head;
-	struct sbuf tail[UL_CONTEXT]; /* last lines of the previous chunk */
+	struct ul_strbuf tail[UL_CONTEXT]; /* last lines of the previous chunk */
 	size_t ntail;
 	bool sink_failed;
-	struct sbuf scratch;
+	struct ul_strbuf scratch;
 };
 
 struct ul_interp *ul_interp_create(const struct ul_catalog *cat, bool keep_noise)
@@ -400,13 +361,13 @@ struct ul_interp *ul_interp_create(const struct ul_catalog *cat, bool keep_noise
 
 static void pending_free(struct pending *p)
 {
-	sb_free(&p->text);
-	sb_free(&p->code);
-	sb_free(&p->action);
-	sb_free(&p->captures);
-	sb_free(&p->before);
-	sb_free(&p->after);
-	sb_free(&p->title);
+	ul_strbuf_free(&p->text);
+	ul_strbuf_free(&p->code);
+	ul_strbuf_free(&p->action);
+	ul_strbuf_free(&p->captures);
+	ul_strbuf_free(&p->before);
+	ul_strbuf_free(&p->after);
+	ul_strbuf_free(&p->title);
 }
 
 void ul_interp_destroy(struct ul_interp *in)
@@ -416,8 +377,8 @@ void ul_interp_destroy(struct ul_interp *in)
 	for (size_t i = 0; in->pend && i < MAX_PENDING; i++)
 		pending_free(&in->pend[i]);
 	for (size_t i = 0; i < UL_CONTEXT; i++)
-		sb_free(&in->tail[i]);
-	sb_free(&in->scratch);
+		ul_strbuf_free(&in->tail[i]);
+	ul_strbuf_free(&in->scratch);
 	free(in->pend);
 	free(in->tally);
 	free(in->touched);
@@ -639,12 +600,12 @@ static bool nearest_time(struct ul_interp *in, const struct ul_chunk *chunk, siz
 
 /* ---- findings and context ---------------------------------------------------------------- */
 
-static bool add_context_line(struct sbuf *b, size_t *count, const char *s, size_t n)
+static bool add_context_line(struct ul_strbuf *b, size_t *count, const char *s, size_t n)
 {
 	n = utf8_cut(s, n, CONTEXT_LINE);
-	if ((*count)++ && !sb_add(b, "\n", 1))
+	if ((*count)++ && !ul_strbuf_add(b, "\n", 1))
 		return false;
-	return sb_add(b, s, n);
+	return ul_strbuf_add(b, s, n);
 }
 
 static bool flush_head(struct ul_interp *in)
@@ -689,18 +650,18 @@ static bool flush_ready(struct ul_interp *in, uint64_t seen, bool all)
 	return true;
 }
 
-static void json_str(struct sbuf *b, const char *s, size_t n)
+static void json_str(struct ul_strbuf *b, const char *s, size_t n)
 {
-	sb_add(b, "\"", 1);
+	ul_strbuf_add(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
 		char buf[8];
 		const char *esc = ul_json_escape((unsigned char)s[i], buf);
 		if (esc)
-			sb_add(b, esc, strlen(esc));
+			ul_strbuf_add(b, esc, strlen(esc));
 		else
-			sb_add(b, s + i, 1);
+			ul_strbuf_add(b, s + i, 1);
 	}
-	sb_add(b, "\"", 1);
+	ul_strbuf_add(b, "\"", 1);
 }
 
 static struct pending *new_pending(struct ul_interp *in)
@@ -722,13 +683,13 @@ static struct pending *new_pending(struct ul_interp *in)
 		}
 	}
 	struct pending *p = &in->pend[in->npend++];
-	sb_reset(&p->text);
-	sb_reset(&p->code);
-	sb_reset(&p->action);
-	sb_reset(&p->captures);
-	sb_reset(&p->before);
-	sb_reset(&p->after);
-	sb_reset(&p->title);
+	ul_strbuf_reset(&p->text);
+	ul_strbuf_reset(&p->code);
+	ul_strbuf_reset(&p->action);
+	ul_strbuf_reset(&p->captures);
+	ul_strbuf_reset(&p->before);
+	ul_strbuf_reset(&p->after);
+	ul_strbuf_reset(&p->title);
 	p->nbefore = p->nafter = 0;
 	p->has_ts = false;
 	return p;
@@ -749,7 +710,7 @@ struct hitctx {
  * A placeholder whose capture did not take part leaves nothing behind: no "?", no doubled
  * space, no empty brackets or quotes ("Service '' (?) failed" reads "Service failed").
  */
-static void tidy_title(struct sbuf *b)
+static void tidy_title(struct ul_strbuf *b)
 {
 	if (!b->p)
 		return;
@@ -789,13 +750,13 @@ static void render_title(struct pending *p, const struct hitctx *c)
 	while (*t) {
 		const char *open = strchr(t, '{');
 		if (!open) {
-			sb_add(&p->title, t, strlen(t));
+			ul_strbuf_add(&p->title, t, strlen(t));
 			break;
 		}
-		sb_add(&p->title, t, (size_t)(open - t));
+		ul_strbuf_add(&p->title, t, (size_t)(open - t));
 		const char *close = strchr(open, '}');
 		if (!close) {
-			sb_add(&p->title, open, strlen(open));
+			ul_strbuf_add(&p->title, open, strlen(open));
 			break;
 		}
 		size_t n = (size_t)(close - open - 1);
@@ -810,7 +771,7 @@ static void render_title(struct pending *p, const struct hitctx *c)
 				char *m =
 				        ul_mask_slice(c->line, c->len, (size_t)(s - c->line), len);
 				if (m)
-					sb_add(&p->title, m, utf8_cut(m, strlen(m), 200));
+					ul_strbuf_add(&p->title, m, utf8_cut(m, strlen(m), 200));
 				else
 					p->title.oom = true;
 				free(m);
@@ -825,7 +786,7 @@ static void render_title(struct pending *p, const struct hitctx *c)
 }
 
 /* Add capture [s, s + n) of the line, masked as part of it, cut to `max` bytes. */
-static void sb_add_masked(struct sbuf *b, const struct hitctx *c, const char *s, size_t n,
+static void sb_add_masked(struct ul_strbuf *b, const struct hitctx *c, const char *s, size_t n,
                           size_t max)
 {
 	char *m = ul_mask_slice(c->line, c->len, (size_t)(s - c->line), n);
@@ -833,7 +794,7 @@ static void sb_add_masked(struct sbuf *b, const struct hitctx *c, const char *s,
 		b->oom = true;
 		return;
 	}
-	sb_add(b, m, utf8_cut(m, strlen(m), max));
+	ul_strbuf_add(b, m, utf8_cut(m, strlen(m), max));
 	free(m);
 }
 
@@ -853,8 +814,8 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 	}
 	/* The whole line is masked, then cut: a secret across the cut is still found. */
 	char *masked = ul_mask_text(c->line, c->len);
-	bool ok = masked &&
-	          sb_add(&p->text, masked, utf8_cut(masked, strlen(masked), UL_FINDING_TEXT));
+	bool ok = masked && ul_strbuf_add(&p->text, masked,
+	                                  utf8_cut(masked, strlen(masked), UL_FINDING_TEXT));
 	free(masked);
 	if (!ok)
 		return false;
@@ -865,38 +826,39 @@ static bool emit(struct ul_interp *in, const struct hitctx *c)
 	if (cap(c->hits, c->h, c->line, r->known[UL_CAP_CODE], &s, &n))
 		sb_add_masked(&p->code, c, s, n, 64);
 	else if (r->code)
-		sb_add(&p->code, r->code, strlen(r->code));
+		ul_strbuf_add(&p->code, r->code, strlen(r->code));
 	if (cap(c->hits, c->h, c->line, r->known[UL_CAP_ACTION], &s, &n))
 		sb_add_masked(&p->action, c, s, n, 128);
 	else if (in->depth)
-		sb_add(&p->action, in->stack[in->depth - 1].name,
-		       strlen(in->stack[in->depth - 1].name));
+		ul_strbuf_add(&p->action, in->stack[in->depth - 1].name,
+		              strlen(in->stack[in->depth - 1].name));
 	if (r->ncaps && c->h->caps >= 0) {
-		sb_add(&p->captures, "{", 1);
+		ul_strbuf_add(&p->captures, "{", 1);
 		bool first = true;
 		for (unsigned i = 0; i < r->ncaps; i++) {
 			if (!cap(c->hits, c->h, c->line, (int)i, &s, &n))
 				continue;
 			if (!first)
-				sb_add(&p->captures, ",", 1);
+				ul_strbuf_add(&p->captures, ",", 1);
 			first = false;
 			json_str(&p->captures, r->cap_names[i], strlen(r->cap_names[i]));
-			sb_add(&p->captures, ":", 1);
+			ul_strbuf_add(&p->captures, ":", 1);
 			char *m = ul_mask_slice(c->line, c->len, (size_t)(s - c->line), n);
 			if (!m)
 				return false;
 			json_str(&p->captures, m, utf8_cut(m, strlen(m), 512));
 			free(m);
 		}
-		sb_add(&p->captures, "}", 1);
+		ul_strbuf_add(&p->captures, "}", 1);
 		if (first)
-			sb_reset(&p->captures);
+			ul_strbuf_reset(&p->captures);
 	}
 
 	render_title(p, c);
 	p->after_until = c->number;
 	p->after_next = c->number + 1;
-	if (r->severity >= UL_SEV_ERROR) {
+	/* Warnings too: a root cause may be one (the user's cancel, a cancelled action). */
+	if (r->severity >= UL_SEV_WARNING) {
 		/* Lines above: from this chunk, then from the tail of the previous one. */
 		size_t idx = c->h->line, want = UL_CONTEXT;
 		size_t from_chunk = idx < want ? idx : want;
@@ -942,7 +904,7 @@ static void keep_tail(struct ul_interp *in, const struct ul_chunk *chunk)
 		/* Short chunk: slide the old tail up. */
 		size_t keep = in->ntail + n > UL_CONTEXT ? UL_CONTEXT - n : in->ntail;
 		for (size_t k = 0; k < keep; k++) {
-			struct sbuf tmp = in->tail[k];
+			struct ul_strbuf tmp = in->tail[k];
 			in->tail[k] = in->tail[in->ntail - keep + k];
 			in->tail[in->ntail - keep + k] = tmp;
 		}
@@ -952,10 +914,10 @@ static void keep_tail(struct ul_interp *in, const struct ul_chunk *chunk)
 	}
 	for (size_t k = chunk->nlines - n; k < chunk->nlines; k++) {
 		const struct ul_line *l = &chunk->lines[k];
-		struct sbuf *b = &in->tail[in->ntail++];
-		sb_reset(b);
-		sb_add(b, chunk->text + l->start,
-		       utf8_cut(chunk->text + l->start, l->len, CONTEXT_LINE));
+		struct ul_strbuf *b = &in->tail[in->ntail++];
+		ul_strbuf_reset(b);
+		ul_strbuf_add(b, chunk->text + l->start,
+		              utf8_cut(chunk->text + l->start, l->len, CONTEXT_LINE));
 	}
 }
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "strbuf.h"
+
 #define MAX_SPANS 64 /* per line; past that the rest of the line is one secret */
 
 struct finder {
@@ -417,36 +419,9 @@ bool ul_mask_has_secret(const char *s, size_t n)
 	return find(&f, s, n) > 0;
 }
 
-struct out {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct out *o, const char *s, size_t n)
+static char *finish(struct ul_strbuf *o)
 {
-	if (o->oom)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 64;
-		while (cap < o->len + n + 1)
-			cap *= 2;
-		char *p = realloc(o->p, cap);
-		if (!p) {
-			o->oom = true;
-			return;
-		}
-		o->p = p;
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
-}
-
-static char *finish(struct out *o)
-{
-	put(o, "", 0);
+	ul_strbuf_add(o, "", 0);
 	if (o->oom) {
 		free(o->p);
 		return NULL;
@@ -455,7 +430,7 @@ static char *finish(struct out *o)
 }
 
 /* Bytes [from, to) of a line whose secrets are `spans`, masked, onto `o`. */
-static void put_masked(struct out *o, const char *s, const struct ul_mask_span *spans,
+static void put_masked(struct ul_strbuf *o, const char *s, const struct ul_mask_span *spans,
                        size_t nspans, size_t from, size_t to)
 {
 	size_t at = from;
@@ -465,15 +440,15 @@ static void put_masked(struct out *o, const char *s, const struct ul_mask_span *
 		if (spans[i].start >= to)
 			break;
 		if (spans[i].start > at)
-			put(o, s + at, spans[i].start - at);
-		put(o, UL_MASK_STARS, sizeof(UL_MASK_STARS) - 1);
+			ul_strbuf_add(o, s + at, spans[i].start - at);
+		ul_strbuf_add(o, UL_MASK_STARS, sizeof(UL_MASK_STARS) - 1);
 		at = spans[i].end;
 	}
 	if (at < to)
-		put(o, s + at, to - at);
+		ul_strbuf_add(o, s + at, to - at);
 }
 
-static void mask_lines(struct out *o, const char *s, size_t n)
+static void mask_lines(struct ul_strbuf *o, const char *s, size_t n)
 {
 	struct finder *f = malloc(sizeof(*f));
 	if (!f) {
@@ -488,7 +463,7 @@ static void mask_lines(struct out *o, const char *s, size_t n)
 		put_masked(o, s + at, f->spans, count, 0, end - at);
 		if (!nl)
 			break;
-		put(o, "\n", 1);
+		ul_strbuf_add(o, "\n", 1);
 		at = end + 1;
 	}
 	free(f);
@@ -498,7 +473,7 @@ char *ul_mask_text(const char *s, size_t n)
 {
 	if (s && !maybe_secret(s, n))
 		return strndup(s, n); /* most lines: nothing to look at twice */
-	struct out o = { 0 };
+	struct ul_strbuf o = { 0 };
 	mask_lines(&o, s ? s : "", s ? n : 0);
 	return finish(&o);
 }
@@ -521,7 +496,7 @@ char *ul_mask_slice(const char *line, size_t n, size_t from, size_t len)
 	while (le < n && line[le] != '\n')
 		le++;
 	size_t count = find(f, line + ls, le - ls);
-	struct out o = { 0 };
+	struct ul_strbuf o = { 0 };
 	put_masked(&o, line + ls, f->spans, count, from - ls, from - ls + len);
 	free(f);
 	char *once = finish(&o);

@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "rxtok.h"
+#include "strbuf.h"
 #include "upglog/hash.h"
 
 #if UL_HAVE_HYPERSCAN
@@ -25,36 +26,9 @@
 
 /* ---- rewriting a pattern so it stays on one line ------------------------------------------ */
 
-struct out {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct out *o, const char *s, size_t n)
+static void puts_(struct ul_strbuf *o, const char *s)
 {
-	if (o->oom)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 256;
-		while (cap < o->len + n + 1)
-			cap *= 2;
-		char *p = realloc(o->s, cap);
-		if (!p) {
-			o->oom = true;
-			return;
-		}
-		o->s = p;
-		o->cap = cap;
-	}
-	memcpy(o->s + o->len, s, n);
-	o->len += n;
-	o->s[o->len] = '\0';
-}
-
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
+	ul_strbuf_add(o, s, strlen(s));
 }
 
 /* Does the option group `t` turn on dot-all (an 's' before any '-')? */
@@ -208,12 +182,12 @@ static bool safe_escape(char n, bool in_class)
 }
 
 /* An escape rewritten line-safe into o; false when it cannot be. */
-static bool put_escape(struct out *o, const char *p, size_t at, size_t end, char n, bool in_class,
-                       bool negated)
+static bool put_escape(struct ul_strbuf *o, const char *p, size_t at, size_t end, char n,
+                       bool in_class, bool negated)
 {
 	/* Inside a negated class, \n only says "not a line end" again. */
 	if (in_class && negated && n == 'n') {
-		put(o, p + at, 2);
+		ul_strbuf_add(o, p + at, 2);
 		return true;
 	}
 	if (n == 'x') {
@@ -223,7 +197,7 @@ static bool put_escape(struct out *o, const char *p, size_t at, size_t end, char
 		    !isxdigit((unsigned char)h[1]) || strncasecmp(h, "0a", 2) == 0 ||
 		    strncasecmp(h, "0d", 2) == 0)
 			return false;
-		put(o, p + at, 4);
+		ul_strbuf_add(o, p + at, 4);
 		return true;
 	}
 	if (n == 's')
@@ -233,7 +207,7 @@ static bool put_escape(struct out *o, const char *p, size_t at, size_t end, char
 	else if (n == 'W' && !in_class)
 		puts_(o, "[^0-9A-Za-z_\\n]");
 	else if (n && end == at + 2 && safe_escape(n, in_class))
-		put(o, p + at, 2);
+		ul_strbuf_add(o, p + at, 2);
 	else
 		return false; /* \p, \P, \c, \o, octal, \A, \z, \R, \v, \Q ...: line or buffer ends */
 	return true;
@@ -241,7 +215,7 @@ static bool put_escape(struct out *o, const char *p, size_t at, size_t end, char
 
 char *ul_prefilter_line_safe(const char *p)
 {
-	struct out o = { 0 };
+	struct ul_strbuf o = { 0 };
 	struct ul_rx_tok t;
 	for (size_t i = 0;; i = t.end) {
 		ul_rx_next(p, i, &t);
@@ -256,7 +230,7 @@ char *ul_prefilter_line_safe(const char *p)
 		if (t.kind == UL_RX_CLASS) {
 			if (t.unterminated)
 				goto unsafe;
-			put(&o, p + t.at, t.first - t.at); /* '[' or '[^' */
+			ul_strbuf_add(&o, p + t.at, t.first - t.at); /* '[' or '[^' */
 			struct ul_rx_member m;
 			for (size_t j = t.first;;) {
 				j = ul_rx_member(p, &t, j, &m);
@@ -270,24 +244,24 @@ char *ul_prefilter_line_safe(const char *p)
 				     !put_escape(&o, p, m.at, m.end, m.esc, true, t.negated)))
 					goto unsafe;
 				if (m.kind == UL_RXM_CHAR)
-					put(&o, p + m.at, m.end - m.at);
+					ul_strbuf_add(&o, p + m.at, m.end - m.at);
 			}
 			puts_(&o, t.negated ? "\\n]" : "]");
 			continue;
 		}
 		if (t.kind == UL_RX_OPEN && sets_dotall(p, &t))
 			goto unsafe;
-		put(&o, p + t.at, t.end - t.at);
+		ul_strbuf_add(&o, p + t.at, t.end - t.at);
 	}
 	if (o.oom)
 		goto unsafe;
-	if (!o.s)
-		o.s = strdup("");
+	if (!o.p)
+		o.p = strdup("");
 	else
-		trim_tail(o.s);
-	return o.s;
+		trim_tail(o.p);
+	return o.p;
 unsafe:
-	free(o.s);
+	free(o.p);
 	return NULL;
 }
 

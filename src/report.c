@@ -118,6 +118,11 @@ const char *rep_base(const char *path)
 	return *b ? b : path;
 }
 
+const char *rep_s(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 void rep_commas(char *buf, size_t cap, uint64_t v)
 {
 	char tmp[32];
@@ -732,8 +737,8 @@ static void flush_table(struct qctx *c)
 			fputs(i + 1 < c->ncols ? "  " : "\n", out);
 		}
 	if (c->rows > TABLE_ROWS)
-		fprintf(out, "... %zu more rows (use --format csv for all)\n",
-		        c->rows - TABLE_ROWS);
+		fprintf(out, "... %zu more row%s (use --format csv for all)\n",
+		        c->rows - TABLE_ROWS, rep_s(c->rows - TABLE_ROWS));
 }
 
 static void free_table(struct qctx *c)

@@ -37,6 +37,7 @@ static const char css[] =
         "color:#fff;background:var(--warn);font-size:.85em;letter-spacing:.03em}\n"
         ".o-failed,.o-cancelled{background:var(--fail)}.o-succeeded{background:var(--ok)}\n"
         ".headline{font-size:15px;margin:6px 0 0}.meta,.muted{color:var(--muted)}\n"
+        ".notice{border-left:4px solid #c77700;padding:2px 8px;margin:8px 0 0}\n"
         ".server{border:1px solid var(--line);border-left:6px solid var(--warn);"
         "border-radius:6px;padding:12px 16px;margin:14px 0;break-inside:avoid-page}\n"
         ".server.o-failed,.server.o-cancelled{border-left-color:var(--fail);background:none}"
@@ -383,7 +384,7 @@ static bool html_timeline(const struct ul_report_opts *o, FILE *out, const struc
 	        "verdict, dark ticks are failures, the yellow dot is the root cause.",
 	        s->started, s->finished);
 	if (n > drawn)
-		fprintf(out, " %zu more logs not drawn.", n - drawn);
+		fprintf(out, " %zu more log%s not drawn.", n - drawn, rep_s(n - drawn));
 	if (outside)
 		fprintf(out, " %zu log%s of earlier runs left out.", outside,
 		        outside == 1 ? "" : "s");
@@ -614,9 +615,9 @@ static void html_noise(FILE *out, const struct rep_triage *t)
 	char num[32];
 	rep_commas(num, sizeof(num), t->noise_total);
 	fprintf(out,
-	        "<section id=\"noise\"><h2>Noise hidden</h2>\n<p>%s harmless lines (lines that "
-	        "look like errors and are not) were hidden.</p>\n",
-	        num);
+	        "<section id=\"noise\"><h2>Noise hidden</h2>\n<p>%s harmless line%s (lines that "
+	        "look like errors and are not) %s hidden.</p>\n",
+	        num, rep_s(t->noise_total), t->noise_total == 1 ? "was" : "were");
 	if (t->nnoise) {
 		fputs("<table><thead><tr><th>rule</th><th>code</th><th>lines</th></tr></thead>"
 		      "<tbody>\n",
@@ -640,10 +641,10 @@ static void html_files(const struct ul_report_opts *o, FILE *out, const struct r
 	rep_outcome_line(t, counts, sizeof(counts));
 	fprintf(out,
 	        "<section id=\"files\"><h2>Files read</h2>\n<p id=\"file-counts\">%" PRIu64
-	        " files read: %s; %" PRIu64
+	        " file%s read: %s; %" PRIu64
 	        " unreadable.</p>\n<table><thead><tr><th>file</th><th>server</th><th>status</th>"
 	        "<th>verdict</th><th>lines</th></tr></thead><tbody>\n",
-	        t->sum.files, counts, t->sum.unreadable);
+	        t->sum.files, rep_s(t->sum.files), counts, t->sum.unreadable);
 	for (size_t i = 0; i < t->nfiles; i++) {
 		const struct rep_file *f = &t->files[i];
 		bool ok = f->status && strcmp(f->status, "ok") == 0;
@@ -692,6 +693,11 @@ bool rep_html(const struct ul_report_opts *o, const struct rep_triage *t)
 	        ow, rep_upper_outcome(t->sum.verdict));
 	esc(out, head);
 	fputs("</p>\n", out);
+	if (o->notice) {
+		fputs("<p class=\"notice\" id=\"notice\"><strong>Note:</strong> ", out);
+		esc(out, o->notice);
+		fputs("</p>\n", out);
+	}
 	if (o->title) {
 		fputs("<p class=\"meta\">", out);
 		esc(out, o->title);

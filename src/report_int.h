@@ -86,6 +86,8 @@ bool rep_jsonl(const struct ul_report_opts *o, const struct rep_triage *t);
 const char *rep_shown(const struct ul_report_opts *o, const char *path);
 /** The last component of a path (after '/', '\\' or '!'). */
 const char *rep_base(const char *path);
+/** "s" unless n is 1: "%zu file%s", n, rep_s(n). */
+const char *rep_s(uint64_t n);
 /** 1234567 -> "1,234,567". */
 void rep_commas(char *buf, size_t cap, uint64_t v);
 /** "FAILED", "SUCCEEDED", ... */

@@ -127,6 +127,8 @@ bool rep_json(const struct ul_report_opts *o, const struct rep_triage *t)
 	FILE *out = o->out;
 	fputs("{\n  ", out);
 	json_kv(out, "verdict", ul_outcome_name(t->sum.verdict), false);
+	fputs(",\n  ", out);
+	json_kv(out, "notice", o->notice, false);
 	fputs(",\n  \"root_cause\": ", out);
 	if (t->first && t->first->ncauses)
 		json_cause(out, &t->first->causes[0], true);

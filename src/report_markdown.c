@@ -125,6 +125,11 @@ bool rep_markdown(const struct ul_report_opts *o, const struct rep_triage *t)
 	fprintf(out, "## upglog triage: %s\n\n", rep_upper_outcome(t->sum.verdict));
 	md_text(out, head, 1000);
 	fputc('\n', out);
+	if (o->notice) {
+		fputs("\n> **Note:** ", out);
+		md_text(out, o->notice, 400);
+		fputc('\n', out);
+	}
 
 	fputs("\n| server | role | verdict | version | started | finished | restart |\n"
 	      "|---|---|---|---|---|---|---|\n",
@@ -209,8 +214,8 @@ bool rep_markdown(const struct ul_report_opts *o, const struct rep_triage *t)
 		bad += t->files[i].status && strcmp(t->files[i].status, "ok") != 0;
 	char counts[256];
 	rep_outcome_line(t, counts, sizeof(counts));
-	fprintf(out, "\n%" PRIu64 " files read: %s (%zu unreadable); %s harmless lines hidden.\n",
-	        t->sum.files, counts, bad, num);
+	fprintf(out, "\n%" PRIu64 " file%s read: %s (%zu unreadable); %s harmless line%s hidden.\n",
+	        t->sum.files, rep_s(t->sum.files), counts, bad, num, rep_s(t->noise_total));
 	for (size_t i = 0; i < t->nfiles; i++) {
 		const struct rep_file *f = &t->files[i];
 		if (!f->status || strcmp(f->status, "ok") == 0)

@@ -239,8 +239,8 @@ static void text_files(const struct ul_report_opts *o, const struct rep_triage *
 		        f->reboot ? "; restart pending" : "");
 	}
 	if (more)
-		fprintf(out, "            ... and %zu more files (--format json lists all)\n",
-		        more);
+		fprintf(out, "            ... and %zu more file%s (--format json lists all)\n",
+		        more, rep_s(more));
 }
 
 static void text_noise(const struct ul_report_opts *o, const struct rep_triage *t)
@@ -262,10 +262,11 @@ static void text_noise(const struct ul_report_opts *o, const struct rep_triage *
 		len += (size_t)w;
 	}
 	rep_commas(total, sizeof(total), t->noise_total);
-	fprintf(o->out, "%sHidden%s      %s harmless lines hidden%s%s", paint(o, C_BOLD),
-	        paint(o, C_RESET), total, len ? ": " : "", line);
+	fprintf(o->out, "%sHidden%s      %s harmless line%s hidden%s%s", paint(o, C_BOLD),
+	        paint(o, C_RESET), total, rep_s(t->noise_total), len ? ": " : "", line);
 	if (t->nnoise > MAX_NOISE)
-		fprintf(o->out, ", and %zu more kinds", t->nnoise - MAX_NOISE);
+		fprintf(o->out, ", and %zu more kind%s", t->nnoise - MAX_NOISE,
+		        rep_s(t->nnoise - MAX_NOISE));
 	fputc('\n', o->out);
 }
 
@@ -276,6 +277,8 @@ bool rep_text(const struct ul_report_opts *o, const struct rep_triage *t)
 	rep_headline(t, head, sizeof(head));
 	fprintf(out, "%s%s%s  %s\n", paint(o, outcome_colour(t->sum.verdict)),
 	        rep_upper_outcome(t->sum.verdict), paint(o, C_RESET), head);
+	if (o->notice)
+		fprintf(out, "%sNote%s  %s\n", paint(o, C_BOLD), paint(o, C_RESET), o->notice);
 	for (size_t i = 0; i < t->nservers; i++)
 		text_server(o, &t->servers[i]);
 	text_cluster(o, t);

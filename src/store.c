@@ -1564,6 +1564,30 @@ bool ul_store_write_cluster(struct ul_store *st, int64_t scan_id,
 	sqlite3_stmt *s = NULL;
 	if (!exec(st, "BEGIN IMMEDIATE", err))
 		return false;
+	/* Under the write lock: every file the rows point at must still be there. */
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM files WHERE id = ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < nservers + nchecks; i++) {
+		int64_t id = i < nservers ? servers[i].file_id : checks[i - nservers].file_id;
+		if (id <= 0)
+			continue;
+		sqlite3_bind_int64(s, 1, id);
+		int rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE) {
+			ul_error_set(
+			        err, "stale",
+			        "%s: the files changed while the cluster was built (another scan "
+			        "of the same input)",
+			        st->path);
+			goto fail_quiet;
+		}
+		if (rc != SQLITE_ROW)
+			goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
 	const char *tail = del;
 	while (*tail) {
 		if (sqlite3_prepare_v2(st->db, tail, -1, &s, &tail) != SQLITE_OK)

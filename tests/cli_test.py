@@ -237,6 +237,15 @@ class Habits(unittest.TestCase):
         code, out, _ = run("triage", "-", "-f", "json", stdin=self.FAILED.read_bytes())
         self.assertEqual(code, 1)
         self.assertEqual(json.loads(out)["verdict"], "failed")
+        # read once: a second "-" would read nothing and replace the first (a failed log
+        # reported as unknown, exit 0), so it is refused before anything is read
+        for cmd in (["triage", "-", "-"], ["triage", "--label", "X", "-", "--", "-"],
+                    ["scan", "--db", "never.db", "-", "-"]):
+            with tempfile.TemporaryDirectory() as d:
+                code, out, err = run(*cmd, stdin=self.FAILED.read_bytes(), cwd=d)
+                self.assertEqual((code, out), (2, ""), cmd)
+                self.assertIn("standard input (-) is given twice", err)
+                self.assertEqual(list(pathlib.Path(d).iterdir()), [])
         code, _, err = run("scan", "x", "--jobs")
         self.assertEqual(code, 2)
         self.assertIn("option '--jobs' needs a value (N)", err)
@@ -519,7 +528,8 @@ class Triage(unittest.TestCase):
                     self.assertIsNone(d["root_cause"])
                 self.assertEqual(set(d), {"verdict", "root_cause", "candidates", "failures",
                                           "findings", "counts", "noise", "files", "errors",
-                                          "servers", "checks", "cluster"})
+                                          "servers", "checks", "cluster", "notice"})
+                self.assertIsNone(d["notice"])
                 self.assertEqual(set(d["counts"]),
                                  {"noise", "info", "warning", "error", "catastrophic"})
                 self.assertEqual(d["errors"], [])
@@ -795,8 +805,8 @@ class Cluster(unittest.TestCase):
             code, d, names, _ = cluster_json("--role", "CM2=publisher", "--role", "cm1=tftp",
                                              pub, sub)
             roles = {s["host"]: (s["role"], s["role_evidence"]) for s in d["servers"]}
-            self.assertEqual(roles, {"CM1": ("tftp", "given (--role)"),
-                                     "CM2": ("publisher", "given (--role)")})
+            self.assertEqual(roles, {"CM1": ("tftp", "given with --role"),
+                                     "CM2": ("publisher", "given with --role")})
             code, _, err = run("triage", "--role", "CM2", pub)
             self.assertEqual(code, 2)
             self.assertIn("--role", err)
@@ -898,7 +908,7 @@ class ClusterManners(unittest.TestCase):
         code, d, err = triage_json(*self.BUNDLES, "--role=TFTP01=services", "--window=2h")
         self.assertEqual(code, 1, err)
         roles = {s["host"]: (s["role"], s["role_evidence"]) for s in d["servers"]}
-        self.assertEqual(roles["TFTP01"], ("services", "given (--role)"))
+        self.assertEqual(roles["TFTP01"], ("services", "given with --role"))
         self.assertIn("maintenance-window", {c["name"] for c in d["checks"]})
         # repeatable: both are taken
         code, d, err = triage_json("--role", "SUB01=secondary", *self.BUNDLES,
@@ -1093,6 +1103,9 @@ class Formats(unittest.TestCase):
             code, out, _ = run("triage", "-f", "json", log)
             doc = json.loads(out)
             self.assertEqual((code, doc["verdict"]), (1, "cancelled"))
+            # the cause is the cancel question, a warning: its lines around it are kept too
+            ctx = doc["root_cause"]["context"]
+            self.assertEqual((len(ctx["before"]), len(ctx["after"])), (3, 3), doc["root_cause"])
             self.assertEqual([(f["verdict"], f["exit_code"], f["root_cause"]["line"])
                               for f in doc["failures"]], [("cancelled", 1602, 28)])
             code, out, _ = run("triage", "-f", "jsonl", log)
@@ -1103,13 +1116,13 @@ class Formats(unittest.TestCase):
             code, out, _ = run("triage", "-f", "md", log)
             self.assertEqual(out.splitlines()[0], "## upglog triage: CANCELLED")
             self.assertIn("| **cancelled** |", out)
-            self.assertIn("1 files read: 0 failed, 1 cancelled,", out)
+            self.assertIn("1 file read: 0 failed, 1 cancelled,", out)
             code, out, _ = run("triage", "-f", "html", "-o", f"{d}/r.html", log)
             page = pathlib.Path(f"{d}/r.html").read_text()
             self.assertEqual((code, out), (1, ""))
             self.assertIn('id="verdict">CANCELLED<', page)
             self.assertIn('<span class="badge o-cancelled">cancelled</span>', page)
-            self.assertRegex(page, r'<p id="file-counts">1 files read: 0 failed, 1 cancelled,')
+            self.assertRegex(page, r'<p id="file-counts">1 file read: 0 failed, 1 cancelled,')
 
     def test_every_listed_format_is_handled(self):
         # The option table lists the values (--help, man page, completions); each needs its
@@ -1184,6 +1197,57 @@ class TextReport(unittest.TestCase):
             self.assertIn("ERROR", rows)
         code, out, _ = run("triage", FIXTURES / "cisco-pub01-failed")
         self.assertIn("add --db", out)  # in memory: say how to keep one
+
+    def test_role_line_reads_as_prose(self):
+        code, out, _ = run("triage", *sorted((FIXTURES / "cluster").iterdir()))
+        self.assertIn("PUB01 \u00b7 publisher (stated in CCMUpgrade_031905.log:6) \u00b7 SUCCEEDED",
+                      out)
+        for line in out.splitlines():
+            if " \u00b7 publisher " in line or " \u00b7 subscriber " in line:
+                self.assertNotIn("((", line)
+        code, out, _ = run("triage", "--role", "PUB01=publisher", FIXTURES / "cisco-pub01-ok")
+        self.assertIn("PUB01 \u00b7 publisher (given with --role) \u00b7 SUCCEEDED", out)
+
+    def test_a_server_whose_logs_could_not_be_read_says_so(self):
+        with tempfile.TemporaryDirectory() as d:
+            missing = pathlib.Path(d) / "sub09-logs.zip"
+            code, out, err = run("triage", missing, FIXTURES / "sql2000-failed")
+            self.assertEqual(code, 3, err)
+            self.assertIn("SUB09: its log could not be read (", out)
+            self.assertNotIn("SUB09: no log says", out)
+            self.assertIn("No such file or directory", err)
+
+    def test_an_unwritable_output_is_refused_before_the_scan(self):
+        one = FIXTURES / "sql2000-failed"
+        with tempfile.TemporaryDirectory() as d:
+            for cmd in (["scan", "-f", "jsonl", "-o", f"{d}/no/such/x.jsonl", "--db",
+                         f"{d}/s.db", one],
+                        ["triage", "-f", "html", "-o", d, "--db", f"{d}/t.db", one]):
+                code, out, err = run(*cmd)
+                self.assertEqual((code, out), (2, ""), cmd)
+                self.assertRegex(err, r"cannot write: (No such file or directory|Is a directory)")
+                self.assertNotIn("scanned", err)  # nothing was read, no database made
+                self.assertEqual(sorted(os.listdir(d)), [])
+
+    def test_counts_of_one_are_singular(self):
+        # sql2000-failed: one file, one harmless line; every report and the summary say so
+        one = FIXTURES / "sql2000-failed"
+        code, out, _ = run("triage", one)
+        self.assertIn("Hidden      1 harmless line hidden:", out)
+        self.assertIn("Files       1 read:", out)
+        code, out, _ = run("triage", "-f", "md", one)
+        self.assertIn("\n1 file read: 1 failed,", out)
+        self.assertIn("; 1 harmless line hidden.", out)
+        with tempfile.TemporaryDirectory() as d:
+            code, out, _ = run("triage", "-f", "html", "-o", f"{d}/r.html", one)
+            page = pathlib.Path(f"{d}/r.html").read_text()
+            self.assertIn('<p id="file-counts">1 file read:', page)
+            self.assertIn("<p>1 harmless line (lines that look like errors and are not) was "
+                          "hidden.</p>", page)
+            code, _, err = run("scan", "--db", f"{d}/s.db", one)
+            self.assertRegex(err, r"scanned 1 file, .*, 23 lines .*: 6 findings, 1 failed")
+        code, out, _ = run("triage", FIXTURES / "cisco-pub01-failed")
+        self.assertRegex(out, r"\d+ harmless lines hidden")
 
     def test_table_keeps_the_file_name(self):
         with tempfile.TemporaryDirectory() as d:
@@ -1749,6 +1813,7 @@ class Reliability(unittest.TestCase):
                 code, out, err = run("triage", "--db", db)
                 self.assertEqual(code, 3, err)
                 self.assertIn("is still running", err)
+                self.assertRegex(out.splitlines()[1], r"^Note  scan #1 .* is still running")
                 code, out, err = run("query", "--db", db, "SELECT count(*) AS n FROM files")
                 self.assertEqual(code, 3, err)
                 self.assertIn("is still running", err)
@@ -1761,15 +1826,25 @@ class Reliability(unittest.TestCase):
             self.assertEqual(code, 3, err)
             self.assertIn("did not finish", err)
             self.assertNotIn("still running", err)
+            # the report itself says so too: a page or a file may travel without stderr
+            self.assertRegex(out.splitlines()[1], r"^Note  scan #1 .* did not finish")
             code, out, err = run("triage", "--format", "json", "--db", db)
             self.assertEqual(code, 3, err)
-            json.loads(out)
+            self.assertIn("did not finish", json.loads(out)["notice"])
+            code, out, err = run("triage", "-f", "md", "--db", db)
+            self.assertIn("\n> **Note:** scan \\#1 ", out)
+            code, out, err = run("triage", "-f", "html", "-o", f"{tmp}/k.html", "--db", db)
+            self.assertEqual(code, 3, err)
+            self.assertIn('<p class="notice" id="notice"><strong>Note:</strong> scan #1 ',
+                          pathlib.Path(f"{tmp}/k.html").read_text())
             # A scan that finishes makes the database whole again.
             code, _, err = run("scan", "--quiet", "--db", db, d)
             self.assertEqual(code, 1, err)
-            code, _, err = run("triage", "--db", db)
+            code, out, err = run("triage", "--db", db)
             self.assertEqual(code, 1, err)
             self.assertEqual(err, "")
+            self.assertNotIn("\nNote  ", out)
+            self.assertIsNone(json.loads(run("triage", "-f", "json", "--db", db)[1])["notice"])
 
     def test_read_only_query_leaves_no_wal_files(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -1962,6 +2037,9 @@ class CorpusChecks:
                     self.assertEqual(d["files"][0].get("exit_code"), 1602)
                 if d["verdict"] in ("failed", "cancelled"):
                     self.assertIsNotNone(d["root_cause"], r["file"])
+                    if d["root_cause"].get("rule"):  # a finding: its lines around it are kept
+                        ctx = d["root_cause"].get("context") or {}
+                        self.assertTrue(ctx.get("before") or ctx.get("after"), r["file"])
                     self.assertEqual(code, 1)
                 elif d["verdict"] == "succeeded":
                     self.assertEqual(code, 0)

@@ -32,15 +32,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct ul_error err;
-	fx->cat = ul_catalog_new();
-	assert_true(ul_catalog_add_text(fx->cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES),
-	                                &err));
-	assert_true(ul_catalog_add_text(fx->cat, "c.rules", rules, sizeof(rules) - 1, &err));
-	assert_true(ul_catalog_compile(fx->cat, &err));
-	fx->st = ul_store_open(":memory:", UL_STORE_CREATE, &err);
-	assert_non_null(fx->st);
-	assert_true(ul_store_begin_scan(fx->st, "test", "[]", fx->cat, &fx->scan, &err));
+	fx->cat = tu_catalog("c.rules", rules, sizeof(rules) - 1);
+	fx->st = tu_memory_store(fx->cat, &fx->scan);
 	*state = fx;
 	return 0;
 }

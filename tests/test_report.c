@@ -91,13 +91,8 @@ static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct ul_error err;
-	fx->cat = ul_catalog_new();
-	assert_true(ul_catalog_add_text(fx->cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES),
-	                                &err));
-	assert_true(ul_catalog_add_text(fx->cat, "r.rules", rules, sizeof(rules) - 1, &err));
-	assert_true(ul_catalog_compile(fx->cat, &err));
-	fx->st = ul_store_open(":memory:", UL_STORE_CREATE, &err);
-	assert_true(ul_store_begin_scan(fx->st, "t", "[]", fx->cat, &fx->scan, &err));
+	fx->cat = tu_catalog("r.rules", rules, sizeof(rules) - 1);
+	fx->st = tu_memory_store(fx->cat, &fx->scan);
 	int64_t src;
 	assert_true(ul_store_source(fx->st, fx->scan, "/b/pub01", "dir", 0, 0, false, &src, &err));
 	add_file(fx, src, "/b/pub01/late.log", 900, "2005-03-14T23:10:00", "Error 1722. late");

@@ -38,15 +38,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct ul_error err;
-	fx->cat = ul_catalog_new();
-	assert_true(ul_catalog_add_text(fx->cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES),
-	                                &err));
-	assert_true(ul_catalog_add_text(fx->cat, "s.rules", rules, sizeof(rules) - 1, &err));
-	assert_true(ul_catalog_compile(fx->cat, &err));
-	fx->st = ul_store_open(":memory:", UL_STORE_CREATE, &err);
-	assert_non_null(fx->st);
-	assert_true(ul_store_begin_scan(fx->st, "test", "[]", fx->cat, &fx->scan, &err));
+	fx->cat = tu_catalog("s.rules", rules, sizeof(rules) - 1);
+	fx->st = tu_memory_store(fx->cat, &fx->scan);
 	*state = fx;
 	return 0;
 }
@@ -530,6 +523,18 @@ static void facts_hosts_servers_and_checks(void **state)
 	assert_string_equal(q(fx->st, "SELECT reason FROM servers"), "osql -U sa -P **** failed");
 	assert_string_equal(q(fx->st, "SELECT text || ' / ' || advice FROM checks"),
 	                    "Command Line: SAPWD=**** / reset CCMPWD=****");
+
+	/* A file the rows point at is gone (a concurrent scan stored it again): nothing is
+	 * written, the caller is told to build again, the rows before stay. */
+	sr.file_id = c + 1000;
+	assert_false(ul_store_write_cluster(fx->st, fx->scan, &sr, 1, &cr, 1, &err));
+	assert_string_equal(err.kind, "stale");
+	sr.file_id = a;
+	cr.file_id = c + 1000;
+	assert_false(ul_store_write_cluster(fx->st, fx->scan, &sr, 1, &cr, 1, &err));
+	assert_string_equal(err.kind, "stale");
+	assert_string_equal(q(fx->st, "SELECT reason FROM servers"), "osql -U sa -P **** failed");
+	assert_string_equal(q(fx->st, "SELECT count(*) FROM checks"), "1");
 }
 
 static void foreign_and_newer_databases_are_refused(void **state)

@@ -25,6 +25,8 @@
 #include <zlib.h>
 
 #include "config.h"
+#include "upglog/catalog.h"
+#include "upglog/store.h"
 
 #if UL_HAVE_LIBARCHIVE
 #include <archive.h>
@@ -59,6 +61,29 @@ enum {
 	TU_FAM_INNO,
 	TU_FAM_COUNT,
 };
+
+/* A compiled catalogue of the test families and one rules text `rules` (named `name`). */
+static inline struct ul_catalog *tu_catalog(const char *name, const char *rules, size_t len)
+{
+	struct ul_error err;
+	struct ul_catalog *cat = ul_catalog_new();
+	assert_non_null(cat);
+	assert_true(
+	        ul_catalog_add_text(cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES), &err));
+	assert_true(ul_catalog_add_text(cat, name, rules, len, &err));
+	assert_true(ul_catalog_compile(cat, &err));
+	return cat;
+}
+
+/* A database in memory with a scan of `cat` begun (its id in `*scan`). */
+static inline struct ul_store *tu_memory_store(struct ul_catalog *cat, int64_t *scan)
+{
+	struct ul_error err;
+	struct ul_store *st = ul_store_open(":memory:", UL_STORE_CREATE, &err);
+	assert_non_null(st);
+	assert_true(ul_store_begin_scan(st, "test", "[]", cat, scan, &err));
+	return st;
+}
 
 /* ---- memory and strings ------------------------------------------------------------------ */
 

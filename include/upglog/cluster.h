@@ -147,7 +147,8 @@ enum ul_outcome ul_cluster_verdict(const struct ul_cluster *cl);
 const char *ul_cluster_started(const struct ul_cluster *cl);
 const char *ul_cluster_finished(const struct ul_cluster *cl);
 
-/** Write the servers and checks into the `servers` and `checks` tables of scan `scan_id`. */
+/** Write the servers and checks into the `servers` and `checks` tables of scan `scan_id`;
+ *  `err->kind` "stale" when the files changed since the build (see ul_store_write_cluster). */
 bool ul_cluster_save(struct ul_store *st, int64_t scan_id, const struct ul_cluster *cl,
                      struct ul_error *err);
 

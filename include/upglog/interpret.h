@@ -43,7 +43,7 @@ enum ul_outcome {
 /** "unknown", "succeeded", "failed", "incomplete", "cancelled". */
 const char *ul_outcome_name(enum ul_outcome o);
 
-/** Lines of context kept above and below findings of severity error and worse. */
+/** Lines of context kept above and below findings of severity warning and worse. */
 #define UL_CONTEXT 3
 
 /**

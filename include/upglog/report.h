@@ -56,6 +56,9 @@ struct ul_report_opts {
 	const char *db;
 	/** The command that produced the scan, shown in the HTML page's title; or NULL. */
 	const char *title;
+	/** A caveat every report shows under its verdict (text, json `notice`, html,
+	 *  markdown): the scan it reads did not finish. NULL: none. */
+	const char *notice;
 };
 
 /** What the triage found, for the exit status. */

@@ -245,7 +245,9 @@ struct ul_check_row {
 	const char *text, *advice, *evidence;
 };
 
-/** Replace the servers and checks of scan `scan_id` (one transaction). */
+/** Replace the servers and checks of scan `scan_id` (one transaction). When a file they
+ *  point at is gone (a concurrent scan of the same input stored it again under a new id since
+ *  the cluster was read), nothing is written and `err->kind` is "stale": build it again. */
 bool ul_store_write_cluster(struct ul_store *st, int64_t scan_id,
                             const struct ul_server_row *servers, size_t nservers,
                             const struct ul_check_row *checks, size_t nchecks,

@@ -76,6 +76,16 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		return cli_usage_error(io, &cli_cmd_scan,
 		                       "nothing to scan: give at least one PATH");
 	}
+	if (cli_stdin_twice(1 + nargs, argv, 1)) {
+		cli_scan_finish(&cs);
+		return cli_usage_error(
+		        io, &cli_cmd_scan,
+		        "standard input (-) is given twice; it can be read only once");
+	}
+	if (output && !cli_output_writable(io, output)) {
+		cli_scan_finish(&cs);
+		return UL_EXIT_USAGE;
+	}
 	if (!cli_scan_paths(&cs, 1 + nargs, argv, 1)) {
 		cli_error(io, "out of memory");
 		cli_scan_finish(&cs);

@@ -87,6 +87,12 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	struct ul_report_opts ro = t.ro;
 	const char *output = t.output;
 	bool scanning = nargs > 0;
+	if (cli_stdin_twice(1 + nargs, argv, 1)) {
+		cli_scan_finish(&cs);
+		return cli_usage_error(
+		        io, &cli_cmd_triage,
+		        "standard input (-) is given twice; it can be read only once");
+	}
 	if (!cli_scan_paths(&cs, 1 + nargs, argv, 1)) {
 		cli_error(io, "out of memory");
 		cli_scan_finish(&cs);
@@ -113,6 +119,10 @@ static int run(int argc, char **argv, const struct cli_io *io)
 				                       output);
 			}
 		}
+	}
+	if (output && !cli_output_writable(io, output)) {
+		cli_scan_finish(&cs);
+		return UL_EXIT_USAGE;
 	}
 	if (scanning && !(cat = cli_load_catalog(io, &cs.rules)))
 		goto done;
@@ -167,6 +177,22 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		snprintf(title + used, sizeof(title) - used, " %.*s", (int)n, base);
 	}
 	ro.title = scanning ? title : NULL;
+	/* A report of a scan that did not finish says so itself, not only on stderr: the page
+	 * or the file may travel without it. */
+	char notice[200];
+	struct ul_scan_state ss;
+	if (!scanning && ul_store_scan_state(st, scan_id, &ss, NULL, NULL, &err) && ss.found &&
+	    !ss.finished) {
+		snprintf(
+		        notice, sizeof(notice),
+		        ss.running
+		                ? "scan #%lld (started %s) is still running: this shows what it "
+		                  "has stored so far"
+		                : "scan #%lld (started %s) did not finish (killed or stopped by an "
+		                  "error): this shows only what it stored",
+		        (long long)scan_id, ss.started);
+		ro.notice = notice;
+	}
 	ro.db = strcmp(db, ":memory:") != 0 ? db : NULL;
 	cl = cli_cluster(&cs, io, st, scan_id, scanning);
 	if (!cl)

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "upglog/cluster.h"
@@ -202,6 +203,38 @@ static char *arguments_json(int argc, char **argv)
 	return s;
 }
 
+bool cli_output_writable(const struct cli_io *io, const char *path)
+{
+	struct stat st;
+	int e = 0;
+	if (stat(path, &st) == 0)
+		e = S_ISDIR(st.st_mode) ? EISDIR : access(path, W_OK) != 0 ? errno : 0;
+	else if (errno != ENOENT)
+		e = errno;
+	else {
+		/* A new file: its folder must exist and take it. */
+		const char *slash = strrchr(path, '/');
+		char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+		                  : strdup(".");
+		if (!dir)
+			e = ENOMEM;
+		else if (access(dir, W_OK | X_OK) != 0)
+			e = errno;
+		free(dir);
+	}
+	if (e)
+		cli_error(io, "%s: cannot write: %s", path, strerror(e));
+	return e == 0;
+}
+
+bool cli_stdin_twice(int argc, char **argv, int first)
+{
+	int n = 0;
+	for (int i = first; i < argc; i++)
+		n += strcmp(argv[i], "-") == 0;
+	return n > 1;
+}
+
 bool cli_scan_paths(struct cli_scan *cs, int argc, char **argv, int first)
 {
 	cs->arguments = arguments_json(argc, argv);
@@ -219,6 +252,12 @@ bool cli_scan_paths(struct cli_scan *cs, int argc, char **argv, int first)
 		cs->npaths++;
 	}
 	return true;
+}
+
+/* "s" unless there is exactly one. */
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
 }
 
 static void human_bytes(char *buf, size_t cap, double b)
@@ -324,17 +363,22 @@ struct ul_cluster *cli_cluster(struct cli_scan *cs, const struct cli_io *io, str
 		                      .nroles = cs->nroles,
 		                      .window = cs->window };
 	struct ul_error err;
-	struct ul_cluster *cl = ul_cluster_build(st, scan_id, &co, &err);
-	if (!cl) {
-		cli_error(io, "%s", err.msg);
-		return NULL;
-	}
-	if (save && !ul_cluster_save(st, scan_id, cl, &err)) {
-		cli_error(io, "%s", err.msg);
+	/* A concurrent scan of the same input may store a file again between the build and the
+	 * save: then build again from what is there now. */
+	for (int tries = 1;; tries++) {
+		struct ul_cluster *cl = ul_cluster_build(st, scan_id, &co, &err);
+		if (!cl) {
+			cli_error(io, "%s", err.msg);
+			return NULL;
+		}
+		if (!save || ul_cluster_save(st, scan_id, cl, &err))
+			return cl;
 		ul_cluster_destroy(cl);
-		return NULL;
+		if (strcmp(err.kind, "stale") != 0 || tries == 20) {
+			cli_error(io, "%s", err.msg);
+			return NULL;
+		}
 	}
-	return cl;
 }
 
 /*
@@ -364,20 +408,21 @@ void cli_scan_summary(const struct cli_io *io, const struct ul_scan_stats *s)
 	/* What was kept, said in the units it was decided in: whole inputs, then files. */
 	char kept[96] = "";
 	if (s->unchanged_inputs && s->kept)
-		snprintf(kept, sizeof(kept), " (%llu inputs and %llu more files unchanged, kept)",
-		         (unsigned long long)s->unchanged_inputs, (unsigned long long)s->kept);
+		snprintf(kept, sizeof(kept), " (%llu input%s and %llu more file%s unchanged, kept)",
+		         (unsigned long long)s->unchanged_inputs, plural(s->unchanged_inputs),
+		         (unsigned long long)s->kept, plural(s->kept));
 	else if (s->unchanged_inputs)
 		snprintf(kept, sizeof(kept), " (%llu input%s unchanged, kept)",
-		         (unsigned long long)s->unchanged_inputs,
-		         s->unchanged_inputs > 1 ? "s" : "");
+		         (unsigned long long)s->unchanged_inputs, plural(s->unchanged_inputs));
 	else if (s->kept)
 		snprintf(kept, sizeof(kept), " (%llu unchanged, kept)",
 		         (unsigned long long)s->kept);
 	fprintf(io->err,
-	        "upglog: scanned %llu files%s, %s, %llu lines in %.2f s "
-	        "(%s/s, peak memory %s): %llu findings, %llu failed, %llu unreadable\n",
-	        (unsigned long long)s->files, kept, bytes, (unsigned long long)s->lines, s->seconds,
-	        rate, peak, (unsigned long long)s->findings, (unsigned long long)s->failed,
+	        "upglog: scanned %llu file%s%s, %s, %llu line%s in %.2f s "
+	        "(%s/s, peak memory %s): %llu finding%s, %llu failed, %llu unreadable\n",
+	        (unsigned long long)s->files, plural(s->files), kept, bytes,
+	        (unsigned long long)s->lines, plural(s->lines), s->seconds, rate, peak,
+	        (unsigned long long)s->findings, plural(s->findings), (unsigned long long)s->failed,
 	        (unsigned long long)s->problems);
 	if (s->limit_errors)
 		fprintf(io->err,

@@ -60,6 +60,14 @@ void cli_scan_finish(struct cli_scan *cs);
 int cli_scan_option(struct cli_scan *cs, int id, const char *arg, const struct cli_cmd *cmd,
                     const struct cli_io *io);
 
+/** Whether `path` can be written (an existing file, or a new one in an existing folder we
+ *  may write); when not, says why ("PATH: cannot write: reason") and returns false. Checked
+ *  before a scan, so a long scan is not lost to a mistyped --output. */
+bool cli_output_writable(const struct cli_io *io, const char *path);
+
+/** Whether "-" (standard input, read once) is among argv[first..] more than once. */
+bool cli_stdin_twice(int argc, char **argv, int first);
+
 /** Take argv[first..] as the inputs (made absolute) and record the command line. */
 bool cli_scan_paths(struct cli_scan *cs, int argc, char **argv, int first);
 
