@@ -43,9 +43,6 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 	case OPT_OUTPUT:
 		a->output = value;
 		return 0;
-	case OPT_QUIET:
-		a->cs.quiet = true;
-		return 0;
 	default: {
 		int r = cli_scan_option(&a->cs, o->id, value, &cli_cmd_scan, a->cs.io);
 		return r < 0 ? UL_EXIT_USAGE : r;

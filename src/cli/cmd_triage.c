@@ -58,9 +58,6 @@ static int option(void *ctx, const struct cli_opt *o, const char *value)
 	case OPT_OUTPUT:
 		t->output = value;
 		return 0;
-	case OPT_QUIET:
-		t->cs.quiet = true;
-		return 0;
 	case OPT_COLOR:
 		t->ro.color = cli_color_when(value);
 		return 0;
