@@ -166,4 +166,64 @@ bool db_query_rows(struct db *db, const char *sql,
                    bool (*cb)(void *ctx, const struct ul_query_row *row), void *ctx,
                    struct ul_error *err);
 
+/* ---- for the engines ------------------------------------------------------------------- */
+
+/*
+ * Each engine fills one table of these and embeds `struct db` / `struct db_stmt` as the first
+ * member of its own connection and statement structs. src/store_db.c turns the calls above into
+ * calls through the table; db_open() picks the engine with db_names_postgres().
+ */
+struct db_ops {
+	void (*close)(struct db *db);
+	const char *(*errmsg)(struct db *db);
+	bool (*err_nomem)(struct db *db);
+	bool (*exec)(struct db *db, const char *sql);
+	bool (*begin)(struct db *db);
+	bool (*commit)(struct db *db);
+	void (*rollback)(struct db *db);
+	bool (*lock)(struct db *db, const char *key);
+	bool (*get_version)(struct db *db, int64_t *version);
+	bool (*set_version)(struct db *db, int64_t version);
+	bool (*table_count)(struct db *db, int64_t *n);
+	void (*run_mark)(struct db *db, int64_t scan_id, bool take);
+	int (*run_marked)(struct db *db, int64_t scan_id);
+	void (*checkpoint)(struct db *db);
+	bool (*check)(struct db *db, struct ul_error *err);
+	struct db_stmt *(*prepare)(struct db *db, const char *sql, bool persistent);
+	void (*bind_int)(struct db_stmt *s, int i, int64_t v);
+	void (*bind_null)(struct db_stmt *s, int i);
+	void (*bind_text)(struct db_stmt *s, int i, const char *v);
+	void (*bind_text_owned)(struct db_stmt *s, int i, char *v);
+	enum db_step (*step)(struct db_stmt *s);
+	int (*col_count)(struct db_stmt *s);
+	const char *(*col_name)(struct db_stmt *s, int i);
+	enum db_type (*col_type)(struct db_stmt *s, int i);
+	int64_t (*col_int)(struct db_stmt *s, int i);
+	double (*col_real)(struct db_stmt *s, int i);
+	const char *(*col_text)(struct db_stmt *s, int i);
+	const void *(*col_blob)(struct db_stmt *s, int i);
+	size_t (*col_bytes)(struct db_stmt *s, int i);
+	void (*reset)(struct db_stmt *s);
+	void (*finalize)(struct db_stmt *s);
+	bool (*query_rows)(struct db *db, const char *sql,
+	                   bool (*cb)(void *ctx, const struct ul_query_row *row), void *ctx,
+	                   struct ul_error *err);
+};
+
+struct db {
+	const struct db_ops *ops;
+	enum db_engine engine;
+	char *display; /* owned; freed by db_close() after ops->close() */
+};
+
+struct db_stmt {
+	struct db *db;
+};
+
+/* The engines' open functions; they set ops, engine and display. */
+struct db *db_sqlite_open(const char *name, enum ul_store_mode mode, struct ul_error *err);
+#ifdef UPGLOG_HAVE_POSTGRESQL
+struct db *db_pg_open(const char *name, enum ul_store_mode mode, struct ul_error *err);
+#endif
+
 #endif
