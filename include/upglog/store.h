@@ -272,6 +272,55 @@ bool ul_store_each_noise(struct ul_store *st, int64_t scan_id,
                          bool (*cb)(void *ctx, const char *rule, const char *code, uint64_t count),
                          void *ctx, struct ul_error *err);
 
+/* ---- merging shards ------------------------------------------------------------------------ */
+
+/**
+ * Merging SQLite databases scanned elsewhere (shards) into this one (README, "Merging
+ * databases"). Each shard goes in whole or not at all (one transaction on the target), so a
+ * killed merge leaves the target as it was before that shard. Every scan of the shard becomes
+ * a new scan of the target with its servers and checks; its sources, files and their rows are
+ * copied with every id renumbered and every text a log wrote masked again (mask.h). A file whose
+ * path the target already holds with the same content hash is not copied: the target's row is
+ * attached to the shard's scan. A path held with other content: the version whose scan started
+ * later wins (a tie keeps the target's). Rules are added; a shard whose newest scan is newer
+ * than every scan of the target also renews the target's rules.
+ */
+struct ul_merge;
+
+/** What merging one shard did. */
+struct ul_merge_stats {
+	uint64_t scans;    /**< scans of the shard, each now a scan of the target */
+	uint64_t files;    /**< files copied with their rows */
+	uint64_t present;  /**< held by the target with the same content hash: attached, not copied */
+	uint64_t replaced; /**< held by the target with other content from an older scan: replaced */
+	uint64_t older;    /**< held by the target with other content from a scan at least as new:
+	                        the shard's version left out */
+	uint64_t findings; /**< findings copied */
+};
+
+/** Start merging into `target`, a store opened with UL_STORE_CREATE or UL_STORE_WRITE. */
+struct ul_merge *ul_store_merge_begin(struct ul_store *target, struct ul_error *err);
+
+/**
+ * Merge the SQLite database at `shard` (opened read-only; its schema must be the current one).
+ * On failure `err` names the shard (or the target) and the reason, `err->kind` is one word
+ * (`missing`, `not-database`, `not-upglog`, `newer`, `older`, `same`, `shard`, `store`,
+ * `memory`), and the target holds nothing of the shard.
+ */
+bool ul_store_merge_shard(struct ul_merge *m, const char *shard, struct ul_merge_stats *out,
+                          struct ul_error *err);
+
+/**
+ * Close the merge with a scan of its own: `version`, the command line `arguments` (JSON,
+ * masked again), started when the merge began; every input the merged shards brought is now
+ * visited by it, so `triage --db` and the views read all of them as one cluster. `*scan_id` is
+ * 0 (and nothing is written) when no shard was merged.
+ */
+bool ul_store_merge_end(struct ul_merge *m, const char *version, const char *arguments,
+                        int64_t *scan_id, struct ul_error *err);
+
+void ul_store_merge_free(struct ul_merge *m);
+
 /* ---- ad-hoc SQL --------------------------------------------------------------------------- */
 
 /** Column values of one result row; NULL for SQL NULL. */
