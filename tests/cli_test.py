@@ -102,11 +102,11 @@ class Usage(unittest.TestCase):
     def test_help_lists_every_command(self):
         code, out, _ = run("--help")
         self.assertEqual(code, 0)
-        for name in ("scan", "triage", "query", "rules", "explain"):
+        for name in ("scan", "triage", "query", "merge", "rules", "explain"):
             self.assertIn(name, out)
 
     def test_every_command_has_help(self):
-        for name in ("scan", "triage", "query", "rules", "explain"):
+        for name in ("scan", "triage", "query", "merge", "rules", "explain"):
             code, out, err = run(name, "--help")
             self.assertEqual(code, 0, name)
             self.assertTrue(out.startswith(f"usage: upglog {name}"), out)
@@ -859,6 +859,233 @@ class Cluster(unittest.TestCase):
             self.assertEqual(con.execute("SELECT host, outcome FROM v_servers").fetchall(),
                              [("SUB01", "succeeded")])
             self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+
+
+# What a database holds, without ids: rows point at each other by path and line.
+CONTENT_SQL = [
+    "SELECT path, kind, host, size, mtime, complete FROM sources ORDER BY path",
+    "SELECT path, location, family, encoding, size, mtime, bytes, lines, cut_lines, replaced,"
+    " hash, status, error, host, host_from FROM files ORDER BY path",
+    "SELECT fi.path, f.line, f.offset, f.ts, f.rule_id, f.severity, f.level, f.code, f.action,"
+    " f.text, f.title, f.captures, f.context_before, f.context_after FROM findings f"
+    " JOIN files fi ON fi.id = f.file_id ORDER BY fi.path, f.line",
+    "SELECT fi.path, h.rule_id, h.severity, h.count, h.first_line, h.last_line FROM rule_hits h"
+    " JOIN files fi ON fi.id = h.file_id ORDER BY fi.path, h.rule_id",
+    "SELECT fi.path, v.outcome, f.line, v.root_line, v.action, v.exit_code, v.reboot, v.reason,"
+    " v.product, v.host, v.started, v.failed_at, v.finished FROM verdicts v"
+    " JOIN files fi ON fi.id = v.file_id LEFT JOIN findings f ON f.id = v.finding_id"
+    " ORDER BY fi.path",
+    "SELECT fi.path, c.rank, c.line, f.line, c.reason FROM candidates c"
+    " JOIN verdicts v ON v.id = c.verdict_id JOIN files fi ON fi.id = v.file_id"
+    " LEFT JOIN findings f ON f.id = c.finding_id ORDER BY fi.path, c.rank",
+    "SELECT fi.path, x.key, x.value, x.line, x.ts FROM facts x JOIN files fi ON fi.id = x.file_id"
+    " ORDER BY fi.path, x.line, x.key",
+    "SELECT * FROM v_servers ORDER BY host",
+    "SELECT * FROM v_checks ORDER BY name, hosts, text",
+]
+
+
+def content(db):
+    """Every row of `db` that does not depend on ids or on when it was written."""
+    con = sqlite3.connect(db)
+    try:
+        return [con.execute(sql).fetchall() for sql in CONTENT_SQL]
+    finally:
+        con.close()
+
+
+class Merge(unittest.TestCase):
+    """upglog merge: shards scanned apart, merged, equal one scan of all their inputs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        t = cls.tmp.name
+        cls.inputs = [FIXTURES / "cluster" / "pub01", FIXTURES / "cluster" / "sub01"]
+        cls.shards = [f"{t}/pub01.db", f"{t}/sub01.db"]
+        for shard, inp in zip(cls.shards, cls.inputs):
+            code, _, err = run("scan", "--quiet", "--db", shard, inp)
+            assert code in (0, 1), err
+        cls.single = f"{t}/single.db"
+        cls.single_code, _, err = run("scan", "--quiet", "--db", cls.single, *cls.inputs)
+        assert cls.single_code in (0, 1), err
+        cls.target = f"{t}/target.db"
+        cls.merge_code, _, cls.merge_err = run("merge", "--db", cls.target, *cls.shards)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_merge_of_two_shards_equals_one_scan_of_both(self):
+        self.assertEqual(self.merge_code, self.single_code, self.merge_err)
+        self.assertIn(f"created the database {self.target}", self.merge_err)
+        self.assertIn("merged 2 of 2 shards", self.merge_err)
+        want, got = content(self.single), content(self.target)
+        for sql, w, g in zip(CONTENT_SQL, want, got):
+            self.assertEqual(g, w, sql)
+        self.assertEqual([h for h, *_ in got[-2]], ["PUB01", "SUB01"])
+        # upglog query gives the same rows
+        for sql in ("SELECT host, role, outcome, reason, file, line FROM v_servers",
+                    "SELECT file, outcome, reason FROM v_failures ORDER BY file",
+                    "SELECT rule_id, sum(count) FROM rule_hits GROUP BY rule_id ORDER BY 1"):
+            a = run("query", "--db", self.single, "--format", "json", sql)
+            b = run("query", "--db", self.target, "--format", "json", sql)
+            self.assertEqual(b, a, sql)
+        # and triage --db the same report, in every format
+        for fmt in ("text", "json", "markdown", "jsonl"):
+            ca, a, ea = run("triage", "--db", self.single, "--format", fmt)
+            cb, b, eb = run("triage", "--db", self.target, "--format", fmt)
+            self.assertEqual(cb, ca, eb)
+            self.assertEqual(b.replace(self.target, "DB"), a.replace(self.single, "DB"), fmt)
+
+    def test_each_shard_keeps_its_scan(self):
+        con = sqlite3.connect(self.target)
+        scans = con.execute("SELECT id, started, finished, tool_version, catalogue_hash,"
+                            " arguments FROM scans ORDER BY id").fetchall()
+        servers = con.execute("SELECT scan_id, host FROM servers ORDER BY scan_id, host")\
+            .fetchall()
+        con.close()
+        self.assertEqual(len(scans), 3)
+        for i, shard in enumerate(self.shards):
+            con = sqlite3.connect(shard)
+            own = con.execute("SELECT started, finished, tool_version, catalogue_hash,"
+                              " arguments FROM scans").fetchone()
+            con.close()
+            self.assertEqual(scans[i][1:], own)
+        # the merge's own scan: its command line, and the whole cluster
+        self.assertEqual(json.loads(scans[2][5])[0], "merge")
+        self.assertEqual(servers, [(1, "PUB01"), (2, "SUB01"), (3, "PUB01"), (3, "SUB01")])
+
+    def test_the_same_shard_twice_adds_no_file(self):
+        with tempfile.TemporaryDirectory() as t:
+            db = f"{t}/t.db"
+            shutil.copy(self.target, db)
+            before = content(db)
+            code, _, err = run("merge", "--db", db, self.shards[0], self.shards[0])
+            self.assertEqual(code, self.single_code, err)
+            self.assertIn("0 files copied", err)
+            self.assertIn("already present", err)
+            after = content(db)
+            self.assertEqual(after[:7], before[:7])
+            con = sqlite3.connect(db)
+            self.assertEqual(con.execute("SELECT count(*) FROM scans").fetchone()[0], 3 + 3)
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            con.close()
+
+    def test_bad_shards_are_named_and_the_rest_merged(self):
+        with tempfile.TemporaryDirectory() as t:
+            missing = f"{t}/missing.db"
+            text = f"{t}/notes.db"
+            pathlib.Path(text).write_bytes(b"not a database\r\n")
+            foreign = f"{t}/inventory.db"
+            con = sqlite3.connect(foreign)
+            con.execute("CREATE TABLE inventory (host TEXT)")
+            con.close()
+            newer = f"{t}/newer.db"
+            shutil.copy(self.shards[1], newer)
+            con = sqlite3.connect(newer)
+            con.execute("PRAGMA user_version = 9")
+            con.close()
+            old = f"{t}/old.db"
+            con = sqlite3.connect(old)
+            con.executescript((SOURCE_ROOT / "tests" / "data" / "schema-v1.sql").read_text())
+            con.execute("INSERT INTO scans (started, finished, tool_version, catalogue_hash,"
+                        " arguments) VALUES ('2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z',"
+                        " 'old', 'x', '[]')")
+            con.commit()
+            con.close()
+            db = f"{t}/t.db"
+            bad = {missing: "No such file", text: "not a database", foreign: "not an upglog",
+                   newer: "newer than this upglog", old: "upgrade the shard first", t: "folder"}
+            code, _, err = run("merge", "--db", db, *bad, self.shards[0])
+            self.assertEqual(code, 3, err)
+            lines = err.splitlines()
+            for shard, why in bad.items():
+                said = [ln for ln in lines if ln.startswith(f"upglog: {shard}: ")]
+                self.assertEqual(len(said), 1, (shard, err))
+                self.assertIn(why, said[0])
+            self.assertIn(f"merged 1 of {len(bad) + 1} shards", err)
+            self.assertEqual(content(db)[1], content(self.shards[0])[1])
+            # the old shard merges once upgraded, as the message says
+            code, _, err = run("query", "--write", "--db", old, "SELECT 1")
+            self.assertEqual(code, 0, err)
+            code, _, err = run("merge", "--db", db, old)
+            self.assertEqual(code, 0, err)
+            self.assertIn("merged 1 of 1 shard into", err)
+            con = sqlite3.connect(db)
+            self.assertEqual(con.execute("SELECT tool_version FROM scans ORDER BY id DESC")
+                             .fetchone()[0], "old")
+            con.close()
+
+    def test_usage(self):
+        code, _, err = run("merge", "--db", f"{self.tmp.name}/x.db")
+        self.assertEqual(code, 2)
+        self.assertIn("give at least one SHARD", err)
+        self.assertFalse(os.path.exists(f"{self.tmp.name}/x.db"))
+        code, _, err = run("merge", "--db", self.target, self.shards[0], "--quiet")
+        self.assertEqual(err, "")
+
+    def test_concurrent_merges_and_a_scan(self):
+        """Four merges and a scan writing one new database at once: nothing lost, no
+        duplicate, the database intact."""
+        with tempfile.TemporaryDirectory() as t:
+            names = ["pub01", "sub01", "sub02", "tftp01"]
+            shards = []
+            for n in names:
+                shards.append(f"{t}/{n}.db")
+                code, _, err = run("scan", "-q", "--db", shards[-1], FIXTURES / "cluster" / n)
+                self.assertIn(code, (0, 1), err)
+            db = f"{t}/fleet.db"
+            procs = [subprocess.Popen([UPGLOG, "merge", "-q", "--db", db, s, shards[0]],
+                                      stderr=subprocess.PIPE) for s in shards]
+            procs.append(subprocess.Popen([UPGLOG, "scan", "-q", "--db", db,
+                                           FIXTURES / "cluster" / "sub02"],
+                                          stderr=subprocess.PIPE))
+            for p in procs:
+                _, err = p.communicate(timeout=TIMEOUT)
+                self.assertIn(p.returncode, (0, 1), err)
+            one = f"{t}/one.db"
+            run("scan", "-q", "--db", one, *[FIXTURES / "cluster" / n for n in names])
+            self.assertEqual(content(db)[1:7], content(one)[1:7])
+            con = sqlite3.connect(db)
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            # 4 merges x (2 shard scans + their own) + the scan
+            self.assertEqual(con.execute("SELECT count(*) FROM scans").fetchone()[0], 13)
+            con.close()
+
+    def test_postgresql_target(self):
+        """Two shards into PostgreSQL equal one scan of both (UPGLOG_TEST_PG: a libpq
+        connection string of a server where this user may create a database)."""
+        base = os.environ.get("UPGLOG_TEST_PG")
+        if not base:
+            self.skipTest("UPGLOG_TEST_PG is not set")
+        psql = shutil.which("psql")
+        if not psql:
+            self.skipTest("psql is not installed")
+        name = f"upglog_merge_{os.getpid()}"
+        subprocess.run([psql, base, "-qc", f"CREATE DATABASE {name}"], check=True,
+                       capture_output=True, timeout=TIMEOUT)
+        try:
+            sep = "&" if "?" in base else "?"
+            pg = f"{base}{sep}dbname={name}" if "://" in base else f"{base} dbname={name}"
+            code, _, err = run("merge", "--db", pg, *self.shards)
+            self.assertEqual(code, self.single_code, err)
+            for sql in ("SELECT host, role, outcome, reason, file, line FROM v_servers"
+                        " ORDER BY host",
+                        "SELECT file, outcome, reason FROM v_failures ORDER BY file",
+                        "SELECT count(*) FROM findings"):
+                a = run("query", "--db", self.single, "--format", "json", sql)
+                b = run("query", "--db", pg, "--format", "json", sql)
+                self.assertEqual(b, a, sql)
+            ca, a, _ = run("triage", "--db", self.single, "--format", "json")
+            cb, b, err = run("triage", "--db", pg, "--format", "json")
+            self.assertEqual(cb, ca, err)
+            ja, jb = json.loads(a), json.loads(b)
+            for key in ("servers", "checks", "cluster", "verdict", "root_cause", "failures"):
+                self.assertEqual(jb[key], ja[key], key)
+        finally:
+            subprocess.run([psql, base, "-qc", f"DROP DATABASE IF EXISTS {name}"],
+                           capture_output=True, timeout=TIMEOUT)
 
 
 class ClusterManners(unittest.TestCase):

@@ -17,7 +17,7 @@ MESON, BUILD = sys.argv[1], pathlib.Path(sys.argv[2])
 FIXTURES = pathlib.Path(os.environ["UPGLOG_FIXTURES"])
 DOC = pathlib.Path(os.environ["UPGLOG_DOC_BUILD"])
 MAN = (DOC / "upglog.1").exists()
-PAGES = ["man1/upglog.1", "man1/upglog-triage.1", "man1/upglog-scan.1", "man1/upglog-query.1",
+PAGES = ["man1/upglog.1", "man1/upglog-triage.1", "man1/upglog-scan.1", "man1/upglog-query.1", "man1/upglog-merge.1",
          "man1/upglog-rules.1", "man1/upglog-explain.1", "man5/upglog-rules.5",
          "man7/upglog-schema.7"]
 

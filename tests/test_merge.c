@@ -201,7 +201,8 @@ static char *content(const char *db)
 	        "SELECT path, kind, host, size, mtime, complete FROM sources ORDER BY path;"
 	        "SELECT path, location, family, encoding, size, mtime, bytes, lines, cut_lines,"
 	        " replaced, hash, status, error, host, host_from FROM files ORDER BY path;"
-	        "SELECT fi.path, f.line, f.\"offset\", f.ts, f.rule_id, f.severity, f.level, f.code,"
+	        "SELECT fi.path, f.line, f.\"offset\", f.ts, f.rule_id, f.severity, f.level, "
+	        "f.code,"
 	        " f.action, f.text, f.title, f.captures, f.context_before, f.context_after"
 	        " FROM findings f JOIN files fi ON fi.id = f.file_id ORDER BY fi.path, f.line;"
 	        "SELECT fi.path, h.rule_id, h.severity, h.count, h.first_line, h.last_line"
@@ -437,7 +438,8 @@ static void an_old_shards_secrets_are_masked(void **state)
 	static const char every_text[] =
 	        "SELECT arguments FROM scans; SELECT text, action, title, captures, context_before,"
 	        " context_after FROM findings; SELECT reason, action, product FROM verdicts;"
-	        " SELECT reason FROM candidates; SELECT value FROM facts; SELECT reason, role_evidence"
+	        " SELECT reason FROM candidates; SELECT value FROM facts; SELECT reason, "
+	        "role_evidence"
 	        " FROM servers; SELECT text, advice FROM checks; SELECT error FROM files";
 	char *all = query(target, every_text);
 	assert_false(tu_contains(all, "Hunter2Secret"));
@@ -493,7 +495,8 @@ static void bad_shards_are_refused_with_their_reason(void **state)
 		/* One line that names the shard and says why. */
 		assert_true(tu_contains(err.msg, cases[i].path));
 		if (!tu_contains(err.msg, cases[i].says))
-			fail_msg("%s: '%s' does not say '%s'", cases[i].path, err.msg, cases[i].says);
+			fail_msg("%s: '%s' does not say '%s'", cases[i].path, err.msg,
+			         cases[i].says);
 		assert_null(strchr(err.msg, '\n'));
 	}
 	int64_t id = -1;

@@ -49,8 +49,8 @@ extern const struct cli_cmd cli_cmd_upglog;
 /** Every command, in the order `upglog --help` lists them; NULL-terminated. */
 extern const struct cli_cmd *const cli_commands[];
 
-extern const struct cli_cmd cli_cmd_scan, cli_cmd_triage, cli_cmd_query, cli_cmd_rules,
-        cli_cmd_explain;
+extern const struct cli_cmd cli_cmd_scan, cli_cmd_triage, cli_cmd_query, cli_cmd_merge,
+        cli_cmd_rules, cli_cmd_explain;
 
 /** Print "upglog: <msg>" on stderr. */
 void cli_error(const struct cli_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -126,7 +126,8 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		        (unsigned long long)total.present, (unsigned long long)total.findings,
 		        plural(total.findings));
 	if (scan_id == 0) {
-		rc = UL_EXIT_UNREADABLE; /* no shard could be merged */
+		/* No shard could be merged, or those merged brought no input. */
+		rc = bad ? UL_EXIT_UNREADABLE : UL_EXIT_OK;
 		goto out;
 	}
 	/* The merge's own scan: the servers and checks of everything it brought, as one

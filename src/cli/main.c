@@ -17,7 +17,8 @@
 #include "config.h"
 
 const struct cli_cmd *const cli_commands[] = {
-	&cli_cmd_triage, &cli_cmd_scan, &cli_cmd_query, &cli_cmd_rules, &cli_cmd_explain, NULL,
+	&cli_cmd_triage, &cli_cmd_scan,    &cli_cmd_query, &cli_cmd_merge,
+	&cli_cmd_rules,  &cli_cmd_explain, NULL,
 };
 
 /*
