@@ -675,25 +675,68 @@ static bool merge_cluster(struct mctx *c)
 }
 
 /*
- * Writers of the target that touch the same paths are serialised on them (PostgreSQL advisory
- * locks, the keys ul_store_file_begin takes; nothing to do for SQLite, whose write transaction
- * excludes every other writer). All are taken first, in path order, before anything is
- * written, so the merge never waits for a lock while it holds rows another writer needs.
+ * PostgreSQL writers of the target meet on advisory locks (store_db.h), under the keys the
+ * store takes: "source:ID" for an input the target holds, "file:PATH" for a file. The merge
+ * takes all of them first, sources by id and then files by path, before it writes anything:
+ * it never waits for a lock while it holds rows another writer needs, and two merges take
+ * theirs in the same order. SQLite has nothing to do: its write transaction excludes every
+ * other writer.
  */
+static bool lock_keys(struct mctx *c, struct db_stmt *s, const char *what)
+{
+	bool ok = s != NULL;
+	enum db_step r = DB_DONE;
+	while (ok && (r = db_step(s)) == DB_ROW) {
+		char *key = NULL;
+		if (asprintf(&key, "%s%s", what, db_col_text(s, 0)) < 0)
+			return oom(c);
+		ok = db_lock(c->t, key) || fail(c, c->t, "locks");
+		free(key);
+	}
+	if (ok && r == DB_ERROR)
+		ok = fail(c, s->db, "locks");
+	return ok;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
 static bool lock_paths(struct mctx *c)
 {
 	if (db_engine(c->t) != DB_POSTGRES)
 		return true;
-	struct db_stmt *s =
-	        prep(c, c->s, "SELECT path FROM sources UNION SELECT path FROM files ORDER BY 1",
-	             "files");
-	bool ok = s != NULL;
+	/* The shard's input paths the target holds, as the target's source ids. */
+	struct db_stmt *paths = prep(c, c->s, "SELECT path FROM sources ORDER BY path", "sources");
+	struct db_stmt *id = prep(c, c->t, "SELECT id FROM sources WHERE path = ?1", "sources");
+	struct idmap ids = { 0 };
+	bool ok = paths && id;
 	enum db_step r = DB_DONE;
-	while (ok && (r = db_step(s)) == DB_ROW)
-		ok = db_lock(c->t, db_col_text(s, 0)) || fail(c, c->t, "locks");
+	while (ok && (r = db_step(paths)) == DB_ROW) {
+		int64_t sid = 0;
+		db_bind_text(id, 1, db_col_text(paths, 0));
+		ok = run_id(c, id, &sid, "sources") && (!sid || map_add(&ids, sid, sid) || oom(c));
+	}
 	if (ok && r == DB_ERROR)
-		ok = fail(c, c->s, "files");
-	db_finalize(s);
+		ok = fail(c, c->s, "sources");
+	db_finalize(paths);
+	db_finalize(id);
+	/* Sources by id, ascending. */
+	if (ids.n)
+		qsort(ids.from, ids.n, sizeof(*ids.from), cmp_id);
+	for (size_t i = 0; ok && i < ids.n; i++) {
+		char key[40];
+		snprintf(key, sizeof(key), "source:%lld", (long long)ids.from[i]);
+		ok = db_lock(c->t, key) || fail(c, c->t, "locks");
+	}
+	map_free(&ids);
+	if (!ok)
+		return false;
+	struct db_stmt *files = prep(c, c->s, "SELECT path FROM files ORDER BY path", "files");
+	ok = lock_keys(c, files, "file:");
+	db_finalize(files);
 	return ok;
 }
 

@@ -96,11 +96,14 @@ static struct ul_file_row row(struct fixture *fx, int64_t source, const char *pa
 	};
 }
 
-/* Store a file with one error finding on line 2, one noise tally and a failed verdict. */
-static int64_t store_file(struct fixture *fx, int64_t source, const char *path, uint64_t line)
+/* Store a file with content hash `hash`, one error finding on `line`, one noise tally and a
+ * failed verdict. */
+static int64_t store_file_hash(struct fixture *fx, int64_t source, const char *path, uint64_t line,
+                               const char *hash)
 {
 	struct ul_error err;
 	struct ul_file_row r = row(fx, source, path);
+	r.hash = hash;
 	int64_t id;
 	assert_true(ul_store_file_begin(fx->st, &r, &id, &err));
 	struct ul_finding f = {
@@ -136,6 +139,11 @@ static int64_t store_file(struct fixture *fx, int64_t source, const char *path, 
 	snprintf(v.candidates[1].reason, sizeof(v.candidates[1].reason), "second");
 	assert_true(ul_store_file_end(fx->st, id, &r, fx->cat, &t, 1, &v, &err));
 	return id;
+}
+
+static int64_t store_file(struct fixture *fx, int64_t source, const char *path, uint64_t line)
+{
+	return store_file_hash(fx, source, path, line, "0123456789abcdef");
 }
 
 static int64_t source(struct fixture *fx, const char *path, const char *kind)
@@ -191,12 +199,43 @@ static void rescanning_a_path_replaces_its_rows(void **state)
 	struct fixture *fx = *state;
 	int64_t src = source(fx, "/b/dir", "dir");
 	store_file(fx, src, "/b/dir/x.log", 2);
-	store_file(fx, src, "/b/dir/x.log", 3);
+	store_file_hash(fx, src, "/b/dir/x.log", 3, "fedcba9876543210"); /* new content */
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM files"), "1");
 	assert_string_equal(q(fx->st, "SELECT group_concat(line) FROM findings"), "3");
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM verdicts"), "1");
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM candidates"), "2");
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM rule_hits"), "1");
+}
+
+/*
+ * A file whose replaced row has the same content hash, read without error by the same
+ * catalogue and upglog (another scanner stored it while this one read it): the stored row and
+ * its findings stay, attached to this scan; one row for the path.
+ */
+static void same_content_keeps_the_stored_rows(void **state)
+{
+	struct fixture *fx = *state;
+	struct ul_error err;
+	int64_t src = source(fx, "/b/dir", "dir");
+	int64_t first = store_file(fx, src, "/b/dir/x.log", 2);
+	int64_t scan2;
+	assert_true(ul_store_begin_scan(fx->st, "test", "[]", fx->cat, &scan2, &err));
+	fx->scan = scan2;
+	store_file(fx, src, "/b/dir/x.log", 3);
+	assert_string_equal(q(fx->st, "SELECT count(*) FROM files"), "1");
+	char want[64];
+	snprintf(want, sizeof(want), "%lld %lld", (long long)first, (long long)scan2);
+	assert_string_equal(q(fx->st, "SELECT id || ' ' || scan_id FROM files"), want);
+	assert_string_equal(q(fx->st, "SELECT count(*) || ' ' || min(line) FROM findings"), "1 2");
+	assert_string_equal(q(fx->st, "SELECT count(*) FROM verdicts"), "1");
+	/* Another upglog or catalogue stored it: its rows are replaced. */
+	assert_true(ul_store_begin_scan(fx->st, "test", "[]", fx->cat, &fx->scan, &err));
+	snprintf(want, sizeof(want), "UPDATE scans SET tool_version = 'old' WHERE id = %lld",
+	         (long long)scan2);
+	assert_true(ul_store_query(fx->st, want, NULL, NULL, &err));
+	store_file(fx, src, "/b/dir/x.log", 3);
+	assert_string_equal(q(fx->st, "SELECT count(*) || ' ' || min(line) FROM findings"), "1 3");
+	assert_string_equal(q(fx->st, "SELECT count(*) FROM files"), "1");
 }
 
 static void an_aborted_file_leaves_nothing(void **state)
@@ -565,6 +604,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_file_with_its_findings_and_verdict, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(rescanning_a_path_replaces_its_rows, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(same_content_keeps_the_stored_rows, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(an_aborted_file_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(unreadable_files_are_recorded, setup, teardown),
