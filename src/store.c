@@ -731,6 +731,11 @@ struct db *store_conn(struct ul_store *st)
 	return st->db;
 }
 
+bool ul_store_names_server(const char *name)
+{
+	return db_names_postgres(name);
+}
+
 /* ---- binding helpers ----------------------------------------------------------------------- */
 
 /* Text a log or a command line wrote: secrets masked (see mask.h) before it is stored. */

@@ -41,6 +41,9 @@ enum ul_store_mode {
 
 struct ul_store;
 
+/** Does `name` (a --db value) name a database server (PostgreSQL) rather than a SQLite file? */
+bool ul_store_names_server(const char *name);
+
 /** `path` ":memory:" gives a private in-memory database. */
 struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct ul_error *err);
 void ul_store_close(struct ul_store *st);
@@ -289,11 +292,13 @@ struct ul_merge;
 
 /** What merging one shard did. */
 struct ul_merge_stats {
-	uint64_t scans;    /**< scans of the shard, each now a scan of the target */
-	uint64_t files;    /**< files copied with their rows */
-	uint64_t present;  /**< held by the target with the same content hash: attached, not copied */
-	uint64_t replaced; /**< held by the target with other content from an older scan: replaced */
-	uint64_t older;    /**< held by the target with other content from a scan at least as new:
+	uint64_t scans; /**< scans of the shard, each now a scan of the target */
+	uint64_t files; /**< files copied with their rows */
+	uint64_t
+	        present; /**< held by the target with the same content hash: attached, not copied */
+	uint64_t
+	        replaced; /**< held by the target with other content from an older scan: replaced */
+	uint64_t older;   /**< held by the target with other content from a scan at least as new:
 	                        the shard's version left out */
 	uint64_t findings; /**< findings copied */
 };

@@ -75,7 +75,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	struct ul_store *st = NULL;
 	struct ul_merge *m = NULL;
 	struct ul_cluster *cl = NULL;
-	bool existed = access(db, F_OK) == 0;
+	bool existed = ul_store_names_server(db) || access(db, F_OK) == 0;
 	st = ul_store_open(db, UL_STORE_CREATE, &err);
 	if (!st) {
 		cli_error(io, "%s", err.msg);
