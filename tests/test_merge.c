@@ -452,6 +452,51 @@ static void an_old_shards_secrets_are_masked(void **state)
 	free(a);
 }
 
+static void an_unreadable_file_is_never_the_same_content(void **state)
+{
+	struct fixture *fx = *state;
+	/* A .gz that is not gzip: stored as corrupt, without a hash. */
+	char *logdir = tu_fmt("%s/logs", fx->dir);
+	free(tu_write(logdir, "MSI3a1b.LOG.gz", "\x1f\x8b\x08\x00not gzip at all", 20));
+	char *bad = tu_fmt("%s/bad.db", fx->dir);
+	const char *paths[] = { logdir };
+	scan_into(fx, bad, paths, 1);
+	write_sql(bad, "UPDATE scans SET started = '2026-01-05T10:00:00Z'");
+	char *status = query(bad, "SELECT status, hash IS NULL FROM files");
+	assert_string_equal(status, "corrupt|1\n");
+	/* Twice: the second copy is not newer than the first, so it is left out. */
+	char *target = tu_fmt("%s/target.db", fx->dir);
+	const char *twice[] = { bad, bad };
+	struct ul_merge_stats s;
+	merge(target, twice, 2, &s);
+	assert_int_equal(s.files, 1);
+	assert_int_equal(s.present, 0);
+	assert_int_equal(s.older, 1);
+	assert_int_equal(count(target, "files"), 1);
+	/* The same path read later, whole: it replaces the unreadable one. */
+	size_t len;
+	char *log = msi_log(0);
+	unsigned char *gz = tu_gzip(log, strlen(log), 6, &len);
+	free(tu_write(logdir, "MSI3a1b.LOG.gz", gz, len));
+	char *good = tu_fmt("%s/good.db", fx->dir);
+	scan_into(fx, good, paths, 1);
+	write_sql(good, "UPDATE scans SET started = '2026-01-06T10:00:00Z'");
+	const char *later[] = { good };
+	merge(target, later, 1, &s);
+	assert_int_equal(s.files, 1);
+	assert_int_equal(s.replaced, 1);
+	char *now = query(target, "SELECT status, hash IS NULL FROM files");
+	assert_string_equal(now, "ok|0\n");
+	free(now);
+	free(good);
+	free(gz);
+	free(log);
+	free(target);
+	free(status);
+	free(bad);
+	free(logdir);
+}
+
 static void bad_shards_are_refused_with_their_reason(void **state)
 {
 	struct fixture *fx = *state;
@@ -563,6 +608,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_changed_file_goes_to_the_newer_scan, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(an_old_shards_secrets_are_masked, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_unreadable_file_is_never_the_same_content, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(bad_shards_are_refused_with_their_reason, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(a_failed_merge_leaves_the_target_as_it_was, setup,

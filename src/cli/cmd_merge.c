@@ -42,7 +42,8 @@ static void shard_line(const struct cli_io *io, const char *shard, const struct 
 {
 	fprintf(io->err,
 	        "upglog: merged %s: %llu scan%s, %llu file%s copied (%llu replacing an older "
-	        "version), %llu already present, %llu older than the target's, %llu finding%s\n",
+	        "version), %llu already present, %llu left out (the target's is not older), "
+	        "%llu finding%s\n",
 	        shard, (unsigned long long)s->scans, plural(s->scans), (unsigned long long)s->files,
 	        plural(s->files), (unsigned long long)s->replaced, (unsigned long long)s->present,
 	        (unsigned long long)s->older, (unsigned long long)s->findings, plural(s->findings));
@@ -176,7 +177,8 @@ const struct cli_cmd cli_cmd_merge = {
 	          "found among the merged files (or a cluster check of severity error fired), 2 "
 	          "usage error or the target cannot be written, 3 some shards could not be "
 	          "merged (missing, not a database, not upglog's, a schema of another version; "
-	          "the rest were merged).\n"
+	          "the rest were merged) or a merged file could not be read where it was "
+	          "scanned.\n"
 	          "\n"
 	          "Example: upglog merge --db fleet.db site1.db site2.db\n",
 	.run = run,
