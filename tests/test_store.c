@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* store: schema, one transaction per file, replacement, re-scan bookkeeping, read-only SQL. */
+/*
+ * store: schema, one transaction per file, replacement, re-scan bookkeeping, read-only SQL.
+ * The cases run on SQLite; when UPGLOG_TEST_PG holds a libpq connection string, the cases that
+ * are not about SQLite files run on that PostgreSQL database as well, each on a fresh schema
+ * (the schema `public` of that database is dropped: give it a database of its own).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,13 +40,39 @@ struct fixture {
 	char dir[64];
 };
 
+/* The PostgreSQL database while the PostgreSQL group runs, else NULL (SQLite in memory). */
+static const char *pg_conn;
+
+/* A PostgreSQL store on an empty schema, with a scan of `cat` begun. */
+static struct ul_store *fresh_pg_store(struct ul_catalog *cat, int64_t *scan)
+{
+	struct ul_error err;
+	struct ul_store *st = ul_store_open(pg_conn, UL_STORE_CREATE, &err);
+	if (!st)
+		fail_msg("%s", err.msg);
+	if (!ul_store_query(st, "DROP SCHEMA public CASCADE; CREATE SCHEMA public", NULL, NULL,
+	                    &err))
+		fail_msg("%s", err.msg);
+	ul_store_close(st);
+	if (!(st = ul_store_open(pg_conn, UL_STORE_CREATE, &err)))
+		fail_msg("%s", err.msg);
+	assert_true(ul_store_begin_scan(st, "test", "[]", cat, scan, &err));
+	return st;
+}
+
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	fx->cat = tu_catalog("s.rules", rules, sizeof(rules) - 1);
-	fx->st = tu_memory_store(fx->cat, &fx->scan);
+	fx->st = pg_conn ? fresh_pg_store(fx->cat, &fx->scan) : tu_memory_store(fx->cat, &fx->scan);
 	*state = fx;
 	return 0;
+}
+
+/* The same question in each engine's words. */
+static const char *sql_for(const char *sqlite, const char *postgres)
+{
+	return pg_conn ? postgres : sqlite;
 }
 
 static int teardown(void **state)
@@ -157,7 +188,8 @@ static int64_t source(struct fixture *fx, const char *path, const char *kind)
 static void schema_version_and_tables(void **state)
 {
 	struct fixture *fx = *state;
-	assert_string_equal(q(fx->st, "PRAGMA user_version"), "2");
+	if (!pg_conn)
+		assert_string_equal(q(fx->st, "PRAGMA user_version"), "2");
 	const char *names[] = { "scans",      "sources",    "files",     "findings",
 		                "rule_hits",  "rules",      "verdicts",  "candidates",
 		                "v_findings", "v_failures", "v_noise",   "facts",
@@ -165,8 +197,14 @@ static void schema_version_and_tables(void **state)
 		                "v_checks" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char sql[128];
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE name = '%s'",
-		         names[i]);
+		if (pg_conn)
+			snprintf(sql, sizeof(sql),
+			         "SELECT count(*) FROM information_schema.tables"
+			         " WHERE table_schema = current_schema() AND table_name = '%s'",
+			         names[i]);
+		else
+			snprintf(sql, sizeof(sql),
+			         "SELECT count(*) FROM sqlite_schema WHERE name = '%s'", names[i]);
 		assert_string_equal(q(fx->st, sql), "1");
 	}
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM rules"), "2");
@@ -183,7 +221,8 @@ static void a_file_with_its_findings_and_verdict(void **state)
 	assert_string_equal(q(fx->st, "SELECT level FROM findings"), "3");
 	assert_string_equal(q(fx->st, "SELECT title FROM findings"), "Error 1722");
 	assert_string_equal(q(fx->st, "SELECT count FROM rule_hits"), "41");
-	assert_string_equal(q(fx->st, "SELECT v.finding_id = f.id FROM verdicts v, findings f"),
+	assert_string_equal(q(fx->st, "SELECT CASE WHEN v.finding_id = f.id THEN 1 ELSE 0 END"
+	                              " FROM verdicts v, findings f"),
 	                    "1");
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM candidates"), "2");
 	assert_string_equal(q(fx->st, "SELECT finding_id FROM candidates WHERE rank = 2"), "NULL");
@@ -201,7 +240,10 @@ static void rescanning_a_path_replaces_its_rows(void **state)
 	store_file(fx, src, "/b/dir/x.log", 2);
 	store_file_hash(fx, src, "/b/dir/x.log", 3, "fedcba9876543210"); /* new content */
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM files"), "1");
-	assert_string_equal(q(fx->st, "SELECT group_concat(line) FROM findings"), "3");
+	assert_string_equal(q(fx->st, sql_for("SELECT group_concat(line) FROM findings",
+	                                      "SELECT string_agg(CAST(line AS TEXT), ',')"
+	                                      " FROM findings")),
+	                    "3");
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM verdicts"), "1");
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM candidates"), "2");
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM rule_hits"), "1");
@@ -317,7 +359,8 @@ static void unchanged_container_and_stale_files(void **state)
 	fx->scan = scan2;
 	store_file(fx, src, "/b/pub01.zip!a.log", 2);
 	assert_true(ul_store_source_done(fx->st, scan2, src, true, &err));
-	assert_string_equal(q(fx->st, "SELECT group_concat(path) FROM files"),
+	assert_string_equal(q(fx->st, sql_for("SELECT group_concat(path) FROM files",
+	                                      "SELECT string_agg(path, ',') FROM files")),
 	                    "/b/pub01.zip!a.log");
 	assert_string_equal(q(fx->st, "SELECT count(*) FROM findings"), "1");
 }
@@ -599,6 +642,7 @@ static void foreign_and_newer_databases_are_refused(void **state)
 
 int main(void)
 {
+	/* The store's logic: on every engine. */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(schema_version_and_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_file_with_its_findings_and_verdict, setup,
@@ -613,11 +657,22 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unchanged_container_and_stale_files, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(report_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(facts_hosts_servers_and_checks, setup, teardown),
+	};
+	/* SQLite files: permissions, the read-only guard, upgrading old files, user_version. */
+	const struct CMUnitTest sqlite_files[] = {
 		cmocka_unit_test_setup_teardown(read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test(a_version_1_database_upgrades_in_place),
-		cmocka_unit_test_setup_teardown(facts_hosts_servers_and_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(foreign_and_newer_databases_are_refused, setup,
 		                                teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("sqlite files", sqlite_files, NULL, NULL);
+	const char *pg = getenv("UPGLOG_TEST_PG");
+	if (pg && *pg) {
+		pg_conn = pg;
+		failed += cmocka_run_group_tests_name("postgresql", tests, NULL, NULL);
+		pg_conn = NULL;
+	}
+	return failed;
 }

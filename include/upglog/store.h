@@ -7,18 +7,31 @@
  * user_version` = 2): scans, sources, files, findings, rule_hits, rules, verdicts, candidates,
  * facts, servers, checks, and the views v_findings, v_failures, v_noise, v_servers,
  * v_failed_servers, v_checks. A v1 database is upgraded in place when opened for writing.
+ * The database is a SQLite file or, when the name is a PostgreSQL connection string or URI
+ * (`postgresql://...`, `host=... dbname=...`), a PostgreSQL database with the same schema in
+ * its dialect (an engine of the private driver src/store_db.h; no SQL dialect shows here).
  *
  * Writing: prepared statements, WAL, and one transaction per file, so a crash leaves whole
  * files or nothing. Any number of processes may write one database at once: the schema is
- * created or upgraded under BEGIN IMMEDIATE, and a writer waits up to five minutes for
- * another's transaction. A file whose size and mtime are unchanged since it was last stored
- * without error is not read again (the scan asks `ul_store_lookup` before it reads); one
- * whose content hash is unchanged keeps its rows (`ul_store_keep`). Every text a log wrote is
- * masked (mask.h) before it is stored; `scans.arguments` is JSON and comes masked argument
- * by argument from the caller. Every error names the database.
+ * created or upgraded under a lock (SQLite BEGIN IMMEDIATE, PostgreSQL an advisory lock), and
+ * a writer waits up to five minutes for another's transaction (SQLite). Writers of the same
+ * path, the same source or the same scan's cluster wait for each other. A file whose size and
+ * mtime are unchanged since it was last stored without error is not read again (the scan asks
+ * `ul_store_lookup` before it reads); one whose content hash is unchanged keeps its rows
+ * (`ul_store_keep`). Every text a log wrote is masked (mask.h) before it is stored;
+ * `scans.arguments` is JSON and comes masked argument by argument from the caller. Every
+ * error names the database.
+ *
+ * Content hash, whoever stored it: `ul_store_file_begin` takes the path's lock and remembers
+ * the row it replaces. When `ul_store_file_end` finds that row was read without error, from
+ * the same content hash, by the same catalogue and upglog version (those of the scan the row
+ * belongs to) -- another scanner stored the file after this one looked it up -- it rolls its
+ * own rows back and keeps that row as `ul_store_keep` does: one row for the path, the same
+ * findings and file id, attached to this scan. Otherwise the new rows replace the old.
  *
  * Reading: the triage report reads what one scan covered through the `ul_store_each_*`
  * functions; `ul_store_query` runs any SQL (read-only unless the store was opened for writing).
+ * Text a log wrote is masked again as it is read, for a database an older upglog wrote.
  *
  * Strings handed to callbacks are valid only during the callback.
  */
@@ -44,7 +57,8 @@ struct ul_store;
 /** Does `name` (a --db value) name a database server (PostgreSQL) rather than a SQLite file? */
 bool ul_store_names_server(const char *name);
 
-/** `path` ":memory:" gives a private in-memory database. */
+/** `path` ":memory:" gives a private in-memory SQLite database; a PostgreSQL connection
+ *  string or URI opens that database (see above). */
 struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct ul_error *err);
 void ul_store_close(struct ul_store *st);
 
@@ -125,7 +139,8 @@ bool ul_store_file_begin(struct ul_store *st, const struct ul_file_row *row, int
 bool ul_store_finding(struct ul_store *st, int64_t file_id, const struct ul_catalog *cat,
                       const struct ul_finding *f, struct ul_error *err);
 
-/** Finish the open file: final row fields, tallies, verdict (may be NULL); commit. */
+/** Finish the open file: final row fields, tallies, verdict (may be NULL); commit. When the
+ *  row it replaced holds the same content (see above), keep that row instead. */
 bool ul_store_file_end(struct ul_store *st, int64_t file_id, const struct ul_file_row *row,
                        const struct ul_catalog *cat, const struct ul_tally *tallies,
                        size_t ntallies, const struct ul_verdict *verdict, struct ul_error *err);
@@ -362,7 +377,7 @@ bool ul_store_query_rows(struct ul_store *st, const char *sql,
                          bool (*cb)(void *ctx, const struct ul_query_row *row), void *ctx,
                          struct ul_error *err);
 
-/** `PRAGMA integrity_check` says "ok". */
+/** SQLite: `PRAGMA integrity_check` says "ok"; PostgreSQL: the server answers. */
 bool ul_store_check(struct ul_store *st, struct ul_error *err);
 
 #endif
