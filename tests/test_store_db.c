@@ -604,7 +604,8 @@ static void test_readonly_refuses_writes(void **state)
 		"INSERT INTO w (x) VALUES (1)",
 		"SELECT 1; DELETE FROM w",
 		"COMMIT; INSERT INTO w (x) VALUES (2)",
-		"COMMIT; SET default_transaction_read_only = off; INSERT INTO w (x) VALUES (2)",
+		"COMMIT; SET default_transaction_read_only = off; COMMIT;"
+		" INSERT INTO w (x) VALUES (2)",
 		"rollback; SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE;"
 		" INSERT INTO w (x) VALUES (2)",
 		"/* sneaky */ end; INSERT INTO w (x) VALUES (3)",
@@ -633,8 +634,12 @@ static void test_readonly_refuses_writes(void **state)
 
 	/* a connection opened for writing (query --write) writes */
 	struct db *rw = open_db(fx, UL_STORE_WRITE);
-	assert_true(db_query_rows(rw, "INSERT INTO w (x) VALUES (6); SELECT count(*) FROM w",
+	memset(&g, 0, sizeof(g));
+	assert_true(db_query_rows(rw, "INSERT INTO w (x) VALUES (6); SELECT count(*) AS n FROM w",
 	                          collect, &g, &err));
+	assert_int_equal(g.rows, 1);
+	assert_int_equal(g.statement[0], 1);
+	assert_int_equal(g.i[0][0], 1);
 	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM w"), 1);
 	db_close(rw);
 	db_close(ro);
