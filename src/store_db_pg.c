@@ -278,12 +278,14 @@ static char *display_keywords(const char *name)
 		while (*p && *p != '=' && !isspace((unsigned char)*p))
 			p++;
 		size_t klen = (size_t)(p - start);
+		const char *val = NULL;
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p == '=') {
 			p++;
 			while (isspace((unsigned char)*p))
 				p++;
+			val = p;
 			if (*p == '\'') {
 				for (p++; *p && *p != '\''; p++)
 					if (*p == '\\' && p[1])
@@ -300,6 +302,23 @@ static char *display_keywords(const char *name)
 			continue;
 		if (n > 0)
 			out[n++] = ' ';
+		/* dbname may be a whole URI, which libpq expands: its password goes too */
+		bool quoted = val && *val == '\'';
+		const char *inner = val ? val + quoted : NULL;
+		if (klen == 6 && strncmp(start, "dbname", 6) == 0 &&
+		    (has_prefix(inner, "postgresql://") || has_prefix(inner, "postgres://"))) {
+			char *uri = strndup(inner, (size_t)(p - inner) - (quoted && p[-1] == '\''));
+			char *clean = uri ? display_uri(uri) : NULL;
+			free(uri);
+			if (!clean) {
+				free(out);
+				return NULL;
+			}
+			n += (size_t)sprintf(out + n, "dbname=%s%s%s", quoted ? "'" : "", clean,
+			                     quoted ? "'" : "");
+			free(clean);
+			continue;
+		}
 		memcpy(out + n, start, (size_t)(p - start));
 		n += (size_t)(p - start);
 	}

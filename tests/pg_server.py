@@ -14,7 +14,11 @@ As a wrapper (meson tests of programs that read UPGLOG_TEST_PG):
 
 starts a server, creates a fresh database, exports UPGLOG_TEST_PG=<its connection URI>, runs
 CMD, stops the server and exits with CMD's status. The database user `upglog` is a superuser of
-this server, so a test may CREATE DATABASE more through that URI.
+this server, so a test may CREATE DATABASE more through that URI. When UPGLOG_TEST_PG is set
+already (a server of your own), the wrapper starts nothing and runs CMD against it.
+
+A test that cannot get a server ends with `sys.exit(unavailable(err))`: "skipped" (77), or a
+failure when UPGLOG_REQUIRE_POSTGRESQL is set.
 
 The server's binaries are Debian's (`postgresql` package: /usr/lib/postgresql/*/bin) or found on
 PATH. When there are none and we run as root (and UPGLOG_NO_INSTALL is unset), `apt-get install
@@ -190,6 +194,16 @@ class PgServer:
                          "psql")
 
 
+def unavailable(err):
+    """Say why there is no server; the exit status for meson: 77 (skipped), or 1 (failed)
+    when UPGLOG_REQUIRE_POSTGRESQL is set."""
+    if os.environ.get("UPGLOG_REQUIRE_POSTGRESQL"):
+        print(f"{err}, and UPGLOG_REQUIRE_POSTGRESQL is set: failed")
+        return 1
+    print(f"{err}: skipped")
+    return SKIP
+
+
 def _raise_exit(signum, frame):
     raise SystemExit(128 + signum)
 
@@ -202,16 +216,14 @@ def main(argv):
     if not cmd:
         print("usage: pg_server.py -- CMD ARGS...", file=sys.stderr)
         return 2
+    if os.environ.get("UPGLOG_TEST_PG"):
+        return subprocess.call(cmd)
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
     try:
         server = PgServer()
     except PgUnavailable as e:
-        if os.environ.get("UPGLOG_REQUIRE_POSTGRESQL"):
-            print(f"{e}, and UPGLOG_REQUIRE_POSTGRESQL is set: failed")
-            return 1
-        print(f"{e}: skipped")
-        return SKIP
+        return unavailable(e)
     with server:
         env = dict(os.environ, UPGLOG_TEST_PG=server.create_db("upglog_test"))
         proc = subprocess.Popen(cmd, env=env)
@@ -224,4 +236,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.exit(130)  # the server is stopped and removed already

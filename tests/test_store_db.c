@@ -674,6 +674,11 @@ static void test_display_hides_password(void **state)
 	assert_null(strstr(err.msg, "' x'"));
 	assert_non_null(strstr(err.msg, "host=/nonexistent/upglog-socket dbname=fleet"));
 	assert_null(strchr(err.msg, '\n'));
+	assert_null(db_pg_open("dbname = 'postgresql://u:pw@/x?host=/nonexistent/upglog-socket'"
+	                       " connect_timeout=5",
+	                       UL_STORE_CREATE, &err));
+	assert_non_null(strstr(err.msg, "dbname='postgresql://u@/x?host=/nonexistent/"));
+	assert_null(strstr(err.msg, "pw"));
 	assert_null(db_pg_open("postgresql://u:pw@/x?host=/nonexistent/upglog-socket&password=p2",
 	                       UL_STORE_CREATE, &err));
 	assert_non_null(strstr(err.msg, "postgresql://u@/x?host=/nonexistent/upglog-socket:"));
