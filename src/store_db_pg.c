@@ -7,6 +7,13 @@
  * the first time they run; the others go through PQexecParams. A result is read whole before
  * the first row is handed out, so several statements may be stepped at once, as with SQLite.
  *
+ * Inside a transaction, a persistent INSERT, UPDATE or DELETE without RETURNING (nothing to
+ * read) is sent in libpq's pipeline mode: db_step() queues it and answers DB_DONE without
+ * waiting for the server, and the next call that needs an answer (any other statement, the
+ * commit) first collects the queued results. A failure among them fails that call with the
+ * server's message, and the transaction, which PostgreSQL has aborted, cannot commit. One
+ * round trip per file instead of one per row.
+ *
  * Nothing half done survives a dead writer: every change the store makes to a file's findings
  * runs inside one transaction (db_begin .. db_commit), and PostgreSQL rolls back the open
  * transaction of a connection that goes away (a scanner killed mid-file, a lost network), so
@@ -53,8 +60,14 @@ struct pg_db {
 	enum ul_store_mode mode;
 	bool nomem;
 	unsigned long next_name; /* names of prepared statements */
+	bool pipeline;           /* in pipeline mode, with `pending` statements queued */
+	int pending;
+	char abort_err[UL_ERROR_MAX]; /* the failure that aborted the open transaction */
 	char err[UL_ERROR_MAX];
 };
+
+/* Queued statements collected at the latest after this many (their results take memory). */
+#define PIPELINE_MAX 2000
 
 enum param_kind { P_NULL, P_INT, P_TEXT };
 
@@ -75,6 +88,7 @@ struct pg_stmt {
 	struct pg_param *params;
 	const char **values;
 	bool persistent, prepared, bind_nomem;
+	bool no_rows; /* INSERT, UPDATE or DELETE without RETURNING: may be pipelined */
 	char name[32];
 	PGresult *res;
 	enum stmt_state state;
@@ -150,12 +164,10 @@ static bool res_err(struct pg_db *d, const PGresult *res)
 		one_line(line, sizeof(line), msg);
 		if (!*line)
 			snprintf(line, sizeof(line), "%s",
-			         res ? PQresStatus(PQresultStatus(res)) : "out of memory");
+			         res ? PQresStatus(PQresultStatus(res))
+			             : "no answer from the server");
 		/* libpq's own allocation failures ("out of memory") come without a result. */
-		return set_err(d,
-		               !res ? (PQstatus(d->conn) == CONNECTION_OK || is_nomem_text(line))
-		                    : is_nomem_text(line),
-		               "%s", line);
+		return set_err(d, is_nomem_text(line), "%s", line);
 	}
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
@@ -164,13 +176,60 @@ static bool res_err(struct pg_db *d, const PGresult *res)
 	one_line(a, sizeof(a), primary);
 	one_line(b, sizeof(b), detail);
 	one_line(c, sizeof(c), hint);
-	return set_err(d, state && strcmp(state, "53200") == 0, "%s%s%s%s%s%s", a, *b ? " (" : "",
-	               b, *b ? ")" : "", *c ? " hint: " : "", c);
+	set_err(d, state && strcmp(state, "53200") == 0, "%s%s%s%s%s%s", a, *b ? " (" : "", b,
+	        *b ? ")" : "", *c ? " hint: " : "", c);
+	/* the first failure of a transaction is the reason its COMMIT will fail */
+	if (!*d->abort_err && PQtransactionStatus(d->conn) == PQTRANS_INERROR)
+		snprintf(d->abort_err, sizeof(d->abort_err), "%s", d->err);
+	return false;
+}
+
+/*
+ * Leave pipeline mode: collect the results of the queued statements. False with the first
+ * failure's message when one failed (the statements after it were skipped by the server).
+ */
+static bool flush(struct pg_db *d)
+{
+	if (!d->pipeline)
+		return true;
+	bool ok = true;
+	if (!PQpipelineSync(d->conn)) {
+		res_err(d, NULL);
+		ok = false;
+	}
+	/* each queued statement's results end with NULL; the sync point's result ends it all */
+	int nulls = 0;
+	while (ok || PQstatus(d->conn) == CONNECTION_OK) {
+		PGresult *r = PQgetResult(d->conn);
+		if (!r) {
+			if (++nulls > 1 || PQstatus(d->conn) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		nulls = 0;
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+		    st != PGRES_PIPELINE_ABORTED)
+			ok = res_err(d, r);
+		PQclear(r);
+	}
+	PQexitPipelineMode(d->conn);
+	d->pipeline = false;
+	d->pending = 0;
+	if (!ok && !*d->abort_err)
+		snprintf(d->abort_err, sizeof(d->abort_err), "%s", d->err);
+	return ok;
 }
 
 /* Run SQL without parameters; true when it succeeded. The result is cleared. */
 static bool run(struct pg_db *d, const char *sql)
 {
+	if (!flush(d))
+		return false;
 	PGresult *r = PQexec(d->conn, sql);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
@@ -183,6 +242,8 @@ static bool run(struct pg_db *d, const char *sql)
 /* Run a query expected to give one value in one row; the result, or NULL (error set). */
 static PGresult *run_value(struct pg_db *d, const char *sql, int nparams, const char *const *values)
 {
+	if (!flush(d))
+		return NULL;
 	PGresult *r = nparams ? PQexecParams(d->conn, sql, nparams, NULL, values, NULL, NULL, 0)
 	                      : PQexec(d->conn, sql);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -566,29 +627,39 @@ static bool pg_exec(struct db *db, const char *sql)
 
 static bool pg_begin(struct db *db)
 {
+	pg(db)->abort_err[0] = '\0';
 	return run(pg(db), "BEGIN");
 }
 
 static bool pg_commit(struct db *db)
 {
 	struct pg_db *d = pg(db);
+	if (!flush(d)) {
+		/* the transaction is aborted: COMMIT ends it (as a rollback), the reason stays */
+		PQclear(PQexec(d->conn, "COMMIT"));
+		return false;
+	}
 	PGresult *r = PQexec(d->conn, "COMMIT");
 	bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		res_err(d, r);
 	/* COMMIT of a transaction in which a statement failed answers "ROLLBACK" and succeeds. */
 	else if (strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
-		ok = set_err(d, false, "the transaction was rolled back: a statement in it failed");
+		ok = set_err(d, false, "the transaction was rolled back: %s",
+		             *d->abort_err ? d->abort_err : "a statement in it failed");
 	PQclear(r);
+	d->abort_err[0] = '\0';
 	return ok;
 }
 
 static void pg_rollback(struct db *db)
 {
 	struct pg_db *d = pg(db);
+	flush(d); /* its error, if any, is the reason for the rollback */
 	PGTransactionStatusType t = PQtransactionStatus(d->conn);
 	if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR)
 		PQclear(PQexec(d->conn, "ROLLBACK")); /* keeps the error that led here */
+	d->abort_err[0] = '\0';
 }
 
 static bool pg_lock(struct db *db, const char *key)
@@ -734,6 +805,42 @@ static void clear_result(struct pg_stmt *s)
 	s->state = S_READY;
 }
 
+/* The next word of `sql` from `*p` on (comments and literals skipped), upper-cased into `w`;
+ * false at the end. */
+static bool next_word(const char *sql, const char **p, char *w, size_t size)
+{
+	while (**p) {
+		size_t skip = skip_opaque(sql, *p);
+		if (skip) {
+			*p += skip;
+		} else if (isalpha((unsigned char)**p) || **p == '_') {
+			size_t n = 0;
+			for (; ident_char(**p); (*p)++)
+				if (n + 1 < size)
+					w[n++] = (char)toupper((unsigned char)**p);
+			w[n] = '\0';
+			return true;
+		} else {
+			(*p)++;
+		}
+	}
+	return false;
+}
+
+/* An INSERT, UPDATE or DELETE without RETURNING: it answers no rows. */
+static bool writes_no_rows(const char *sql)
+{
+	const char *p = sql;
+	char w[16];
+	if (!next_word(sql, &p, w, sizeof(w)) ||
+	    (strcmp(w, "INSERT") && strcmp(w, "UPDATE") && strcmp(w, "DELETE")))
+		return false;
+	while (next_word(sql, &p, w, sizeof(w)))
+		if (!strcmp(w, "RETURNING"))
+			return false;
+	return true;
+}
+
 static struct db_stmt *pg_prepare(struct db *db, const char *sql, bool persistent)
 {
 	struct pg_db *d = pg(db);
@@ -754,8 +861,10 @@ static struct db_stmt *pg_prepare(struct db *db, const char *sql, bool persisten
 			goto fail;
 		}
 	}
-	if (persistent)
+	if (persistent) {
 		snprintf(s->name, sizeof(s->name), "upglog_%lu", ++d->next_name);
+		s->no_rows = writes_no_rows(sql);
+	}
 	return &s->base;
 fail:
 	free(s->params);
@@ -814,13 +923,17 @@ static void pg_bind_text(struct db_stmt *st, int i, const char *v)
 }
 
 /* Run the statement: s->res holds its whole result. */
-static bool execute(struct pg_stmt *s)
+static bool execute(struct pg_stmt *s, bool *queued)
 {
 	struct pg_db *d = pg(s->base.db);
 	for (int i = 0; i < s->nparams; i++) {
 		const struct pg_param *p = &s->params[i];
 		s->values[i] = p->kind == P_INT ? p->num : p->kind == P_TEXT ? p->text : NULL;
 	}
+	bool pipelined = s->persistent && s->no_rows &&
+	                 (d->pipeline || PQtransactionStatus(d->conn) == PQTRANS_INTRANS);
+	if ((!pipelined || !s->prepared) && !flush(d))
+		return false;
 	if (s->persistent && !s->prepared) {
 		PGresult *r = PQprepare(d->conn, s->name, s->sql, s->nparams, NULL);
 		bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -830,6 +943,17 @@ static bool execute(struct pg_stmt *s)
 		if (!ok)
 			return false;
 		s->prepared = true;
+	}
+	if (pipelined) {
+		if (!d->pipeline) {
+			if (!PQenterPipelineMode(d->conn))
+				return res_err(d, NULL);
+			d->pipeline = true;
+		}
+		if (!PQsendQueryPrepared(d->conn, s->name, s->nparams, s->values, NULL, NULL, 0))
+			return res_err(d, NULL);
+		*queued = true;
+		return ++d->pending < PIPELINE_MAX || flush(d);
 	}
 	s->res =
 	        s->persistent
@@ -861,8 +985,13 @@ static enum db_step pg_step(struct db_stmt *st)
 	if (s->state != S_ROWS) {
 		/* first step, or a step after the end: run (again, with the same bindings) */
 		clear_result(s);
-		if (!execute(s))
+		bool queued = false;
+		if (!execute(s, &queued))
 			return DB_ERROR;
+		if (queued) {
+			s->state = S_DONE;
+			return DB_DONE;
+		}
 		s->state = S_ROWS;
 	}
 	clear_blobs(s);
@@ -1063,6 +1192,7 @@ static void pg_finalize(struct db_stmt *st)
 	struct pg_stmt *s = ps(st);
 	struct pg_db *d = pg(st->db);
 	pg_reset(st);
+	flush(d); /* queued runs of this statement; a failure shows at the commit */
 	/* In a failed transaction DEALLOCATE is refused too: the name then lives on until the
 	 * connection ends, harmless (names are never reused). */
 	if (s->prepared && PQstatus(d->conn) == CONNECTION_OK &&

@@ -397,13 +397,87 @@ static void test_transactions(void **state)
 	assert_int_equal(step_ok(s, db), DB_DONE);
 	db_reset(s);
 	db_bind_text(s, 1, "D:\\other.log");
-	assert_int_equal(db_step(s), DB_ERROR);
-	assert_non_null(strstr(db_errmsg(db), "duplicate key"));
+	/* the failure shows now, or (PostgreSQL's pipelined write) at the latest at the commit */
+	if (db_step(s) == DB_ERROR)
+		assert_non_null(strstr(db_errmsg(db), "duplicate key"));
 	db_reset(s);
 	assert_false(db_commit(db));
-	assert_non_null(strstr(db_errmsg(db), "rolled back"));
+	assert_non_null(strstr(db_errmsg(db), "duplicate key"));
 	assert_int_equal(one_int(db, "SELECT count(*) FROM f"), 1);
 	db_finalize(s);
+}
+
+/* Writes that answer no rows, run many times in a transaction: PostgreSQL queues them
+ * (pipeline mode); whatever comes next sees them, in order, and their failures. */
+static void test_queued_writes(void **state)
+{
+	struct fixture *fx = *state;
+	struct db *db = fx->db;
+	exec_ok(db, "CREATE TABLE q (n BIGINT PRIMARY KEY, t TEXT NOT NULL)");
+	struct db_stmt *ins = prep(db, "INSERT INTO q (n, t) VALUES (?1, ?2)", true);
+	struct db_stmt *up = prep(db,
+	                          "INSERT INTO q (n, t) VALUES (?1, 'up') ON CONFLICT (n)"
+	                          " DO UPDATE SET t = excluded.t RETURNING n",
+	                          true);
+	assert_true(db_begin(db));
+	for (int i = 1; i <= 5000; i++) { /* more than are queued at once */
+		db_bind_int(ins, 1, i);
+		db_bind_text(ins, 2, "MSI (s) (A4:B8) [10:12:13:456]: Note: 1: 2205");
+		assert_int_equal(step_ok(ins, db), DB_DONE);
+		db_reset(ins);
+		if (i == 2500) {
+			assert_int_equal(one_int(db, "SELECT count(*) FROM q"), 2500);
+			/* a statement that answers rows is never queued */
+			db_bind_int(up, 1, 7);
+			assert_int_equal(step_ok(up, db), DB_ROW);
+			assert_int_equal(db_col_int(up, 0), 7);
+			db_reset(up);
+		}
+	}
+	db_finalize(up);
+	db_bind_int(ins, 1, 5000 + 1);
+	db_bind_text(ins, 2, "last");
+	assert_int_equal(step_ok(ins, db), DB_DONE);
+	int64_t prepared = one_int(db, "SELECT count(*) FROM pg_prepared_statements");
+	db_bind_int(ins, 1, 5000 + 2);
+	db_bind_text(ins, 2, "queued");
+	assert_int_equal(step_ok(ins, db), DB_DONE);
+	db_finalize(ins); /* with a run still queued: it runs, and the statement goes */
+	assert_int_equal(one_int(db, "SELECT count(*) FROM pg_prepared_statements"), prepared - 1);
+	assert_true(db_commit(db));
+	struct db *other = open_db(fx, UL_STORE_READONLY);
+	assert_int_equal(one_int(other, "SELECT count(*) FROM q"), 5002);
+	assert_int_equal(one_int(other, "SELECT count(*) FROM q WHERE t = 'up'"), 1);
+
+	/* a failure among queued writes: the next call fails with the server's reason */
+	ins = prep(db, "INSERT INTO q (n, t) VALUES (?1, 'x')", true);
+	assert_true(db_begin(db));
+	for (int i = 5003; i <= 5005; i++) {
+		db_bind_int(ins, 1, i == 5004 ? 1 : i);
+		enum db_step r = db_step(ins);
+		if (db_engine(db) == DB_POSTGRES)
+			assert_int_equal(r, DB_DONE); /* queued: not known yet */
+		db_reset(ins);
+	}
+	struct db_stmt *s = prep(db, "SELECT count(*) FROM q", false);
+	assert_int_equal(db_step(s), DB_ERROR);
+	assert_non_null(strstr(db_errmsg(db), "duplicate key"));
+	db_finalize(s);
+	assert_false(db_commit(db)); /* and the commit says why */
+	assert_non_null(strstr(db_errmsg(db), "duplicate key"));
+	db_rollback(db);
+	assert_int_equal(one_int(other, "SELECT count(*) FROM q"), 5002);
+
+	/* outside a transaction nothing is queued: the failure shows at once */
+	db_bind_int(ins, 1, 1);
+	assert_int_equal(db_step(ins), DB_ERROR);
+	assert_non_null(strstr(db_errmsg(db), "duplicate key"));
+	db_reset(ins);
+	db_bind_int(ins, 1, 6000);
+	assert_int_equal(step_ok(ins, db), DB_DONE);
+	db_finalize(ins);
+	assert_int_equal(one_int(other, "SELECT count(*) FROM q"), 5003);
+	db_close(other);
 }
 
 /* ---- locks and markers ------------------------------------------------------------------- */
@@ -728,6 +802,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_column_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistent_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queued_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_excludes_other_connection, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_version_and_table_count, setup, teardown),
