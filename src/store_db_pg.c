@@ -1351,6 +1351,8 @@ static bool pg_query_rows(struct db *db, const char *sql,
 		if (!run(d, "BEGIN READ ONLY"))
 			return ul_error_set(err, "query", "SQL error: %s", d->err);
 	}
+	if (!flush(d))
+		return ul_error_set(err, "query", "SQL error: %s", d->err);
 	bool ok = true;
 	if (!PQsendQuery(d->conn, sql)) {
 		char line[UL_ERROR_MAX];
