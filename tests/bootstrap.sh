@@ -15,10 +15,11 @@ builddir=${1:-build}
 [ $# -gt 0 ] && shift
 
 packages=(gcc meson ninja-build pkg-config python3 libpcre2-dev zlib1g-dev libsqlite3-dev
-          libcmocka-dev libarchive-dev clang-format scdoc)
+          libcmocka-dev libarchive-dev libpq-dev clang-format scdoc)
 # More for special builds or tests, e.g. UPGLOG_EXTRA_PACKAGES="clang" for fuzzing (.ci/run
-# adds the sanitizer runtime that goes with this Debian's clang), or "chromium" for the HTML
-# report's test in a real browser (skipped without it; .ci/run installs it).
+# adds the sanitizer runtime that goes with this Debian's clang), "chromium" for the HTML
+# report's test in a real browser, or "postgresql" for the server the PostgreSQL tests start
+# (each skipped without; .ci/run installs both).
 read -r -a extra <<< "${UPGLOG_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 # Hyperscan (the multi-pattern prefilter) exists for x86-64 only; elsewhere upglog builds
