@@ -204,11 +204,14 @@ void rep_headline(const struct rep_triage *t, char *buf, size_t cap)
 
 void rep_query_hint(const struct ul_report_opts *o, char *buf, size_t cap)
 {
+	/* Quoted for a shell when it needs it (a PostgreSQL URI's '?' and '&'). */
+	bool quote = o->db && strpbrk(o->db, " \t?&;|<>()$`\\\"*[]#~!{}") && !strchr(o->db, '\'');
 	if (o->db)
 		snprintf(buf, cap,
-		         "upglog query --db %s \"SELECT file, line, severity, text FROM v_findings "
+		         "upglog query --db %s%s%s \"SELECT file, line, severity, text FROM "
+		         "v_findings "
 		         "WHERE level >= 3 ORDER BY ts\"",
-		         o->db);
+		         quote ? "'" : "", o->db, quote ? "'" : "");
 	else
 		snprintf(buf, cap,
 		         "this triage kept no database: add --db upglog.db to keep one, then "

@@ -496,6 +496,11 @@ static const char *dbname(const struct ul_store *st)
 	return db_display(st->db);
 }
 
+const char *ul_store_name(const struct ul_store *st)
+{
+	return dbname(st);
+}
+
 /* Every store error names the database. */
 static bool db_err(struct ul_store *st, struct ul_error *err, const char *what)
 {

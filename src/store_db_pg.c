@@ -676,7 +676,18 @@ static bool pg_get_version(struct db *db, int64_t *version)
 {
 	struct pg_db *d = pg(db);
 	*version = 0;
-	PGresult *r = run_value(d, "SELECT to_regclass('upglog_schema') IS NOT NULL", 0, NULL);
+	/*
+	 * Asked of pg_class under this statement's snapshot, not through to_regclass(): a name
+	 * lookup may answer from the backend's catalog cache, which an advisory lock does not
+	 * refresh, so a writer that waited on the "schema" lock for another one creating the
+	 * schema would still find no table and then meet that writer's tables.
+	 */
+	PGresult *r =
+	        run_value(d,
+	                  "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
+	                  " JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace"
+	                  " WHERE s.nspname = current_schema() AND c.relname = 'upglog_schema')",
+	                  0, NULL);
 	if (!r)
 		return false;
 	bool exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;

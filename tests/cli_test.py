@@ -1053,40 +1053,6 @@ class Merge(unittest.TestCase):
             self.assertEqual(con.execute("SELECT count(*) FROM scans").fetchone()[0], 13)
             con.close()
 
-    def test_postgresql_target(self):
-        """Two shards into PostgreSQL equal one scan of both (UPGLOG_TEST_PG: a libpq
-        connection string of a server where this user may create a database)."""
-        base = os.environ.get("UPGLOG_TEST_PG")
-        if not base:
-            self.skipTest("UPGLOG_TEST_PG is not set")
-        psql = shutil.which("psql")
-        if not psql:
-            self.skipTest("psql is not installed")
-        name = f"upglog_merge_{os.getpid()}"
-        subprocess.run([psql, base, "-qc", f"CREATE DATABASE {name}"], check=True,
-                       capture_output=True, timeout=TIMEOUT)
-        try:
-            sep = "&" if "?" in base else "?"
-            pg = f"{base}{sep}dbname={name}" if "://" in base else f"{base} dbname={name}"
-            code, _, err = run("merge", "--db", pg, *self.shards)
-            self.assertEqual(code, self.single_code, err)
-            for sql in ("SELECT host, role, outcome, reason, file, line FROM v_servers"
-                        " ORDER BY host",
-                        "SELECT file, outcome, reason FROM v_failures ORDER BY file",
-                        "SELECT count(*) FROM findings"):
-                a = run("query", "--db", self.single, "--format", "json", sql)
-                b = run("query", "--db", pg, "--format", "json", sql)
-                self.assertEqual(b, a, sql)
-            ca, a, _ = run("triage", "--db", self.single, "--format", "json")
-            cb, b, err = run("triage", "--db", pg, "--format", "json")
-            self.assertEqual(cb, ca, err)
-            ja, jb = json.loads(a), json.loads(b)
-            for key in ("servers", "checks", "cluster", "verdict", "root_cause", "failures"):
-                self.assertEqual(jb[key], ja[key], key)
-        finally:
-            subprocess.run([psql, base, "-qc", f"DROP DATABASE IF EXISTS {name}"],
-                           capture_output=True, timeout=TIMEOUT)
-
 
 class ClusterManners(unittest.TestCase):
     """The cluster options and output with the command-line habits: option tables, --quiet,

@@ -20,17 +20,6 @@
 
 #include "store_db.h"
 
-#ifndef UPGLOG_TEST_HAVE_SQLITE_ENGINE
-/* The SQLite engine is not in this build yet: db_open() (never called here) needs one. */
-struct db *db_sqlite_open(const char *name, enum ul_store_mode mode, struct ul_error *err)
-{
-	(void)name;
-	(void)mode;
-	ul_error_set(err, "store", "no SQLite engine in this test build");
-	return NULL;
-}
-#endif
-
 static const char *pg_base; /* UPGLOG_TEST_PG */
 static unsigned schema_seq;
 

@@ -62,6 +62,10 @@ bool ul_store_names_server(const char *name);
 struct ul_store *ul_store_open(const char *path, enum ul_store_mode mode, struct ul_error *err);
 void ul_store_close(struct ul_store *st);
 
+/** The database's name for messages: its path, or a PostgreSQL connection string without its
+ *  password. */
+const char *ul_store_name(const struct ul_store *st);
+
 /* ---- writing a scan ------------------------------------------------------------------------ */
 
 /** Start a scan: a `scans` row, and the catalogue in `rules`. */

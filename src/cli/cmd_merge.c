@@ -83,7 +83,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		goto out;
 	}
 	if (!existed && !cs.quiet)
-		fprintf(io->err, "upglog: created the database %s\n", db);
+		fprintf(io->err, "upglog: created the database %s\n", ul_store_name(st));
 	m = ul_store_merge_begin(st, &err);
 	if (!m) {
 		cli_error(io, "%s", err.msg);

@@ -72,7 +72,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	if (nargs != 1)
 		return cli_usage_error(io, &cli_cmd_query,
 		                       "give exactly one SQL argument (quote it)");
-	if (access(db, F_OK) != 0) {
+	if (!ul_store_names_server(db) && access(db, F_OK) != 0) {
 		cli_error(io, "%s: no such database (run 'upglog scan' first)", db);
 		return UL_EXIT_USAGE;
 	}
@@ -94,7 +94,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	if (!ul_store_latest_scan(st, &latest, &err)) {
 		cli_error(io, "%s", err.msg);
 		rc = UL_EXIT_USAGE;
-	} else if (latest && cli_scan_unfinished(io, st, db, latest)) {
+	} else if (latest && cli_scan_unfinished(io, st, ul_store_name(st), latest)) {
 		rc = UL_EXIT_UNREADABLE;
 	}
 	ul_store_close(st);

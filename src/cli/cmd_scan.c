@@ -96,7 +96,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	if (!cat)
 		goto out;
 	const char *db = cs.db ? cs.db : "upglog.db";
-	bool existed = access(db, F_OK) == 0;
+	bool existed = ul_store_names_server(db) || access(db, F_OK) == 0;
 	st = ul_store_open(db, UL_STORE_CREATE, &err);
 	if (!st) {
 		cli_error(io, "%s", err.msg);
@@ -104,7 +104,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	}
 	/* Never leave a database behind silently. */
 	if (!existed && !cs.quiet)
-		fprintf(io->err, "upglog: created the database %s\n", db);
+		fprintf(io->err, "upglog: created the database %s\n", ul_store_name(st));
 	int64_t scan_id;
 	struct ul_scan_stats stats;
 	if (!cli_scan_run(&cs, io, st, cat, &scan_id, &stats))
@@ -130,7 +130,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		}
 		if (out)
 			ro.out = out;
-		ro.db = cs.db ? cs.db : "upglog.db";
+		ro.db = ul_store_name(st);
 		struct ul_triage_summary ts;
 		if (!ul_report_triage(st, scan_id, &ro, &ts, &err)) {
 			cli_error(io, "%s", err.msg);

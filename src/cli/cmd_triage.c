@@ -135,7 +135,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		if (!cli_scan_run(&cs, io, st, cat, &scan_id, &stats))
 			goto done;
 	} else if (!ul_store_latest_scan(st, &scan_id, &err) || scan_id == 0) {
-		cli_error(io, "%s: no scan to report (give PATHs to scan)", db);
+		cli_error(io, "%s: no scan to report (give PATHs to scan)", ul_store_name(st));
 		goto done;
 	}
 	if (output) {
@@ -190,7 +190,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		        (long long)scan_id, ss.started);
 		ro.notice = notice;
 	}
-	ro.db = strcmp(db, ":memory:") != 0 ? db : NULL;
+	ro.db = strcmp(db, ":memory:") != 0 ? ul_store_name(st) : NULL;
 	cl = cli_cluster(&cs, io, st, scan_id, scanning);
 	if (!cl)
 		goto done;
@@ -206,7 +206,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		goto done;
 	}
 	out = NULL;
-	if (!scanning && cli_scan_unfinished(io, st, db, scan_id))
+	if (!scanning && cli_scan_unfinished(io, st, ul_store_name(st), scan_id))
 		rc = UL_EXIT_UNREADABLE;
 	else if (stats.problems || sum.unreadable)
 		rc = UL_EXIT_UNREADABLE;
