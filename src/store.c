@@ -15,198 +15,203 @@
 #include "store_int.h"
 #include "upglog/mask.h"
 
-static const char schema_sql[] =
-        "CREATE TABLE scans (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  started TEXT NOT NULL,\n"
-        "  finished TEXT,\n"
-        "  tool_version TEXT NOT NULL,\n"
-        "  catalogue_hash TEXT NOT NULL,\n"
-        "  arguments TEXT NOT NULL\n"
-        ");\n"
-        "CREATE TABLE sources (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  scan_id INTEGER NOT NULL REFERENCES scans(id),\n"
-        "  path TEXT NOT NULL UNIQUE,\n"
-        "  kind TEXT NOT NULL,\n"
-        "  host TEXT,\n"
-        "  size INTEGER,\n"
-        "  mtime INTEGER,\n"
-        "  complete INTEGER NOT NULL DEFAULT 0\n"
-        ");\n"
-        "CREATE TABLE files (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  source_id INTEGER NOT NULL REFERENCES sources(id),\n"
-        "  scan_id INTEGER NOT NULL REFERENCES scans(id),\n"
-        "  path TEXT NOT NULL UNIQUE,\n"
-        "  location TEXT NOT NULL,\n"
-        "  family TEXT,\n"
-        "  encoding TEXT,\n"
-        "  size INTEGER,\n"
-        "  mtime INTEGER,\n"
-        "  bytes INTEGER,\n"
-        "  lines INTEGER,\n"
-        "  cut_lines INTEGER NOT NULL DEFAULT 0,\n"
-        "  replaced INTEGER NOT NULL DEFAULT 0,\n"
-        "  hash TEXT,\n"
-        "  status TEXT NOT NULL,\n"
-        "  error TEXT\n"
-        ");\n"
-        "CREATE INDEX files_source ON files(source_id);\n"
-        "CREATE TABLE rules (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  rule_id TEXT NOT NULL UNIQUE,\n"
-        "  rank INTEGER NOT NULL,\n"
-        "  severity TEXT NOT NULL,\n"
-        "  family TEXT NOT NULL,\n"
-        "  event TEXT,\n"
-        "  priority INTEGER NOT NULL,\n"
-        "  code TEXT,\n"
-        "  evidence TEXT NOT NULL,\n"
-        "  title TEXT NOT NULL,\n"
-        "  explain TEXT NOT NULL,\n"
-        "  fix TEXT NOT NULL,\n"
-        "  pattern TEXT NOT NULL,\n"
-        "  origin TEXT NOT NULL\n"
-        ");\n"
-        "CREATE TABLE findings (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"
-        "  line INTEGER NOT NULL,\n"
-        "  offset INTEGER NOT NULL,\n"
-        "  ts TEXT,\n"
-        "  rule_id TEXT NOT NULL,\n"
-        "  severity TEXT NOT NULL,\n"
-        "  level INTEGER NOT NULL,\n"
-        "  code TEXT,\n"
-        "  action TEXT,\n"
-        "  text TEXT NOT NULL,\n"
-        "  title TEXT,\n"
-        "  captures TEXT,\n"
-        "  context_before TEXT,\n"
-        "  context_after TEXT,\n"
-        "  UNIQUE(file_id, line)\n"
-        ");\n"
-        "CREATE INDEX findings_level ON findings(level, file_id);\n"
-        "CREATE TABLE rule_hits (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"
-        "  rule_id TEXT NOT NULL,\n"
-        "  severity TEXT NOT NULL,\n"
-        "  count INTEGER NOT NULL,\n"
-        "  first_line INTEGER NOT NULL,\n"
-        "  last_line INTEGER NOT NULL,\n"
-        "  UNIQUE(file_id, rule_id)\n"
-        ");\n"
-        "CREATE TABLE verdicts (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  file_id INTEGER NOT NULL UNIQUE REFERENCES files(id) ON DELETE CASCADE,\n"
-        "  outcome TEXT NOT NULL,\n"
-        "  finding_id INTEGER REFERENCES findings(id) ON DELETE SET NULL,\n"
-        "  root_line INTEGER,\n"
-        "  action TEXT,\n"
-        "  exit_code INTEGER,\n"
-        "  reboot INTEGER NOT NULL DEFAULT 0,\n"
-        "  reason TEXT,\n"
-        "  product TEXT,\n"
-        "  host TEXT,\n"
-        "  started TEXT,\n"
-        "  failed_at TEXT\n"
-        ");\n"
-        "CREATE TABLE candidates (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  verdict_id INTEGER NOT NULL REFERENCES verdicts(id) ON DELETE CASCADE,\n"
-        "  rank INTEGER NOT NULL,\n"
-        "  line INTEGER NOT NULL,\n"
-        "  finding_id INTEGER REFERENCES findings(id) ON DELETE SET NULL,\n"
-        "  reason TEXT NOT NULL\n"
-        ");\n"
-        "CREATE INDEX candidates_verdict ON candidates(verdict_id);\n"
-        "CREATE VIEW v_findings AS\n"
-        "  SELECT f.id, fi.path AS file, f.line, f.ts, f.rule_id, f.severity, f.level, f.code,\n"
-        "         f.action, f.text, f.title, r.fix\n"
-        "  FROM findings f JOIN files fi ON fi.id = f.file_id\n"
-        "  LEFT JOIN rules r ON r.rule_id = f.rule_id;\n"
-        "CREATE VIEW v_failures AS\n"
-        "  SELECT fi.path AS file, v.outcome, v.exit_code, v.action, v.reason, v.failed_at,\n"
-        "         f.line, f.rule_id, f.code, f.text\n"
-        "  FROM verdicts v JOIN files fi ON fi.id = v.file_id\n"
-        "  LEFT JOIN findings f ON f.id = v.finding_id\n"
-        "  WHERE v.outcome = 'failed';\n"
-        "CREATE VIEW v_noise AS\n"
-        "  SELECT fi.path AS file, h.rule_id, r.code, h.count, h.first_line, h.last_line\n"
-        "  FROM rule_hits h JOIN files fi ON fi.id = h.file_id\n"
-        "  LEFT JOIN rules r ON r.rule_id = h.rule_id\n"
-        "  WHERE h.severity = 'noise';\n";
+/*
+ * The schema, written once for both engines: ID is the type of every table's key and INT of
+ * every integer column. SQLite: INTEGER PRIMARY KEY (the rowid) and INTEGER; PostgreSQL: an
+ * identity column and BIGINT (its INTEGER has 32 bits). Step 0 -> 1:
+ */
+#define SCHEMA_V1(ID, INT)                                                                        \
+	"CREATE TABLE scans (\n"                                                                  \
+	"  id " ID ",\n"                                                                          \
+	"  started TEXT NOT NULL,\n"                                                              \
+	"  finished TEXT,\n"                                                                      \
+	"  tool_version TEXT NOT NULL,\n"                                                         \
+	"  catalogue_hash TEXT NOT NULL,\n"                                                       \
+	"  arguments TEXT NOT NULL\n"                                                             \
+	");\n"                                                                                    \
+	"CREATE TABLE sources (\n"                                                                \
+	"  id " ID ",\n"                                                                          \
+	"  scan_id " INT " NOT NULL REFERENCES scans(id),\n"                                      \
+	"  path TEXT NOT NULL UNIQUE,\n"                                                          \
+	"  kind TEXT NOT NULL,\n"                                                                 \
+	"  host TEXT,\n"                                                                          \
+	"  size " INT ",\n"                                                                       \
+	"  mtime " INT ",\n"                                                                      \
+	"  complete " INT " NOT NULL DEFAULT 0\n"                                                 \
+	");\n"                                                                                    \
+	"CREATE TABLE files (\n"                                                                  \
+	"  id " ID ",\n"                                                                          \
+	"  source_id " INT " NOT NULL REFERENCES sources(id),\n"                                  \
+	"  scan_id " INT " NOT NULL REFERENCES scans(id),\n"                                      \
+	"  path TEXT NOT NULL UNIQUE,\n"                                                          \
+	"  location TEXT NOT NULL,\n"                                                             \
+	"  family TEXT,\n"                                                                        \
+	"  encoding TEXT,\n"                                                                      \
+	"  size " INT ",\n"                                                                       \
+	"  mtime " INT ",\n"                                                                      \
+	"  bytes " INT ",\n"                                                                      \
+	"  lines " INT ",\n"                                                                      \
+	"  cut_lines " INT " NOT NULL DEFAULT 0,\n"                                               \
+	"  replaced " INT " NOT NULL DEFAULT 0,\n"                                                \
+	"  hash TEXT,\n"                                                                          \
+	"  status TEXT NOT NULL,\n"                                                               \
+	"  error TEXT\n"                                                                          \
+	");\n"                                                                                    \
+	"CREATE INDEX files_source ON files(source_id);\n"                                        \
+	"CREATE TABLE rules (\n"                                                                  \
+	"  id " ID ",\n"                                                                          \
+	"  rule_id TEXT NOT NULL UNIQUE,\n"                                                       \
+	"  rank " INT " NOT NULL,\n"                                                              \
+	"  severity TEXT NOT NULL,\n"                                                             \
+	"  family TEXT NOT NULL,\n"                                                               \
+	"  event TEXT,\n"                                                                         \
+	"  priority " INT " NOT NULL,\n"                                                          \
+	"  code TEXT,\n"                                                                          \
+	"  evidence TEXT NOT NULL,\n"                                                             \
+	"  title TEXT NOT NULL,\n"                                                                \
+	"  explain TEXT NOT NULL,\n"                                                              \
+	"  fix TEXT NOT NULL,\n"                                                                  \
+	"  pattern TEXT NOT NULL,\n"                                                              \
+	"  origin TEXT NOT NULL\n"                                                                \
+	");\n"                                                                                    \
+	"CREATE TABLE findings (\n"                                                               \
+	"  id " ID ",\n"                                                                          \
+	"  file_id " INT " NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"                    \
+	"  line " INT " NOT NULL,\n"                                                              \
+	"  \"offset\" " INT " NOT NULL,\n"                                                        \
+	"  ts TEXT,\n"                                                                            \
+	"  rule_id TEXT NOT NULL,\n"                                                              \
+	"  severity TEXT NOT NULL,\n"                                                             \
+	"  level " INT " NOT NULL,\n"                                                             \
+	"  code TEXT,\n"                                                                          \
+	"  action TEXT,\n"                                                                        \
+	"  text TEXT NOT NULL,\n"                                                                 \
+	"  title TEXT,\n"                                                                         \
+	"  captures TEXT,\n"                                                                      \
+	"  context_before TEXT,\n"                                                                \
+	"  context_after TEXT,\n"                                                                 \
+	"  UNIQUE(file_id, line)\n"                                                               \
+	");\n"                                                                                    \
+	"CREATE INDEX findings_level ON findings(level, file_id);\n"                              \
+	"CREATE TABLE rule_hits (\n"                                                              \
+	"  id " ID ",\n"                                                                          \
+	"  file_id " INT " NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"                    \
+	"  rule_id TEXT NOT NULL,\n"                                                              \
+	"  severity TEXT NOT NULL,\n"                                                             \
+	"  count " INT " NOT NULL,\n"                                                             \
+	"  first_line " INT " NOT NULL,\n"                                                        \
+	"  last_line " INT " NOT NULL,\n"                                                         \
+	"  UNIQUE(file_id, rule_id)\n"                                                            \
+	");\n"                                                                                    \
+	"CREATE TABLE verdicts (\n"                                                               \
+	"  id " ID ",\n"                                                                          \
+	"  file_id " INT " NOT NULL UNIQUE REFERENCES files(id) ON DELETE CASCADE,\n"             \
+	"  outcome TEXT NOT NULL,\n"                                                              \
+	"  finding_id " INT " REFERENCES findings(id) ON DELETE SET NULL,\n"                      \
+	"  root_line " INT ",\n"                                                                  \
+	"  action TEXT,\n"                                                                        \
+	"  exit_code " INT ",\n"                                                                  \
+	"  reboot " INT " NOT NULL DEFAULT 0,\n"                                                  \
+	"  reason TEXT,\n"                                                                        \
+	"  product TEXT,\n"                                                                       \
+	"  host TEXT,\n"                                                                          \
+	"  started TEXT,\n"                                                                       \
+	"  failed_at TEXT\n"                                                                      \
+	");\n"                                                                                    \
+	"CREATE TABLE candidates (\n"                                                             \
+	"  id " ID ",\n"                                                                          \
+	"  verdict_id " INT " NOT NULL REFERENCES verdicts(id) ON DELETE CASCADE,\n"              \
+	"  rank " INT " NOT NULL,\n"                                                              \
+	"  line " INT " NOT NULL,\n"                                                              \
+	"  finding_id " INT " REFERENCES findings(id) ON DELETE SET NULL,\n"                      \
+	"  reason TEXT NOT NULL\n"                                                                \
+	");\n"                                                                                    \
+	"CREATE INDEX candidates_verdict ON candidates(verdict_id);\n"                            \
+	"CREATE VIEW v_findings AS\n"                                                             \
+	"  SELECT f.id, fi.path AS file, f.line, f.ts, f.rule_id, f.severity, f.level, f.code,\n" \
+	"         f.action, f.text, f.title, r.fix\n"                                             \
+	"  FROM findings f JOIN files fi ON fi.id = f.file_id\n"                                  \
+	"  LEFT JOIN rules r ON r.rule_id = f.rule_id;\n"                                         \
+	"CREATE VIEW v_failures AS\n"                                                             \
+	"  SELECT fi.path AS file, v.outcome, v.exit_code, v.action, v.reason, v.failed_at,\n"    \
+	"         f.line, f.rule_id, f.code, f.text\n"                                            \
+	"  FROM verdicts v JOIN files fi ON fi.id = v.file_id\n"                                  \
+	"  LEFT JOIN findings f ON f.id = v.finding_id\n"                                         \
+	"  WHERE v.outcome = 'failed';\n"                                                         \
+	"CREATE VIEW v_noise AS\n"                                                                \
+	"  SELECT fi.path AS file, h.rule_id, r.code, h.count, h.first_line, h.last_line\n"       \
+	"  FROM rule_hits h JOIN files fi ON fi.id = h.file_id\n"                                 \
+	"  LEFT JOIN rules r ON r.rule_id = h.rule_id\n"                                          \
+	"  WHERE h.severity = 'noise';\n"
 
 /*
  * Schema step v1 -> v2: servers and the cluster (migrations[1]; the loop in ensure_schema()
- * sets user_version). A fresh database runs schema_sql first, then this.
+ * sets the version). A fresh database runs SCHEMA_V1 first, then this. v1 rows have no host
+ * and no facts: the step clears their hash and mtime, so their files are read again.
  */
-static const char schema_v2_sql[] =
-        "ALTER TABLE files ADD COLUMN host TEXT;\n"
-        "ALTER TABLE files ADD COLUMN host_from TEXT;\n"
-        "ALTER TABLE verdicts ADD COLUMN finished TEXT;\n"
-        "CREATE TABLE facts (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"
-        "  key TEXT NOT NULL,\n"
-        "  value TEXT NOT NULL,\n"
-        "  line INTEGER NOT NULL,\n"
-        "  ts TEXT\n"
-        ");\n"
-        "CREATE INDEX facts_file ON facts(file_id);\n"
-        "CREATE TABLE servers (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  scan_id INTEGER NOT NULL REFERENCES scans(id),\n"
-        "  host TEXT NOT NULL,\n"
-        "  role TEXT NOT NULL,\n"
-        "  role_evidence TEXT,\n"
-        "  outcome TEXT NOT NULL,\n"
-        "  product TEXT,\n"
-        "  from_version TEXT,\n"
-        "  to_version TEXT,\n"
-        "  final_version TEXT,\n"
-        "  started TEXT,\n"
-        "  finished TEXT,\n"
-        "  reboot INTEGER NOT NULL DEFAULT 0,\n"
-        "  reason TEXT,\n"
-        "  file_id INTEGER REFERENCES files(id) ON DELETE SET NULL,\n"
-        "  line INTEGER,\n"
-        "  finding_id INTEGER REFERENCES findings(id) ON DELETE SET NULL,\n"
-        "  UNIQUE(scan_id, host)\n"
-        ");\n"
-        "CREATE TABLE checks (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  scan_id INTEGER NOT NULL REFERENCES scans(id),\n"
-        "  name TEXT NOT NULL,\n"
-        "  severity TEXT NOT NULL,\n"
-        "  host TEXT,\n"
-        "  hosts TEXT,\n"
-        "  file_id INTEGER REFERENCES files(id) ON DELETE SET NULL,\n"
-        "  line INTEGER,\n"
-        "  text TEXT NOT NULL,\n"
-        "  advice TEXT,\n"
-        "  evidence TEXT NOT NULL\n"
-        ");\n"
-        "CREATE INDEX checks_scan ON checks(scan_id);\n"
-        "CREATE VIEW v_servers AS\n"
-        "  SELECT s.host, s.role, s.outcome, s.from_version, s.to_version, s.final_version,\n"
-        "         s.started, s.finished, s.reason, fi.path AS file, s.line, f.text\n"
-        "  FROM servers s LEFT JOIN files fi ON fi.id = s.file_id\n"
-        "  LEFT JOIN findings f ON f.id = s.finding_id\n"
-        "  WHERE s.scan_id = (SELECT max(scan_id) FROM servers);\n"
-        "CREATE VIEW v_failed_servers AS\n"
-        "  SELECT host, role, outcome, reason, file, line, text FROM v_servers\n"
-        "  WHERE outcome IN ('failed', 'cancelled', 'incomplete');\n"
-        "CREATE VIEW v_checks AS\n"
-        "  SELECT c.name, c.severity, coalesce(c.host, c.hosts) AS hosts, fi.path AS file,\n"
-        "         c.line, c.text, c.advice, c.evidence\n"
-        "  FROM checks c LEFT JOIN files fi ON fi.id = c.file_id\n"
-        "  WHERE c.scan_id = (SELECT max(scan_id) FROM checks);\n"
-        /* v1 rows have no host and no facts: their files are read again on the next scan. */
-        "UPDATE files SET hash = NULL, mtime = NULL;\n"
-        "UPDATE sources SET complete = 0;\n";
+#define SCHEMA_V2(ID, INT)                                                                     \
+	"ALTER TABLE files ADD COLUMN host TEXT;\n"                                            \
+	"ALTER TABLE files ADD COLUMN host_from TEXT;\n"                                       \
+	"ALTER TABLE verdicts ADD COLUMN finished TEXT;\n"                                     \
+	"CREATE TABLE facts (\n"                                                               \
+	"  id " ID ",\n"                                                                       \
+	"  file_id " INT " NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"                 \
+	"  key TEXT NOT NULL,\n"                                                               \
+	"  value TEXT NOT NULL,\n"                                                             \
+	"  line " INT " NOT NULL,\n"                                                           \
+	"  ts TEXT\n"                                                                          \
+	");\n"                                                                                 \
+	"CREATE INDEX facts_file ON facts(file_id);\n"                                         \
+	"CREATE TABLE servers (\n"                                                             \
+	"  id " ID ",\n"                                                                       \
+	"  scan_id " INT " NOT NULL REFERENCES scans(id),\n"                                   \
+	"  host TEXT NOT NULL,\n"                                                              \
+	"  role TEXT NOT NULL,\n"                                                              \
+	"  role_evidence TEXT,\n"                                                              \
+	"  outcome TEXT NOT NULL,\n"                                                           \
+	"  product TEXT,\n"                                                                    \
+	"  from_version TEXT,\n"                                                               \
+	"  to_version TEXT,\n"                                                                 \
+	"  final_version TEXT,\n"                                                              \
+	"  started TEXT,\n"                                                                    \
+	"  finished TEXT,\n"                                                                   \
+	"  reboot " INT " NOT NULL DEFAULT 0,\n"                                               \
+	"  reason TEXT,\n"                                                                     \
+	"  file_id " INT " REFERENCES files(id) ON DELETE SET NULL,\n"                         \
+	"  line " INT ",\n"                                                                    \
+	"  finding_id " INT " REFERENCES findings(id) ON DELETE SET NULL,\n"                   \
+	"  UNIQUE(scan_id, host)\n"                                                            \
+	");\n"                                                                                 \
+	"CREATE TABLE checks (\n"                                                              \
+	"  id " ID ",\n"                                                                       \
+	"  scan_id " INT " NOT NULL REFERENCES scans(id),\n"                                   \
+	"  name TEXT NOT NULL,\n"                                                              \
+	"  severity TEXT NOT NULL,\n"                                                          \
+	"  host TEXT,\n"                                                                       \
+	"  hosts TEXT,\n"                                                                      \
+	"  file_id " INT " REFERENCES files(id) ON DELETE SET NULL,\n"                         \
+	"  line " INT ",\n"                                                                    \
+	"  text TEXT NOT NULL,\n"                                                              \
+	"  advice TEXT,\n"                                                                     \
+	"  evidence TEXT NOT NULL\n"                                                           \
+	");\n"                                                                                 \
+	"CREATE INDEX checks_scan ON checks(scan_id);\n"                                       \
+	"CREATE VIEW v_servers AS\n"                                                           \
+	"  SELECT s.host, s.role, s.outcome, s.from_version, s.to_version, s.final_version,\n" \
+	"         s.started, s.finished, s.reason, fi.path AS file, s.line, f.text\n"          \
+	"  FROM servers s LEFT JOIN files fi ON fi.id = s.file_id\n"                           \
+	"  LEFT JOIN findings f ON f.id = s.finding_id\n"                                      \
+	"  WHERE s.scan_id = (SELECT max(scan_id) FROM servers);\n"                            \
+	"CREATE VIEW v_failed_servers AS\n"                                                    \
+	"  SELECT host, role, outcome, reason, file, line, text FROM v_servers\n"              \
+	"  WHERE outcome IN ('failed', 'cancelled', 'incomplete');\n"                          \
+	"CREATE VIEW v_checks AS\n"                                                            \
+	"  SELECT c.name, c.severity, coalesce(c.host, c.hosts) AS hosts, fi.path AS file,\n"  \
+	"         c.line, c.text, c.advice, c.evidence\n"                                      \
+	"  FROM checks c LEFT JOIN files fi ON fi.id = c.file_id\n"                            \
+	"  WHERE c.scan_id = (SELECT max(scan_id) FROM checks);\n"                             \
+	"UPDATE files SET hash = NULL, mtime = NULL;\n"                                        \
+	"UPDATE sources SET complete = 0;\n"
 
 /*
  * The schema as a list of steps: migrations[i] takes a SQLite database from user_version i to
@@ -215,208 +220,21 @@ static const char schema_v2_sql[] =
  * version is one more entry here and in migrations_pg[].
  */
 static const char *const migrations[] = {
-	schema_sql,    /* 0 -> 1 */
-	schema_v2_sql, /* 1 -> 2: servers and the cluster */
+	SCHEMA_V1("INTEGER PRIMARY KEY", "INTEGER"), /* 0 -> 1 */
+	SCHEMA_V2("INTEGER PRIMARY KEY", "INTEGER"), /* 1 -> 2: servers and the cluster */
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == UL_SCHEMA_VERSION,
                "one migration step per schema version");
-static const char schema_pg_sql[] =
-        "CREATE TABLE scans (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  started TEXT NOT NULL,\n"
-        "  finished TEXT,\n"
-        "  tool_version TEXT NOT NULL,\n"
-        "  catalogue_hash TEXT NOT NULL,\n"
-        "  arguments TEXT NOT NULL\n"
-        ");\n"
-        "CREATE TABLE sources (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  scan_id BIGINT NOT NULL REFERENCES scans(id),\n"
-        "  path TEXT NOT NULL UNIQUE,\n"
-        "  kind TEXT NOT NULL,\n"
-        "  host TEXT,\n"
-        "  size BIGINT,\n"
-        "  mtime BIGINT,\n"
-        "  complete BIGINT NOT NULL DEFAULT 0\n"
-        ");\n"
-        "CREATE TABLE files (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  source_id BIGINT NOT NULL REFERENCES sources(id),\n"
-        "  scan_id BIGINT NOT NULL REFERENCES scans(id),\n"
-        "  path TEXT NOT NULL UNIQUE,\n"
-        "  location TEXT NOT NULL,\n"
-        "  family TEXT,\n"
-        "  encoding TEXT,\n"
-        "  size BIGINT,\n"
-        "  mtime BIGINT,\n"
-        "  bytes BIGINT,\n"
-        "  lines BIGINT,\n"
-        "  cut_lines BIGINT NOT NULL DEFAULT 0,\n"
-        "  replaced BIGINT NOT NULL DEFAULT 0,\n"
-        "  hash TEXT,\n"
-        "  status TEXT NOT NULL,\n"
-        "  error TEXT\n"
-        ");\n"
-        "CREATE INDEX files_source ON files(source_id);\n"
-        "CREATE TABLE rules (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  rule_id TEXT NOT NULL UNIQUE,\n"
-        "  rank BIGINT NOT NULL,\n"
-        "  severity TEXT NOT NULL,\n"
-        "  family TEXT NOT NULL,\n"
-        "  event TEXT,\n"
-        "  priority BIGINT NOT NULL,\n"
-        "  code TEXT,\n"
-        "  evidence TEXT NOT NULL,\n"
-        "  title TEXT NOT NULL,\n"
-        "  explain TEXT NOT NULL,\n"
-        "  fix TEXT NOT NULL,\n"
-        "  pattern TEXT NOT NULL,\n"
-        "  origin TEXT NOT NULL\n"
-        ");\n"
-        "CREATE TABLE findings (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  file_id BIGINT NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"
-        "  line BIGINT NOT NULL,\n"
-        "  \"offset\" BIGINT NOT NULL,\n"
-        "  ts TEXT,\n"
-        "  rule_id TEXT NOT NULL,\n"
-        "  severity TEXT NOT NULL,\n"
-        "  level BIGINT NOT NULL,\n"
-        "  code TEXT,\n"
-        "  action TEXT,\n"
-        "  text TEXT NOT NULL,\n"
-        "  title TEXT,\n"
-        "  captures TEXT,\n"
-        "  context_before TEXT,\n"
-        "  context_after TEXT,\n"
-        "  UNIQUE(file_id, line)\n"
-        ");\n"
-        "CREATE INDEX findings_level ON findings(level, file_id);\n"
-        "CREATE TABLE rule_hits (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  file_id BIGINT NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"
-        "  rule_id TEXT NOT NULL,\n"
-        "  severity TEXT NOT NULL,\n"
-        "  count BIGINT NOT NULL,\n"
-        "  first_line BIGINT NOT NULL,\n"
-        "  last_line BIGINT NOT NULL,\n"
-        "  UNIQUE(file_id, rule_id)\n"
-        ");\n"
-        "CREATE TABLE verdicts (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  file_id BIGINT NOT NULL UNIQUE REFERENCES files(id) ON DELETE CASCADE,\n"
-        "  outcome TEXT NOT NULL,\n"
-        "  finding_id BIGINT REFERENCES findings(id) ON DELETE SET NULL,\n"
-        "  root_line BIGINT,\n"
-        "  action TEXT,\n"
-        "  exit_code BIGINT,\n"
-        "  reboot BIGINT NOT NULL DEFAULT 0,\n"
-        "  reason TEXT,\n"
-        "  product TEXT,\n"
-        "  host TEXT,\n"
-        "  started TEXT,\n"
-        "  failed_at TEXT\n"
-        ");\n"
-        "CREATE TABLE candidates (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  verdict_id BIGINT NOT NULL REFERENCES verdicts(id) ON DELETE CASCADE,\n"
-        "  rank BIGINT NOT NULL,\n"
-        "  line BIGINT NOT NULL,\n"
-        "  finding_id BIGINT REFERENCES findings(id) ON DELETE SET NULL,\n"
-        "  reason TEXT NOT NULL\n"
-        ");\n"
-        "CREATE INDEX candidates_verdict ON candidates(verdict_id);\n"
-        "CREATE VIEW v_findings AS\n"
-        "  SELECT f.id, fi.path AS file, f.line, f.ts, f.rule_id, f.severity, f.level, f.code,\n"
-        "         f.action, f.text, f.title, r.fix\n"
-        "  FROM findings f JOIN files fi ON fi.id = f.file_id\n"
-        "  LEFT JOIN rules r ON r.rule_id = f.rule_id;\n"
-        "CREATE VIEW v_failures AS\n"
-        "  SELECT fi.path AS file, v.outcome, v.exit_code, v.action, v.reason, v.failed_at,\n"
-        "         f.line, f.rule_id, f.code, f.text\n"
-        "  FROM verdicts v JOIN files fi ON fi.id = v.file_id\n"
-        "  LEFT JOIN findings f ON f.id = v.finding_id\n"
-        "  WHERE v.outcome = 'failed';\n"
-        "CREATE VIEW v_noise AS\n"
-        "  SELECT fi.path AS file, h.rule_id, r.code, h.count, h.first_line, h.last_line\n"
-        "  FROM rule_hits h JOIN files fi ON fi.id = h.file_id\n"
-        "  LEFT JOIN rules r ON r.rule_id = h.rule_id\n"
-        "  WHERE h.severity = 'noise';\n";
-
-static const char schema_v2_pg_sql[] =
-        "ALTER TABLE files ADD COLUMN host TEXT;\n"
-        "ALTER TABLE files ADD COLUMN host_from TEXT;\n"
-        "ALTER TABLE verdicts ADD COLUMN finished TEXT;\n"
-        "CREATE TABLE facts (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  file_id BIGINT NOT NULL REFERENCES files(id) ON DELETE CASCADE,\n"
-        "  key TEXT NOT NULL,\n"
-        "  value TEXT NOT NULL,\n"
-        "  line BIGINT NOT NULL,\n"
-        "  ts TEXT\n"
-        ");\n"
-        "CREATE INDEX facts_file ON facts(file_id);\n"
-        "CREATE TABLE servers (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  scan_id BIGINT NOT NULL REFERENCES scans(id),\n"
-        "  host TEXT NOT NULL,\n"
-        "  role TEXT NOT NULL,\n"
-        "  role_evidence TEXT,\n"
-        "  outcome TEXT NOT NULL,\n"
-        "  product TEXT,\n"
-        "  from_version TEXT,\n"
-        "  to_version TEXT,\n"
-        "  final_version TEXT,\n"
-        "  started TEXT,\n"
-        "  finished TEXT,\n"
-        "  reboot BIGINT NOT NULL DEFAULT 0,\n"
-        "  reason TEXT,\n"
-        "  file_id BIGINT REFERENCES files(id) ON DELETE SET NULL,\n"
-        "  line BIGINT,\n"
-        "  finding_id BIGINT REFERENCES findings(id) ON DELETE SET NULL,\n"
-        "  UNIQUE(scan_id, host)\n"
-        ");\n"
-        "CREATE TABLE checks (\n"
-        "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-        "  scan_id BIGINT NOT NULL REFERENCES scans(id),\n"
-        "  name TEXT NOT NULL,\n"
-        "  severity TEXT NOT NULL,\n"
-        "  host TEXT,\n"
-        "  hosts TEXT,\n"
-        "  file_id BIGINT REFERENCES files(id) ON DELETE SET NULL,\n"
-        "  line BIGINT,\n"
-        "  text TEXT NOT NULL,\n"
-        "  advice TEXT,\n"
-        "  evidence TEXT NOT NULL\n"
-        ");\n"
-        "CREATE INDEX checks_scan ON checks(scan_id);\n"
-        "CREATE VIEW v_servers AS\n"
-        "  SELECT s.host, s.role, s.outcome, s.from_version, s.to_version, s.final_version,\n"
-        "         s.started, s.finished, s.reason, fi.path AS file, s.line, f.text\n"
-        "  FROM servers s LEFT JOIN files fi ON fi.id = s.file_id\n"
-        "  LEFT JOIN findings f ON f.id = s.finding_id\n"
-        "  WHERE s.scan_id = (SELECT max(scan_id) FROM servers);\n"
-        "CREATE VIEW v_failed_servers AS\n"
-        "  SELECT host, role, outcome, reason, file, line, text FROM v_servers\n"
-        "  WHERE outcome IN ('failed', 'cancelled', 'incomplete');\n"
-        "CREATE VIEW v_checks AS\n"
-        "  SELECT c.name, c.severity, coalesce(c.host, c.hosts) AS hosts, fi.path AS file,\n"
-        "         c.line, c.text, c.advice, c.evidence\n"
-        "  FROM checks c LEFT JOIN files fi ON fi.id = c.file_id\n"
-        "  WHERE c.scan_id = (SELECT max(scan_id) FROM checks);\n"
-        /* v1 rows have no host and no facts: their files are read again on the next scan. */
-        "UPDATE files SET hash = NULL, mtime = NULL;\n"
-        "UPDATE sources SET complete = 0;\n";
 
 /*
  * The same schema in PostgreSQL's dialect, step by step as migrations[]: identity columns,
  * BIGINT for every integer, the same table, column and view names (a PostgreSQL database
  * is always created at the current version, but keeps its steps to upgrade as SQLite does).
  */
+#define PG_ID "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
 static const char *const migrations_pg[] = {
-	schema_pg_sql,    /* 0 -> 1 */
-	schema_v2_pg_sql, /* 1 -> 2: servers and the cluster */
+	SCHEMA_V1(PG_ID, "BIGINT"), /* 0 -> 1 */
+	SCHEMA_V2(PG_ID, "BIGINT"), /* 1 -> 2: servers and the cluster */
 };
 _Static_assert(sizeof(migrations_pg) / sizeof(migrations_pg[0]) == UL_SCHEMA_VERSION,
                "one PostgreSQL migration step per schema version");
