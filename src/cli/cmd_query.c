@@ -11,7 +11,9 @@
  * the completions follow from the row.
  */
 static const struct cli_opt opts[] = {
-	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE, "the database (default: upglog.db)" },
+	{ OPT_DB, 'd', "db", "DB", NULL, CLI_COMP_FILE,
+	  "the database: a SQLite file (default: upglog.db) or a PostgreSQL connection string "
+	  "(postgresql://...)" },
 	{ OPT_FORMAT, 'f', "format", "FORMAT", "table|csv|json|jsonl", CLI_COMP_VALUES,
 	  "table (default), csv, json (one array of row objects) or jsonl (one object per "
 	  "line)" },

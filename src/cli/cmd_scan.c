@@ -10,8 +10,9 @@
 
 /* Options of scan (with cli_scan_opts). To add one: a row and a case in option(). */
 static const struct cli_opt opts[] = {
-	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE,
-	  "the database (default: upglog.db; created when missing, and the summary says so)" },
+	{ OPT_DB, 'd', "db", "DB", NULL, CLI_COMP_FILE,
+	  "the database: a SQLite file (default: upglog.db; created when missing, and the summary "
+	  "says so) or a PostgreSQL connection string (postgresql://..., must exist)" },
 	{ OPT_FORMAT, 'f', "format", "FORMAT", "jsonl", CLI_COMP_VALUES,
 	  "also print what the scan found as JSON lines for a log pipeline: jsonl, one flat "
 	  "object per finding, file verdict, server and check" },

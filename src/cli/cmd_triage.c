@@ -18,8 +18,9 @@
  * --help, the man page and the completions follow from the row.
  */
 static const struct cli_opt opts[] = {
-	{ OPT_DB, 'd', "db", "FILE", NULL, CLI_COMP_FILE,
-	  "the database (default: in memory with PATHs, upglog.db without)" },
+	{ OPT_DB, 'd', "db", "DB", NULL, CLI_COMP_FILE,
+	  "the database: a SQLite file (default: in memory with PATHs, upglog.db without) or a "
+	  "PostgreSQL connection string (postgresql://...)" },
 	{ OPT_FORMAT, 'f', "format", "FORMAT", "text|json|jsonl|html|markdown|md", CLI_COMP_VALUES,
 	  "the report's format: text for a person (default); json, one document for a script; "
 	  "html, one "
