@@ -723,6 +723,7 @@ def pg_available():
 
 def main_bench(a):
     upglog = os.path.abspath(a.upglog)
+    os.environ["UPGLOG_FLEET_BIN"] = upglog
     if not os.access(upglog, os.X_OK):
         raise SystemExit("fleet: %s is not an upglog binary (--upglog)" % upglog)
     fleet = pathlib.Path(a.dir or os.path.join(tempfile.gettempdir(), "upglog-fleet-%d-%s" % (a.bundles, a.seed)))
@@ -771,7 +772,7 @@ def main_bench(a):
                         print("fleet: PostgreSQL skipped: %s" % str(e).splitlines()[0])
                         break
                     raise
-                r.update(engine=engine, procs=p)
+                r.update(engine=engine, procs=p, db=db)
                 results.append(r)
                 if engine == "sqlite" and p == 1 and reference is None:
                     reference = r
@@ -828,8 +829,26 @@ def report(results, n, reference, fleet):
                 want[o] = want.get(o, 0) + 1
         print("  %-18s %s   (what the generator wrote; see doc/fleet.md)" % (
             "intended", ", ".join("%s,%d" % kv for kv in sorted(want.items()))))
+        intended_vs_found(reference["db"], fleet)
         by_week = [t for t in reference["times"] if t[0] == "failures by week"][0][2]
         print("  %-18s %d weeks with failures" % ("weeks", max(0, len(by_week.splitlines()) - 1)))
+
+
+
+def intended_vs_found(db, fleet):
+    """The generator's intended outcome of each server against the one upglog stored."""
+    upglog = os.environ.get("UPGLOG_FLEET_BIN")
+    out, _ = query(upglog, db, "SELECT host, outcome FROM (%s) s" % LATEST)
+    found = dict(line.split(",", 1) for line in out.splitlines()[1:] if line)
+    table = {}
+    with open(fleet / "fleet.tsv", encoding="utf-8") as f:
+        next(f)
+        for row in f:
+            c = row.split("\t")
+            key = (c[4], found.get(c[2], "(no such host)"))
+            table[key] = table.get(key, 0) + 1
+    print("  %-18s %s" % ("intended -> found", ", ".join(
+        "%s->%s %d" % (k[0], k[1], v) for k, v in sorted(table.items()))))
 
 
 def main():
