@@ -57,6 +57,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import zipfile
 import zlib
@@ -667,24 +668,31 @@ def split(items, n):
     return out
 
 
-def run_scans(upglog, db, bundles, procs, jobs):
-    env = dict(os.environ)
-    procs_ = []
-    start = time.perf_counter()
+def run_scans(upglog, db, groups, procs, jobs, batch):
+    """P workers, each with 1/P of the clusters. batch "share": one `upglog scan` per worker
+    with all of its bundles; "cluster": each worker scans its clusters one after the other,
+    one `upglog scan` per cluster (upglog treats the servers of one scan as one cluster)."""
+    cmd0 = [upglog, "scan", "--quiet", "--db", db] + (["--jobs", str(jobs)] if jobs else [])
     errs = []
-    for i, share in enumerate(split(bundles, procs)):
-        cmd = [upglog, "scan", "--quiet", "--db", db]
-        if jobs:
-            cmd += ["--jobs", str(jobs)]
-        err = tempfile.TemporaryFile()
-        procs_.append((subprocess.Popen(cmd + ["--"] + share, stdout=subprocess.DEVNULL,
-                                        stderr=err, env=env), err))
-    for p, err in procs_:
-        rc = p.wait()
-        err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-        if rc not in (0, 1):
-            errs.append("scan exited %d: %s" % (rc, text.strip()[-2000:]))
+
+    def scan(bundles):
+        p = subprocess.run(cmd0 + ["--"] + bundles, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode not in (0, 1):
+            errs.append("scan exited %d: %s" % (p.returncode, p.stderr.decode("utf-8", "replace").strip()[-2000:]))
+
+    def worker(share):
+        if batch == "share":
+            scan([b for g in share for b in g])
+        else:
+            for g in share:
+                scan(g)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(share,)) for share in split(groups, procs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     return time.perf_counter() - start, errs
 
 
@@ -695,8 +703,8 @@ def db_size(upglog, engine, db):
     return int(out.splitlines()[1])
 
 
-def measure(upglog, engine, db, bundles, procs, jobs):
-    wall, errs = run_scans(upglog, db, bundles, procs, jobs)
+def measure(upglog, engine, db, groups, procs, jobs, batch):
+    wall, errs = run_scans(upglog, db, groups, procs, jobs, batch)
     for e in errs:
         print("    ERROR  %s" % e)
     size = db_size(upglog, engine, db)
@@ -729,12 +737,20 @@ def main_bench(a):
     fleet = pathlib.Path(a.dir or os.path.join(tempfile.gettempdir(), "upglog-fleet-%d-%s" % (a.bundles, a.seed)))
     generate(a.bundles, fleet, a.seed, None, a.corpus)
     bdir = fleet / "bundles"
-    bundles = sorted(str(bdir / n) for n in os.listdir(bdir))
+    groups = {}
+    with open(fleet / "fleet.tsv", encoding="utf-8") as f:
+        next(f)
+        for row in f:
+            name, cluster = row.split("\t", 2)[:2]
+            groups.setdefault(cluster, []).append(str(bdir / name))
+    groups = [groups[k] for k in sorted(groups)]
+    bundles = [b for g in groups for b in g]
     meta = json.loads((fleet / "fleet.json").read_text())
     procs = [int(x) for x in a.procs.split(",")]
     engines = [e.strip() for e in a.engines.split(",")]
-    print("fleet: %d bundles (%d clusters, %.0f MB on disk), upglog %s, %d CPUs"
-          % (len(bundles), meta["clusters"], meta["bytes"] / 1e6, upglog, os.cpu_count() or 1))
+    print("fleet: %d bundles (%d clusters, %.0f MB on disk), upglog %s, %d CPUs, one scan per %s"
+          % (len(bundles), meta["clusters"], meta["bytes"] / 1e6, upglog, os.cpu_count() or 1,
+             "cluster" if a.batch == "cluster" else "process"))
     results = []
     reference = None
     mismatch = False
@@ -766,7 +782,7 @@ def main_bench(a):
                     db = server.create_db("fleet_%d_%d" % (p, int(time.time() * 1000) % 100000))
                 print("  %s, %d process%s ..." % (engine, p, "" if p == 1 else "es"), flush=True)
                 try:
-                    r = measure(upglog, engine, db, bundles, p, a.jobs)
+                    r = measure(upglog, engine, db, groups, p, a.jobs, a.batch)
                 except RuntimeError as e:
                     if engine == "postgresql" and "postgres" in str(e).lower():
                         print("fleet: PostgreSQL skipped: %s" % str(e).splitlines()[0])
@@ -869,6 +885,8 @@ def main():
     b.add_argument("--seed", default="1")
     b.add_argument("--jobs", type=int, default=None, help="--jobs of each upglog scan")
     b.add_argument("--corpus", default=None)
+    b.add_argument("--batch", choices=["cluster", "share"], default="cluster",
+                   help="one upglog scan per cluster (default), or one per process with all its bundles")
     a = ap.parse_args()
     if a.cmd == "gen":
         main_gen(a)
