@@ -646,13 +646,37 @@ CHECK = [
 ]
 
 
+VIA_PSQL = {}      # databases `upglog query` could not read, queried through psql instead
+
+
+def psql_bin():
+    found = shutil.which("psql")
+    if found:
+        return found
+    for d in sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (d / "psql").exists():
+            return str(d / "psql")
+    return None
+
+
 def query(upglog, db, sql, fmt="csv"):
+    """Runs one statement through `upglog query`; CSV with a header. A PostgreSQL database
+    that `upglog query` cannot read (this build's query does not speak PostgreSQL yet) is
+    read through psql, and the benchmark says so."""
+    if db in VIA_PSQL:
+        cmd = [VIA_PSQL[db], "-X", "-q", "-A", "-F", ",", "-P", "footer=off", "-d", db, "-c", sql]
+    else:
+        cmd = [upglog, "query", "--db", db, "--format", fmt, sql]
     start = time.perf_counter()
-    p = subprocess.run([upglog, "query", "--db", db, "--format", fmt, sql],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     took = time.perf_counter() - start
     if p.returncode != 0:
-        raise RuntimeError("upglog query failed (%d): %s\n  %s" % (p.returncode, p.stderr.strip(), sql))
+        if db.startswith("postgres") and db not in VIA_PSQL and psql_bin():
+            print("    upglog query cannot read %s (%s); dashboard queries go through psql"
+                  % (db.split("?")[0], p.stderr.strip().rsplit(": ", 1)[-1]))
+            VIA_PSQL[db] = psql_bin()
+            return query(upglog, db, sql, fmt)
+        raise RuntimeError("query failed (%d): %s\n  %s" % (p.returncode, p.stderr.strip(), sql))
     return p.stdout, took
 
 
@@ -753,6 +777,13 @@ def main_bench(a):
              "cluster" if a.batch == "cluster" else "process"))
     results = []
     reference = None
+    if a.reference:
+        # counts of an earlier 1-process SQLite run of the same fleet, to compare with
+        reference = dict(engine="sqlite", procs=1, db=a.reference,
+                         facts={name: query(upglog, a.reference, sql)[0] for name, sql in CHECK},
+                         times=[(n, 0.0, query(upglog, a.reference, q.replace("{week}", WEEK["sqlite"]))[0])
+                                for n, q in DASHBOARD])
+        print("fleet: counts are compared with %s" % a.reference)
     mismatch = False
     pg = None
     for engine in engines:
@@ -790,11 +821,14 @@ def main_bench(a):
                     raise
                 r.update(engine=engine, procs=p, db=db)
                 results.append(r)
+                slow = max(r["times"], key=lambda t: t[1])
+                print("    %.1f s, %.1f bundles/s, %.1f MB, slowest query %s %.3f s"
+                      % (r["wall"], len(bundles) / r["wall"], r["size"] / 1e6, slow[0], slow[1]), flush=True)
                 if engine == "sqlite" and p == 1 and reference is None:
                     reference = r
                 elif reference is not None:
                     for name, _ in CHECK:
-                        if r["facts"][name] != reference["facts"][name]:
+                        if r["facts"][name].splitlines()[1:] != reference["facts"][name].splitlines()[1:]:
                             mismatch = True
                             print("  MISMATCH  %s, %d processes: %s differ from the 1-process SQLite run:\n"
                                   "    expected %s\n    got      %s" % (engine, p, name,
@@ -826,7 +860,8 @@ def report(results, n, reference, fleet):
         print("%-10s %5d %8d %9.1f %10.1f %11.2f %9.1f %9d  %s %.3f s"
               % (r["engine"], r["procs"], n, r["wall"], n / r["wall"], r["wall"] * 1000 / n,
                  r["size"] / 1e6, findings, slow[0], slow[1]))
-    print("\ndashboard queries through `upglog query` (best of 3, seconds, process start included):")
+    print("\ndashboard queries through `upglog query`%s (best of 3, seconds, process start included):"
+          % ("; PostgreSQL through psql" if VIA_PSQL else ""))
     names = [t[0] for t in results[0]["times"]]
     head = "  %-28s" % "query" + "".join("%14s" % ("%s/%d" % (r["engine"][:6], r["procs"])) for r in results)
     print(head)
@@ -885,6 +920,8 @@ def main():
     b.add_argument("--seed", default="1")
     b.add_argument("--jobs", type=int, default=None, help="--jobs of each upglog scan")
     b.add_argument("--corpus", default=None)
+    b.add_argument("--reference", default=None,
+                   help="SQLite database of an earlier 1-process run of this fleet to compare counts with")
     b.add_argument("--batch", choices=["cluster", "share"], default="cluster",
                    help="one upglog scan per cluster (default), or one per process with all its bundles")
     a = ap.parse_args()
