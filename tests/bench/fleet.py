@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Fleet simulation and benchmark: many clusters' upgrade bundles into one findings database.
 
-    python3 tests/bench/fleet.py gen --bundles 10000 --out /tmp/fleet [--seed 1]
+    python3 tests/bench/fleet.py gen --bundles 10000 --out fleet [--seed 1]
     python3 tests/bench/fleet.py bench --bundles 10000 [--procs 1,2,4]
                                        [--engines sqlite,postgresql] [--upglog build/upglog]
 
@@ -60,7 +60,6 @@ import tempfile
 import threading
 import time
 import zipfile
-import zlib
 
 SRC = pathlib.Path(__file__).resolve().parents[2]
 FORMAT_VERSION = "fleet-3"
