@@ -645,36 +645,14 @@ CHECK = [
 ]
 
 
-VIA_PSQL = {}      # databases `upglog query` could not read, queried through psql instead
-
-
-def psql_bin():
-    found = shutil.which("psql")
-    if found:
-        return found
-    for d in sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (d / "psql").exists():
-            return str(d / "psql")
-    return None
-
-
 def query(upglog, db, sql, fmt="csv"):
-    """Runs one statement through `upglog query`; CSV with a header. A PostgreSQL database
-    that `upglog query` cannot read (this build's query does not speak PostgreSQL yet) is
-    read through psql, and the benchmark says so."""
-    if db in VIA_PSQL:
-        cmd = [VIA_PSQL[db], "-X", "-q", "-A", "-F", ",", "-P", "footer=off", "-d", db, "-c", sql]
-    else:
-        cmd = [upglog, "query", "--db", db, "--format", fmt, sql]
+    """Runs one statement through `upglog query` (SQLite or PostgreSQL); CSV with a header.
+    Returns the output and the wall time, process start included."""
+    cmd = [upglog, "query", "--db", db, "--format", fmt, sql]
     start = time.perf_counter()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     took = time.perf_counter() - start
     if p.returncode != 0:
-        if db.startswith("postgres") and db not in VIA_PSQL and psql_bin():
-            print("    upglog query cannot read %s (%s); dashboard queries go through psql"
-                  % (db.split("?")[0], p.stderr.strip().rsplit(": ", 1)[-1]))
-            VIA_PSQL[db] = psql_bin()
-            return query(upglog, db, sql, fmt)
         raise RuntimeError("query failed (%d): %s\n  %s" % (p.returncode, p.stderr.strip(), sql))
     return p.stdout, took
 
@@ -859,8 +837,7 @@ def report(results, n, reference, fleet):
         print("%-10s %5d %8d %9.1f %10.1f %11.2f %9.1f %9d  %s %.3f s"
               % (r["engine"], r["procs"], n, r["wall"], n / r["wall"], r["wall"] * 1000 / n,
                  r["size"] / 1e6, findings, slow[0], slow[1]))
-    print("\ndashboard queries through `upglog query`%s (best of 3, seconds, process start included):"
-          % ("; PostgreSQL through psql" if VIA_PSQL else ""))
+    print("\ndashboard queries through `upglog query` (best of 3, seconds, process start included):")
     names = [t[0] for t in results[0]["times"]]
     head = "  %-28s" % "query" + "".join("%14s" % ("%s/%d" % (r["engine"][:6], r["procs"])) for r in results)
     print(head)
