@@ -405,6 +405,40 @@ static void failures_reported_after_a_cancel_are_its_echo(void **state)
 	ul_cluster_destroy(cl);
 }
 
+/*
+ * The installer's log is cut mid-install (collected while it ran, or copied short): logs of the
+ * run that say they succeeded, even ones dated after the cut, do not make the server
+ * succeeded.
+ */
+static void a_cut_installer_log_keeps_its_server_incomplete(void **state)
+{
+	struct fixture *fx = *state;
+	source(fx, "/b/c");
+	file(fx, &(struct file_spec){ .path = "/b/c/ServPrep_060105.log",
+	                              .host = "PUB01",
+	                              .outcome = UL_OUT_SUCCEEDED,
+	                              .started = "2005-06-01T19:50:02",
+	                              .finished = "2005-06-01T19:51:12" });
+	file(fx, &(struct file_spec){ .path = "/b/c/ccminst_060105_195429.log",
+	                              .host = "PUB01",
+	                              .family = "msi",
+	                              .outcome = UL_OUT_INCOMPLETE,
+	                              .started = "2005-06-01T19:54:30",
+	                              .finished = "2005-06-01T20:03:30" });
+	file(fx, &(struct file_spec){ .path = "/b/c/DBInst_060105_201245.log",
+	                              .host = "PUB01",
+	                              .outcome = UL_OUT_SUCCEEDED,
+	                              .started = "2005-06-01T20:12:45",
+	                              .finished = "2005-06-01T20:18:12" });
+	struct ul_cluster *cl = build(fx, NULL);
+	size_t n;
+	const struct ul_server *s = ul_cluster_servers(cl, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].outcome, UL_OUT_INCOMPLETE);
+	assert_int_equal(ul_cluster_verdict(cl), UL_OUT_INCOMPLETE);
+	ul_cluster_destroy(cl);
+}
+
 /* Roles from the logs' facts, then from --role; the order and window checks follow them. */
 static void roles_order_and_window(void **state)
 {
@@ -562,6 +596,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(root_cause_by_time_across_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(cancelled_unknown_and_unnamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(failures_reported_after_a_cancel_are_its_echo,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(a_cut_installer_log_keeps_its_server_incomplete,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_files_cancelled_verdict_cancels_its_server, setup,
 		                                teardown),
