@@ -203,8 +203,9 @@ struct cfile {
 	size_t nfacts, capfacts;
 	int64_t t_start, t_end;
 	bool dated, in_run;
-	bool unread; /* its status is not "ok": nothing of it was read */
-	char *error; /* why, when unread */
+	bool cancel_echo; /* failed, but after the run's user cancel: it reports the cancel */
+	bool unread;      /* its status is not "ok": nothing of it was read */
+	char *error;      /* why, when unread */
 	size_t server;
 };
 
@@ -424,9 +425,41 @@ static int outcome_rank_of(enum ul_outcome o)
 static int file_rank(const struct cfile *f)
 {
 	int r = outcome_rank(f->outcome);
-	if (r == 4 && f->has_exit && f->exit_code == 1602)
+	if (r == 4 && ((f->has_exit && f->exit_code == 1602) || f->cancel_echo))
 		return 3;
 	return r;
+}
+
+/* When a file failed or was cancelled: its root cause's time, else when it says it failed. */
+static bool stop_time(const struct cfile *f, int64_t *t)
+{
+	return (f->root.present && ul_cluster_parse_ts(f->root.ts, t)) ||
+	       ul_cluster_parse_ts(f->failed_at, t);
+}
+
+/*
+ * A user's cancel ends the run: what the upgrade driver and its summary write after it
+ * ("msiexec.exe returned 1602", "Upgrade CANCELLED", "Result: FAILED") reports that cancel and
+ * is no failure of its own. A file of the run that failed at or after the earliest cancel is
+ * its echo; one that failed before it (or whose failure has no time) is a failure, and
+ * failed outranks cancelled.
+ */
+static void mark_cancel_echoes(struct ul_cluster *cl, const size_t *idx, size_t n)
+{
+	int64_t cancel = INT64_MAX, t;
+	for (size_t i = 0; i < n; i++) {
+		struct cfile *f = &cl->files[idx[i]];
+		f->cancel_echo = false;
+		if (f->in_run && file_rank(f) == 3 && stop_time(f, &t) && t < cancel)
+			cancel = t;
+	}
+	if (cancel == INT64_MAX)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct cfile *f = &cl->files[idx[i]];
+		if (f->in_run && file_rank(f) == 4 && stop_time(f, &t) && t >= cancel)
+			f->cancel_echo = true;
+	}
 }
 
 static const char *base_name(const char *path)
@@ -748,6 +781,7 @@ static void build_server(struct ul_cluster *cl, struct ul_server *s, size_t *idx
 		s->end_file = fe->path;
 		s->end_line = fe->lines > 0 ? fe->lines : 1;
 	}
+	mark_cancel_echoes(cl, idx, n);
 	int worst = 0;
 	int64_t cancel_code = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -1044,6 +1044,27 @@ static bool may_decide(const struct ul_interp *in, enum ul_event e)
 	}
 }
 
+/*
+ * A product status line written while an ordinary action runs belongs to a session nested in
+ * that action: the removal of the old version inside RemoveExistingProducts during a major
+ * upgrade, or a custom action's nested installation. Its "Removal completed successfully" says
+ * nothing of the session this log is about (a log cut after it has not finished). The session's
+ * own line comes when only the top-level actions (INSTALL, ADMIN, ADVERTISE, the client's
+ * ExecuteAction) are open, or none.
+ */
+static bool in_nested_session(const struct ul_interp *in)
+{
+	static const char *const top[] = { "INSTALL", "ADMIN", "ADVERTISE", "ExecuteAction" };
+	for (size_t i = 0; i < in->depth; i++) {
+		bool is_top = false;
+		for (size_t k = 0; k < sizeof(top) / sizeof(top[0]) && !is_top; k++)
+			is_top = strcmp(in->stack[i].name, top[k]) == 0;
+		if (!is_top)
+			return true;
+	}
+	return false;
+}
+
 static void new_session(struct ul_interp *in)
 {
 	in->sessions++;
@@ -1125,10 +1146,12 @@ static void handle_event(struct ul_interp *in, const struct hitctx *c)
 		}
 		break;
 	case UL_EV_PRODUCT_FAILED:
-		in->product_failed = true;
+		if (!in_nested_session(in))
+			in->product_failed = true;
 		break;
 	case UL_EV_PRODUCT_OK:
-		in->product_ok = true;
+		if (!in_nested_session(in))
+			in->product_ok = true;
 		break;
 	case UL_EV_EXIT_CODE:
 		if (ok) {

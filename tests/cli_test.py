@@ -502,6 +502,36 @@ class Rules(unittest.TestCase):
 
 
 class Triage(unittest.TestCase):
+    def test_stopped_upgrades_are_cancelled_or_incomplete(self):
+        # SUB03: the user cancelled the installer; the driver's "Upgrade CANCELLED" and the
+        # summary's "Result : FAILED" come after the cancel. SUB04: collected while the
+        # installer ran; its log is cut after the nested removal's "Removal completed
+        # successfully." and ServPrep, an earlier step, succeeded.
+        code, d, err = triage_json(FIXTURES / "cisco-sub03-cancelled")
+        self.assertEqual((code, d["verdict"]), (1, "cancelled"), err)
+        self.assertEqual([(s["host"], s["verdict"]) for s in d["servers"]],
+                         [("SUB03", "cancelled")])
+        self.assertEqual(d["root_cause"]["code"], "1602")
+        self.assertEqual(d["root_cause"]["rule"], "msi.action-cancelled")
+        own = {pathlib.PurePath(f["path"]).name: f["verdict"] for f in d["files"]}
+        self.assertEqual(own["UpgradeSummary.txt"], "failed")
+        self.assertEqual(own["CCMUpgrade_031905.log"], "failed")
+        code, d, err = triage_json(FIXTURES / "cisco-sub04-cut")
+        self.assertEqual((code, d["verdict"]), (0, "incomplete"), err)
+        self.assertEqual([(s["host"], s["verdict"]) for s in d["servers"]],
+                         [("SUB04", "incomplete")])
+        own = {pathlib.PurePath(f["path"]).name: f["verdict"] for f in d["files"]}
+        self.assertEqual(own, {"CCMUpgrade_031905.log": "unknown",
+                               "ServPrep_031905.log": "succeeded",
+                               "ccminst_031905_232343.log": "incomplete"})
+        # Scanned together with SUB02, whose upgrade failed: the cluster failed, each server
+        # keeps its own outcome.
+        code, d, err = triage_json(FIXTURES / "cisco-sub03-cancelled",
+                                   FIXTURES / "cisco-sub04-cut", FIXTURES / "cluster" / "sub02")
+        self.assertEqual(code, 1, err)
+        self.assertEqual(sorted((s["host"], s["verdict"]) for s in d["servers"]),
+                         [("SUB02", "failed"), ("SUB03", "cancelled"), ("SUB04", "incomplete")])
+
     def test_fixtures_verdict_and_root_cause(self):
         rows = expectations()
         self.assertGreaterEqual(len(rows), 2)
@@ -510,7 +540,7 @@ class Triage(unittest.TestCase):
             code, d, err = triage_json(target)
             with self.subTest(fixture=row["fixture"]):
                 self.assertEqual(d["verdict"], row["verdict"], err)
-                if row["verdict"] == "failed":
+                if row["verdict"] in ("failed", "cancelled"):
                     self.assertEqual(code, 1)
                     rc = d["root_cause"]
                     self.assertIsNotNone(rc)

@@ -340,6 +340,105 @@ static void a_files_cancelled_verdict_cancels_its_server(void **state)
 	ul_cluster_destroy(cl);
 }
 
+/*
+ * The user cancels the CallManager MSI (1602): the upgrade driver's log and the summary written
+ * after it say failed ("Upgrade CANCELLED", "Result: FAILED"). They report the cancel: the server
+ * is cancelled, its cause the MSI's cancel line. A log that failed before the cancel is a
+ * failure of its own and wins; one whose failure has no time cannot be placed and wins too.
+ */
+static void failures_reported_after_a_cancel_are_its_echo(void **state)
+{
+	struct fixture *fx = *state;
+	source(fx, "/b/s");
+	file(fx, &(struct file_spec){ .path = "/b/s/CCMUpgrade_110704.log",
+	                              .host = "SUB01",
+	                              .outcome = UL_OUT_FAILED,
+	                              .started = "2004-11-07T21:32:49",
+	                              .finished = "2004-11-07T22:09:15",
+	                              .err_line = 16,
+	                              .err_ts = "2004-11-07T22:09:13",
+	                              .root = true });
+	file(fx, &(struct file_spec){ .path = "/b/s/ccminst_110704_213612.log",
+	                              .host = "SUB01",
+	                              .family = "msi",
+	                              .outcome = UL_OUT_FAILED,
+	                              .started = "2004-11-07T21:36:12",
+	                              .finished = "2004-11-07T22:09:10",
+	                              .err_line = 1719,
+	                              .err_ts = "2004-11-07T22:03:25",
+	                              .root = true,
+	                              .exit_code = 1602 });
+	file(fx, &(struct file_spec){ .path = "/b/s/UpgradeSummary.txt",
+	                              .host = "SUB01",
+	                              .outcome = UL_OUT_FAILED,
+	                              .started = "2004-11-07T21:32:49",
+	                              .finished = "2004-11-07T22:09:15",
+	                              .err_line = 8,
+	                              .err_ts = "2004-11-07T22:09:15",
+	                              .root = true });
+	struct ul_cluster *cl = build(fx, NULL);
+	size_t n;
+	const struct ul_server *s = ul_cluster_servers(cl, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].outcome, UL_OUTCOME_CANCELLED);
+	assert_non_null(strstr(s[0].verdict, "cancelled by the user (1602)"));
+	assert_true(s[0].ncauses >= 1);
+	assert_string_equal(s[0].causes[0].file, "/b/s/ccminst_110704_213612.log");
+	assert_int_equal(s[0].causes[0].line, 1719);
+	assert_int_equal(ul_cluster_verdict(cl), UL_OUTCOME_CANCELLED);
+	ul_cluster_destroy(cl);
+
+	/* ServPrep failed before the installer ran: the server failed. */
+	file(fx, &(struct file_spec){ .path = "/b/s/ServPrep_110704.log",
+	                              .host = "SUB01",
+	                              .outcome = UL_OUT_FAILED,
+	                              .started = "2004-11-07T21:32:54",
+	                              .finished = "2004-11-07T21:33:51",
+	                              .err_line = 12,
+	                              .err_ts = "2004-11-07T21:33:40",
+	                              .root = true });
+	cl = build(fx, NULL);
+	s = ul_cluster_servers(cl, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].outcome, UL_OUT_FAILED);
+	assert_string_equal(s[0].causes[0].file, "/b/s/ServPrep_110704.log");
+	ul_cluster_destroy(cl);
+}
+
+/*
+ * The installer's log is cut mid-install (collected while it ran, or copied short): logs of the
+ * run that say they succeeded, even ones dated after the cut, do not make the server
+ * succeeded.
+ */
+static void a_cut_installer_log_keeps_its_server_incomplete(void **state)
+{
+	struct fixture *fx = *state;
+	source(fx, "/b/c");
+	file(fx, &(struct file_spec){ .path = "/b/c/ServPrep_060105.log",
+	                              .host = "PUB01",
+	                              .outcome = UL_OUT_SUCCEEDED,
+	                              .started = "2005-06-01T19:50:02",
+	                              .finished = "2005-06-01T19:51:12" });
+	file(fx, &(struct file_spec){ .path = "/b/c/ccminst_060105_195429.log",
+	                              .host = "PUB01",
+	                              .family = "msi",
+	                              .outcome = UL_OUT_INCOMPLETE,
+	                              .started = "2005-06-01T19:54:30",
+	                              .finished = "2005-06-01T20:03:30" });
+	file(fx, &(struct file_spec){ .path = "/b/c/DBInst_060105_201245.log",
+	                              .host = "PUB01",
+	                              .outcome = UL_OUT_SUCCEEDED,
+	                              .started = "2005-06-01T20:12:45",
+	                              .finished = "2005-06-01T20:18:12" });
+	struct ul_cluster *cl = build(fx, NULL);
+	size_t n;
+	const struct ul_server *s = ul_cluster_servers(cl, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].outcome, UL_OUT_INCOMPLETE);
+	assert_int_equal(ul_cluster_verdict(cl), UL_OUT_INCOMPLETE);
+	ul_cluster_destroy(cl);
+}
+
 /* Roles from the logs' facts, then from --role; the order and window checks follow them. */
 static void roles_order_and_window(void **state)
 {
@@ -496,6 +595,10 @@ int main(void)
 		cmocka_unit_test(durations_roles_names_and_times),
 		cmocka_unit_test_setup_teardown(root_cause_by_time_across_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(cancelled_unknown_and_unnamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(failures_reported_after_a_cancel_are_its_echo,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(a_cut_installer_log_keeps_its_server_incomplete,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(a_files_cancelled_verdict_cancels_its_server, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(roles_order_and_window, setup, teardown),

@@ -114,6 +114,17 @@ static const char rules[] =
         "  sample 18:04:48 Installation Succeeded\n";
 
 /* InstallShield: sessions appended in one file, the last one's exit status decides. */
+/* The product status lines (1707/1724 success, 1708 failure). */
+static const char rules_product[] =
+        "rule t.product-ok\n"
+        "  severity noise\n  family msi\n  event product-ok\n  priority 30\n"
+        "  match Product: (?<product>.+) -- (?:Installation|Removal) completed successfully\\.\n"
+        "  sample MSI (s) (E0:38): Product: Demo -- Removal completed successfully.\n"
+        "rule t.product-failed\n"
+        "  severity error\n  family msi\n  event product-failed\n  priority 30\n"
+        "  match Product: (?<product>.+) -- (?:Installation|Removal) (?:operation )?failed\\.\n"
+        "  sample MSI (s) (E0:38): Product: Demo -- Installation operation failed.\n";
+
 static const char rules_sessions[] =
         "rule i.start\n"
         "  severity info\n  family installshield\n  event log-start\n"
@@ -189,6 +200,8 @@ static int setup(void **state)
 	assert_true(ul_catalog_add_text(fx->cat, "families.rules", TU_FAMILIES, strlen(TU_FAMILIES),
 	                                &err));
 	assert_true(ul_catalog_add_text(fx->cat, "test.rules", rules, sizeof(rules) - 1, &err));
+	assert_true(ul_catalog_add_text(fx->cat, "product.rules", rules_product,
+	                                sizeof(rules_product) - 1, &err));
 	assert_true(ul_catalog_add_text(fx->cat, "sessions.rules", rules_sessions,
 	                                sizeof(rules_sessions) - 1, &err));
 	assert_true(ul_catalog_compile(fx->cat, &err));
@@ -427,6 +440,42 @@ static void log_cut_mid_install_is_incomplete(void **state)
 	        "Info 1603. The file is in use.\n");
 	assert_int_equal(fx->verdict.outcome, UL_OUT_INCOMPLETE);
 	assert_int_equal(fx->verdict.root_line, 0);
+}
+
+static const char major_upgrade_head[] =
+        "=== Verbose logging started: 8/2/2005  19:27:37  Build type: SHIP\n"
+        "Action start 19:27:57: INSTALL.\n"
+        "Action start 19:27:57: RemoveExistingProducts.\n"
+        "Action start 19:27:58: INSTALL.\n"
+        "Action ended 19:36:31: INSTALL. Return value 1.\n"
+        "MSI (s) (FC:30): Product: Cisco CallManager -- Removal completed successfully.\n"
+        "Action ended 19:36:33: RemoveExistingProducts. Return value 1.\n"
+        "Action start 19:36:33: InstallFiles.\n";
+
+static void nested_removal_status_does_not_end_the_install(void **state)
+{
+	struct fixture *fx = *state;
+	/* A major upgrade cut in InstallFiles: the old version's removal, nested in
+	 * RemoveExistingProducts, completed; the install itself never said how it ended. */
+	run(fx, major_upgrade_head);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_INCOMPLETE);
+	/* The same log carried to its end: the session's own status line decides. */
+	char full[2048];
+	snprintf(full, sizeof(full), "%s%s", major_upgrade_head,
+	         "Action ended 19:47:43: InstallFiles. Return value 1.\n"
+	         "Action ended 19:52:10: INSTALL. Return value 1.\n"
+	         "MSI (s) (48:4C): Product: Cisco CallManager -- Installation completed "
+	         "successfully.\n");
+	run(fx, full);
+	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
+	/* A client log: the server's status line comes while the client's INSTALL and
+	 * ExecuteAction are still open, and counts. */
+	run(fx, "Action start 9:00:01: INSTALL.\n"
+	        "Action start 9:00:02: ExecuteAction.\n"
+	        "Action start 9:00:03: INSTALL.\n"
+	        "Action ended 9:10:00: INSTALL. Return value 1.\n"
+	        "MSI (s) (48:4C): Product: Demo -- Installation completed successfully.\n");
+	assert_int_equal(fx->verdict.outcome, UL_OUT_SUCCEEDED);
 }
 
 static void fatal_line_without_final_status_is_failed(void **state)
@@ -693,6 +742,7 @@ int main(void)
 		cmocka_unit_test(user_cancel),
 		cmocka_unit_test(summary_lines_are_never_the_root_cause),
 		cmocka_unit_test(log_cut_mid_install_is_incomplete),
+		cmocka_unit_test(nested_removal_status_does_not_end_the_install),
 		cmocka_unit_test(fatal_line_without_final_status_is_failed),
 		cmocka_unit_test(not_an_installer_log_is_unknown),
 		cmocka_unit_test(generic_outcomes),

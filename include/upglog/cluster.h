@@ -12,7 +12,8 @@
  * original installation years before is left out); files without any date stay with the run.
  *
  * Per server: outcome (failed > cancelled > incomplete > succeeded > unknown over the run's
- * files; a file's own `cancelled` verdict, or a failed one with exit code 1602, is a cancel),
+ * files; a file's own `cancelled` verdict, or a failed one with exit code 1602, is a cancel,
+ * and a file that failed at or after the run's earliest cancel reports it: a cancel too),
  * versions before and after, start and end, reboot pending, and the root cause by
  * time: the earliest of the failed files' root causes and of the first errors of the run's
  * files that did not say how they ended (a service-account change that failed before the
