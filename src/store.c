@@ -590,7 +590,7 @@ static bool bind_oom(struct ul_store *st, struct db_stmt *s, struct ul_error *er
 	return oom(st, err);
 }
 
-static void now_iso(char buf[32])
+void store_now_iso(char buf[32])
 {
 	time_t t = time(NULL);
 	struct tm tm;
@@ -643,7 +643,7 @@ bool ul_store_begin_scan(struct ul_store *st, const char *version, const char *a
                          const struct ul_catalog *cat, int64_t *scan_id, struct ul_error *err)
 {
 	char now[32];
-	now_iso(now);
+	store_now_iso(now);
 	if (!exec(st, "DELETE FROM visited", err) || !begin(st, err))
 		return false;
 	struct db_stmt *s = prep(st, "INSERT INTO scans (started, tool_version, catalogue_hash,"
@@ -671,7 +671,7 @@ fail:
 bool ul_store_end_scan(struct ul_store *st, int64_t scan_id, struct ul_error *err)
 {
 	char now[32];
-	now_iso(now);
+	store_now_iso(now);
 	struct db_stmt *s = prep(st, "UPDATE scans SET finished = ?1 WHERE id = ?2");
 	if (!s)
 		return db_err(st, err, "scan");
@@ -753,7 +753,7 @@ bool ul_store_source_done(struct ul_store *st, int64_t scan_id, int64_t source_i
 {
 	(void)scan_id; /* the temp table seen holds what this scan saw of the source */
 	const int64_t v[] = { source_id, complete };
-	bool ok = begin(st, err) && lock_id(st, "source:", source_id, err) &&
+	bool ok = begin(st, err) && lock_id(st, STORE_LOCK_SOURCE, source_id, err) &&
 	          (!complete || run_ints(st,
 	                                 "DELETE FROM files WHERE source_id = ?1"
 	                                 " AND path NOT IN (SELECT path FROM seen)",
@@ -809,7 +809,7 @@ bool ul_store_source_host(struct ul_store *st, int64_t source_id, const char *gi
 		("UPDATE verdicts SET host = ?2 WHERE (host IS NULL OR host = '') AND file_id IN"
 		 " (SELECT id FROM files WHERE source_id = ?1 AND host_from = ?3)"),
 	};
-	bool ok = begin(st, err) && lock_id(st, "source:", source_id, err);
+	bool ok = begin(st, err) && lock_id(st, STORE_LOCK_SOURCE, source_id, err);
 	for (size_t i = 0; ok && i < sizeof(sql) / sizeof(sql[0]); i++) {
 		if (!(s = prep(st, sql[i]))) {
 			ok = db_err(st, err, "host");
@@ -897,7 +897,7 @@ static bool insert_row(struct ul_store *st, const struct ul_file_row *row, int64
                        struct ul_error *err)
 {
 	st->replaced_hash[0] = '\0';
-	if (!lock(st, "file:", row->path, err) || !mark_seen(st, row->path, err))
+	if (!lock(st, STORE_LOCK_FILE, row->path, err) || !mark_seen(st, row->path, err))
 		return false;
 	struct db_stmt *r = st->stmt[S_REPLACED];
 	db_bind_text(r, 1, row->path);
@@ -1461,7 +1461,7 @@ bool ul_store_write_cluster(struct ul_store *st, int64_t scan_id,
 	struct db_stmt *s = NULL;
 	if (!begin(st, err))
 		return false;
-	if (!lock_id(st, "cluster:", scan_id, err))
+	if (!lock_id(st, STORE_LOCK_CLUSTER, scan_id, err))
 		goto fail_quiet;
 	/* Under the write lock: every file the rows point at must still be there. */
 	if (!(s = prep(st, "SELECT 1 FROM files WHERE id = ?1")))

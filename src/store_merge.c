@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "store_int.h"
 #include "upglog/mask.h"
@@ -79,14 +78,6 @@ struct ul_merge {
 	char hash[80]; /* the merged scans' catalogue hash; "mixed" when they differ */
 };
 
-static void now_iso(char buf[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 struct ul_merge *ul_store_merge_begin(struct ul_store *target, struct ul_error *err)
 {
 	struct ul_merge *m = calloc(1, sizeof(*m));
@@ -96,7 +87,7 @@ struct ul_merge *ul_store_merge_begin(struct ul_store *target, struct ul_error *
 	}
 	m->st = target;
 	m->db = store_conn(target);
-	now_iso(m->started);
+	store_now_iso(m->started);
 	return m;
 }
 
@@ -728,14 +719,14 @@ static bool lock_paths(struct mctx *c)
 		qsort(ids.from, ids.n, sizeof(*ids.from), cmp_id);
 	for (size_t i = 0; ok && i < ids.n; i++) {
 		char key[40];
-		snprintf(key, sizeof(key), "source:%lld", (long long)ids.from[i]);
+		snprintf(key, sizeof(key), STORE_LOCK_SOURCE "%lld", (long long)ids.from[i]);
 		ok = db_lock(c->t, key) || fail(c, c->t, "locks");
 	}
 	map_free(&ids);
 	if (!ok)
 		return false;
 	struct db_stmt *files = prep(c, c->s, "SELECT path FROM files ORDER BY path", "files");
-	ok = lock_keys(c, files, "file:");
+	ok = lock_keys(c, files, STORE_LOCK_FILE);
 	db_finalize(files);
 	return ok;
 }
@@ -814,7 +805,7 @@ bool ul_store_merge_end(struct ul_merge *m, const char *version, const char *arg
 		return true;
 	struct mctx c = { .m = m, .t = m->db, .shard = "shards", .err = err };
 	char now[32];
-	now_iso(now);
+	store_now_iso(now);
 	if (!db_begin(m->db))
 		return fail(&c, m->db, "database (cannot begin a transaction)");
 	struct db_stmt *ins = prep(&c, m->db,
