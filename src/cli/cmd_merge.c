@@ -121,7 +121,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 		        "upglog: merged %zu of %zu shard%s into %s: %llu scan%s, %llu file%s "
 		        "copied, "
 		        "%llu already present, %llu finding%s\n",
-		        merged, (size_t)nargs, plural((uint64_t)nargs), db,
+		        merged, (size_t)nargs, plural((uint64_t)nargs), ul_store_name(st),
 		        (unsigned long long)total.scans, plural(total.scans),
 		        (unsigned long long)total.files, plural(total.files),
 		        (unsigned long long)total.present, (unsigned long long)total.findings,
@@ -141,10 +141,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 	cl = cli_cluster(&cs, io, st, scan_id, true);
 	if (!cl)
 		goto out;
-	enum ul_outcome v = ul_cluster_verdict(cl);
-	bool stopped = sum.outcome[UL_OUT_FAILED] || sum.outcome[UL_OUTCOME_CANCELLED] ||
-	               v == UL_OUT_FAILED || v == UL_OUTCOME_CANCELLED;
-	rc = bad || sum.unreadable ? UL_EXIT_UNREADABLE : stopped ? UL_EXIT_FAILURE : UL_EXIT_OK;
+	rc = cli_scan_exit(&sum, cl, bad);
 out:
 	ul_cluster_destroy(cl);
 	ul_store_merge_free(m);

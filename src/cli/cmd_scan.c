@@ -144,13 +144,7 @@ static int run(int argc, char **argv, const struct cli_io *io)
 			goto out;
 		}
 	}
-	enum ul_outcome v = ul_cluster_verdict(cl);
-	/* A cancelled setup did not install: it exits like a failure (README, exit status). */
-	bool stopped = sum.outcome[UL_OUT_FAILED] || sum.outcome[UL_OUTCOME_CANCELLED] ||
-	               v == UL_OUT_FAILED || v == UL_OUTCOME_CANCELLED;
-	rc = stats.problems || sum.unreadable ? UL_EXIT_UNREADABLE
-	     : stopped                        ? UL_EXIT_FAILURE
-	                                      : UL_EXIT_OK;
+	rc = cli_scan_exit(&sum, cl, stats.problems);
 out:
 	if (out)
 		fclose(out);

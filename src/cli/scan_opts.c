@@ -356,6 +356,16 @@ bool cli_scan_run(struct cli_scan *cs, const struct cli_io *io, struct ul_store 
 	return ok;
 }
 
+int cli_scan_exit(const struct ul_store_summary *sum, const struct ul_cluster *cl, bool problems)
+{
+	enum ul_outcome v = ul_cluster_verdict(cl);
+	bool stopped = sum->outcome[UL_OUT_FAILED] || sum->outcome[UL_OUTCOME_CANCELLED] ||
+	               v == UL_OUT_FAILED || v == UL_OUTCOME_CANCELLED;
+	return problems || sum->unreadable ? UL_EXIT_UNREADABLE
+	       : stopped                   ? UL_EXIT_FAILURE
+	                                   : UL_EXIT_OK;
+}
+
 struct ul_cluster *cli_cluster(struct cli_scan *cs, const struct cli_io *io, struct ul_store *st,
                                int64_t scan_id, bool save)
 {

@@ -82,6 +82,13 @@ bool cli_scan_run(struct cli_scan *cs, const struct cli_io *io, struct ul_store 
 struct ul_cluster *cli_cluster(struct cli_scan *cs, const struct cli_io *io, struct ul_store *st,
                                int64_t scan_id, bool save);
 
+/**
+ * The exit status of a run that stored files (scan, merge): 3 when something could not be
+ * read (`problems`, or unreadable files in `sum`), else 1 when a file or the cluster failed
+ * or was cancelled (a cancelled setup did not install: README, exit status), else 0.
+ */
+int cli_scan_exit(const struct ul_store_summary *sum, const struct ul_cluster *cl, bool problems);
+
 /** The progress line: percentage, rate and time left when the inputs' size is known. */
 void cli_progress_line(FILE *f, const struct ul_scan_stats *s);
 
