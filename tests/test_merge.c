@@ -143,39 +143,14 @@ static int64_t merge(const char *target, const char *const *shards, size_t n,
 
 /* ---- reading a database back --------------------------------------------------------------- */
 
-struct dump {
-	char *s;
-	size_t len, cap;
-};
-
-static bool dump_row(void *ctx, int ncols, const char *const *names, const char *const *values)
-{
-	struct dump *d = ctx;
-	(void)names;
-	for (int i = 0; i < ncols; i++) {
-		const char *v = values[i] ? values[i] : "NULL";
-		size_t n = strlen(v) + 1;
-		if (d->len + n + 1 > d->cap) {
-			d->cap = (d->cap + n) * 2;
-			d->s = realloc(d->s, d->cap);
-			assert_non_null(d->s);
-		}
-		memcpy(d->s + d->len, v, n - 1);
-		d->len += n - 1;
-		d->s[d->len++] = i + 1 < ncols ? '|' : '\n';
-		d->s[d->len] = '\0';
-	}
-	return true;
-}
-
 static char *query(const char *db, const char *sql)
 {
 	struct ul_error err;
 	struct ul_store *st = ul_store_open(db, UL_STORE_READONLY, &err);
 	if (!st)
 		fail_msg("%s", err.msg);
-	struct dump d = { 0 };
-	if (!ul_store_query(st, sql, dump_row, &d, &err))
+	struct tu_dump d = { 0 };
+	if (!ul_store_query(st, sql, tu_dump_row, &d, &err))
 		fail_msg("%s: %s", sql, err.msg);
 	ul_store_close(st);
 	return d.s ? d.s : strdup("");

@@ -22,6 +22,8 @@
 #include "upglog/scan.h"
 #include "upglog/store.h"
 
+#include "testutil.h"
+
 struct fixture {
 	struct ul_catalog *cat;
 	char dir[512];
@@ -127,30 +129,6 @@ static struct ul_store *scan(struct fixture *fx, const char *db, unsigned jobs, 
 }
 
 /* Everything a scan stored that does not depend on when it ran, as one string. */
-struct dump {
-	char *s;
-	size_t len, cap;
-};
-
-static bool dump_row(void *ctx, int ncols, const char *const *names, const char *const *values)
-{
-	struct dump *d = ctx;
-	(void)names;
-	for (int i = 0; i < ncols; i++) {
-		const char *v = values[i] ? values[i] : "NULL";
-		size_t n = strlen(v) + 1;
-		if (d->len + n + 1 > d->cap) {
-			d->cap = (d->cap + n) * 2;
-			d->s = realloc(d->s, d->cap);
-		}
-		memcpy(d->s + d->len, v, n - 1);
-		d->len += n - 1;
-		d->s[d->len++] = i + 1 < ncols ? '|' : '\n';
-		d->s[d->len] = '\0';
-	}
-	return true;
-}
-
 static char *dump(struct ul_store *st)
 {
 	static const char sql[] =
@@ -165,9 +143,9 @@ static char *dump(struct ul_store *st)
 	        " v.failed_at, c.rank, c.line, c.reason FROM verdicts v JOIN files fi"
 	        " ON fi.id = v.file_id LEFT JOIN candidates c ON c.verdict_id = v.id"
 	        " ORDER BY fi.path, c.rank";
-	struct dump d = { 0 };
+	struct tu_dump d = { 0 };
 	struct ul_error err;
-	if (!ul_store_query(st, sql, dump_row, &d, &err))
+	if (!ul_store_query(st, sql, tu_dump_row, &d, &err))
 		fail_msg("%s", err.msg);
 	return d.s ? d.s : strdup("");
 }
@@ -480,13 +458,13 @@ static void disk_full_names_the_database(void **state)
 	struct ul_error err;
 	struct ul_store *st = ul_store_open(db, UL_STORE_CREATE, &err);
 	assert_non_null(st);
-	struct dump d = { 0 };
-	assert_true(ul_store_query(st, "PRAGMA page_count", dump_row, &d, &err));
+	struct tu_dump d = { 0 };
+	assert_true(ul_store_query(st, "PRAGMA page_count", tu_dump_row, &d, &err));
 	char pragma[64];
 	snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %d", atoi(d.s) + 40);
 	free(d.s);
-	d = (struct dump){ 0 };
-	assert_true(ul_store_query(st, pragma, dump_row, &d, &err));
+	d = (struct tu_dump){ 0 };
+	assert_true(ul_store_query(st, pragma, tu_dump_row, &d, &err));
 	free(d.s);
 	const char *paths[] = { sub };
 	struct ul_scan_opts o = { .paths = paths, .npaths = 1, .jobs = 2, .keep_noise = true };
@@ -506,9 +484,9 @@ static void disk_full_names_the_database(void **state)
 	assert_true(ss.found);
 	assert_false(ss.finished);
 	assert_false(ss.running);
-	d = (struct dump){ 0 };
-	assert_true(ul_store_query(st, "SELECT path FROM files WHERE status = 'ok'", dump_row, &d,
-	                           &err));
+	d = (struct tu_dump){ 0 };
+	assert_true(ul_store_query(st, "SELECT path FROM files WHERE status = 'ok'", tu_dump_row,
+	                           &d, &err));
 	/* a.log (first in path order) was committed before the disk filled up. */
 	assert_non_null(d.s);
 	assert_non_null(strstr(d.s, "/logs/a.log"));
@@ -587,13 +565,13 @@ static void secrets_never_reach_the_database(void **state)
 	struct ul_scan_stats stats;
 	assert_true(ul_scan_run(st, fx->cat, &o, &scan_id, &stats, &err));
 	assert_int_equal(stats.failed, 1);
-	struct dump d = { 0 };
+	struct tu_dump d = { 0 };
 	static const char *const tables[] = { "scans",     "sources",  "files",     "findings",
 		                              "rule_hits", "verdicts", "candidates" };
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "SELECT * FROM %s", tables[i]);
-		assert_true(ul_store_query(st, sql, dump_row, &d, &err));
+		assert_true(ul_store_query(st, sql, tu_dump_row, &d, &err));
 	}
 	assert_non_null(d.s);
 	assert_non_null(

@@ -110,6 +110,36 @@ static inline char *tu_fmt(const char *fmt, ...)
 	return s;
 }
 
+/*
+ * Query rows as text (an ul_row_fn for ul_store_query): each row's values joined by '|' and
+ * ended by '\n', NULL as "NULL", appended to `s` (malloc'd, NUL-terminated; NULL while empty).
+ */
+struct tu_dump {
+	char *s;
+	size_t len, cap;
+};
+
+static inline bool tu_dump_row(void *ctx, int ncols, const char *const *names,
+                               const char *const *values)
+{
+	struct tu_dump *d = ctx;
+	(void)names;
+	for (int i = 0; i < ncols; i++) {
+		const char *v = values[i] ? values[i] : "NULL";
+		size_t n = strlen(v) + 1;
+		if (d->len + n + 1 > d->cap) {
+			d->cap = (d->cap + n) * 2;
+			d->s = realloc(d->s, d->cap);
+			assert_non_null(d->s);
+		}
+		memcpy(d->s + d->len, v, n - 1);
+		d->len += n - 1;
+		d->s[d->len++] = i + 1 < ncols ? '|' : '\n';
+		d->s[d->len] = '\0';
+	}
+	return true;
+}
+
 static inline char *tu_join(const char *a, const char *b)
 {
 	return tu_fmt("%s/%s", a, b);
